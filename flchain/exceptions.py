@@ -1,0 +1,114 @@
+"""Every error FLchain raises, rooted in :class:`FLchainError`.
+
+Errors from web3, HTTP clients, safetensors and the like are translated into
+these at the package boundary, so callers catch one hierarchy:
+
+    FLchainError
+    ├── ConfigError                 bad user input or configuration
+    ├── ChainError                  anything from the chain layer
+    │   ├── NodeUnavailableError    the RPC endpoint does not answer
+    │   ├── TransactionFailedError  a transaction was mined but failed
+    │   │   └── ContractRevertError a revert with a decoded custom error
+    │   └── TestnetError            starting, stopping or finding a local node
+    ├── StorageError                anything from a content store
+    │   ├── CIDError                malformed CID, or a CID of an unsupported codec
+    │   ├── ContentNotFoundError    no block for a CID (within the timeout)
+    │   ├── IntegrityError          bytes do not hash to the CID they were fetched by
+    │   ├── ObjectTooLargeError     an object over the caller's size limit
+    │   └── CodecError              a model file that does not decode within limits
+    └── LearningError               data, models, training and aggregation
+        ├── DatasetError            a data set that cannot be loaded or split
+        └── AggregationError        updates that cannot be aggregated
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class FLchainError(Exception):
+    """Root of every error FLchain raises on purpose."""
+
+
+class ConfigError(FLchainError):
+    """Bad user input or configuration; the message names what was wrong."""
+
+
+# --- chain ---------------------------------------------------------------
+
+
+class ChainError(FLchainError):
+    """An error from the chain layer."""
+
+
+class NodeUnavailableError(ChainError):
+    """The RPC endpoint does not answer."""
+
+
+class TransactionFailedError(ChainError):
+    """A transaction was rejected or mined with a failure status."""
+
+
+class ContractRevertError(TransactionFailedError):
+    """A contract call reverted with one of our custom errors.
+
+    ``name`` is the Solidity error's name (for example ``"NotInPhase"``) and
+    ``args`` its decoded arguments, in declaration order.
+    """
+
+    def __init__(self, name: str, args: Sequence[Any] = (), function: str = "") -> None:
+        self.name = name
+        self.args_ = tuple(args)
+        self.function = function
+        rendered = ", ".join(repr(a) for a in self.args_)
+        where = f" in {function}" if function else ""
+        super().__init__(f"reverted{where}: {name}({rendered})")
+
+
+class TestnetError(ChainError):
+    """Starting, stopping or locating a local test node failed."""
+
+    __test__ = False  # not a pytest test class
+
+
+# --- storage -------------------------------------------------------------
+
+
+class StorageError(FLchainError):
+    """An error from a content store."""
+
+
+class CIDError(StorageError):
+    """A malformed CID, or one of a codec or hash this store does not serve."""
+
+
+class ContentNotFoundError(StorageError):
+    """No content for a CID (within the timeout)."""
+
+
+class IntegrityError(StorageError):
+    """Fetched bytes do not hash to the CID they were fetched by."""
+
+
+class ObjectTooLargeError(StorageError):
+    """An object is larger than the caller's limit."""
+
+
+class CodecError(StorageError):
+    """A model file that is malformed, of the wrong architecture, or not finite."""
+
+
+# --- learning ------------------------------------------------------------
+
+
+class LearningError(FLchainError):
+    """An error in data, models, training or aggregation."""
+
+
+class DatasetError(LearningError):
+    """A data set that cannot be loaded or partitioned as asked."""
+
+
+class AggregationError(LearningError):
+    """A set of updates that cannot be aggregated (empty, mismatched shapes, ...)."""
