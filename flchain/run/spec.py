@@ -1,0 +1,110 @@
+"""The task specification: everything a client or miner needs beyond its index.
+
+A task is one deployment of the protocol contract. ``flchain run`` writes a
+:class:`TaskSpec` as canonical JSON, pins it to the shared store, and records
+its CID on chain as the training-spec CID. Children read it back by that CID,
+so nothing but ``--testnet``, ``--index``, ``--store`` and the behaviour is
+passed out of band.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from flchain.exceptions import ConfigError
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Local training configuration every client applies."""
+
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    proximal_mu: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScoreRules:
+    """How a miner turns one update into a score (see ``miners.scoring``).
+
+    ``tolerance``: how much validation accuracy an update may lose against the
+    global model and still pass (non-IID clients drift). ``chance_margin``: how
+    far above chance (1 / classes) an update must be. ``duplicate_tolerance``:
+    two updates whose deltas differ by less than this fraction of their size are
+    copies. ``unchanged_tolerance``: a delta smaller than this fraction of the
+    global model's norm is no training at all. ``max_update_bytes``: larger
+    encoded updates are rejected before they are read.
+    """
+
+    tolerance: float = 0.25
+    chance_margin: float = 0.1
+    duplicate_tolerance: float = 0.05
+    unchanged_tolerance: float = 1e-5
+    max_update_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One federated task: data, model, strategy, training and scoring."""
+
+    dataset: str = "digits"
+    partition: str = "iid"
+    seed: int = 0
+    arch: str = "digits-mlp"
+    strategy: str = "fedavg"
+    strategy_params: dict[str, Any] = field(default_factory=dict)
+    train: TrainSpec = field(default_factory=TrainSpec)
+    scoring: ScoreRules = field(default_factory=ScoreRules)
+    clients: int = 4
+    miners: int = 3
+    rounds: int = 3
+    version: int = SPEC_VERSION
+
+    def __post_init__(self) -> None:
+        if self.clients < 1:
+            raise ConfigError(f"a task needs at least one client, got clients={self.clients}")
+        if self.miners < 1:
+            raise ConfigError(f"a task needs at least one miner, got miners={self.miners}")
+        if self.rounds < 1:
+            raise ConfigError(f"a task needs at least one round, got rounds={self.rounds}")
+        if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
+            raise ConfigError(f"bad training configuration: {self.train}")
+
+    def to_json(self) -> bytes:
+        """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible."""
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> TaskSpec:
+        """Parse a spec, refusing unknown fields and other versions by name."""
+        try:
+            raw = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"task spec is not valid JSON: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError("task spec must be a JSON object")
+        if raw.get("version") != SPEC_VERSION:
+            raise ConfigError(f"task spec version {raw.get('version')!r} is not {SPEC_VERSION}")
+        train = _build(TrainSpec, raw.pop("train", {}), "train")
+        scoring = _build(ScoreRules, raw.pop("scoring", {}), "scoring")
+        spec: TaskSpec = _build(cls, raw, "task spec", train=train, scoring=scoring)
+        return spec
+
+
+def _build(kind: type[Any], raw: Any, what: str, **extra: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{what} must be a JSON object")
+    known = {f.name for f in fields(kind)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{what} has unknown field(s): {', '.join(unknown)}")
+    try:
+        return kind(**raw, **extra)
+    except TypeError as exc:
+        raise ConfigError(f"{what}: {exc}") from exc

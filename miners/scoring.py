@@ -1,0 +1,141 @@
+"""Proof-of-quality: the pure rules that turn an update into a score.
+
+A miner checks every update of the round in three steps, in this order:
+
+1. integrity: it resolves, verifies, decodes within limits, has the task's
+   architecture and only finite values (done while fetching; a failure is 0);
+2. plagiarism: an update that does not move away from the global model
+   (free-riding), or whose change is a near-copy of an earlier update of the
+   same round (the later one by submission index), scores 0;
+3. quality: the update is evaluated on the miner's own validation data and
+   compared with the global model. It passes when its accuracy is above chance
+   by ``chance_margin`` and loses at most ``tolerance`` against the global
+   model; its score is then its validation accuracy in basis points.
+
+Scores are in basis points, 0..10000; 0 means reject.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from flchain.run.spec import ScoreRules
+from flchain.types import MAX_SCORE, Score
+
+Weights = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy and loss of one model on the miner's validation data."""
+
+    accuracy: float
+    loss: float
+
+
+EvaluateFn = Callable[[Weights], Evaluation]
+"""Evaluates one set of weights on the miner's validation data."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A score and the reason for it (logged by the miner)."""
+
+    score: Score
+    reason: str
+
+
+def flat_delta(weights: Weights, global_weights: Weights) -> np.ndarray:
+    """``weights - global_weights`` as one float64 vector, in sorted name order."""
+    parts = [
+        np.asarray(weights[name], dtype=np.float64).ravel()
+        - np.asarray(global_weights[name], dtype=np.float64).ravel()
+        for name in sorted(global_weights)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def global_norm(global_weights: Weights) -> float:
+    """L2 norm of the whole global model."""
+    return math.sqrt(
+        sum(float(np.sum(np.square(w, dtype=np.float64))) for w in global_weights.values())
+    )
+
+
+def is_unchanged(delta: np.ndarray, norm_global: float, rules: ScoreRules) -> bool:
+    """True when an update is (almost) the global model itself."""
+    return float(np.linalg.norm(delta)) <= rules.unchanged_tolerance * max(norm_global, 1e-12)
+
+
+def find_copies(deltas: Sequence[np.ndarray], rules: ScoreRules) -> dict[int, int]:
+    """Map each later near-copy to the earliest update it copies.
+
+    Update ``i`` copies ``j < i`` when ``|d_i - d_j| <= tol * max(|d_i|, |d_j|)``.
+    """
+    norms = [float(np.linalg.norm(d)) for d in deltas]
+    copies: dict[int, int] = {}
+    for i in range(len(deltas)):
+        for j in range(i):
+            if j in copies:
+                continue
+            gap = float(np.linalg.norm(deltas[i] - deltas[j]))
+            if gap <= rules.duplicate_tolerance * max(norms[i], norms[j]):
+                copies[i] = j
+                break
+    return copies
+
+
+def quality_verdict(
+    base: Evaluation, update: Evaluation, num_classes: int, rules: ScoreRules
+) -> Verdict:
+    """Score an update from its validation result against the global model's."""
+    if not (math.isfinite(update.accuracy) and math.isfinite(update.loss)):
+        return Verdict(Score(0), "evaluation is not finite")
+    floor = max(1.0 / num_classes + rules.chance_margin, base.accuracy - rules.tolerance)
+    if update.accuracy < floor:
+        return Verdict(
+            Score(0),
+            f"validation accuracy {update.accuracy:.3f} below {floor:.3f} "
+            f"(global {base.accuracy:.3f})",
+        )
+    score = max(1, min(MAX_SCORE, round(update.accuracy * MAX_SCORE)))
+    return Verdict(Score(score), f"validation accuracy {update.accuracy:.3f}")
+
+
+def score_round(
+    global_weights: Weights,
+    updates: Sequence[Weights | None],
+    evaluate: EvaluateFn,
+    base: Evaluation,
+    num_classes: int,
+    rules: ScoreRules,
+    failures: Mapping[int, str] | None = None,
+) -> list[Verdict]:
+    """Verdicts for every update of a round, in submission order.
+
+    ``updates[i]`` is ``None`` when update ``i`` failed integrity; ``failures``
+    says why. ``evaluate`` evaluates one set of weights on validation data.
+    """
+    failures = failures or {}
+    verdicts: dict[int, Verdict] = {}
+    norm = global_norm(global_weights)
+    live: dict[int, Weights] = {i: w for i, w in enumerate(updates) if w is not None}
+    deltas = {i: flat_delta(w, global_weights) for i, w in live.items()}
+    for i in range(len(updates)):
+        if i not in live:
+            verdicts[i] = Verdict(Score(0), failures.get(i, "integrity check failed"))
+        elif is_unchanged(deltas[i], norm, rules):
+            verdicts[i] = Verdict(Score(0), "unchanged global model (free-riding)")
+    candidates = [i for i in live if i not in verdicts]
+    for later, earlier in find_copies([deltas[i] for i in candidates], rules).items():
+        verdicts[candidates[later]] = Verdict(
+            Score(0), f"near-copy of update {candidates[earlier]} (plagiarism)"
+        )
+    for i, weights in live.items():
+        if i not in verdicts:
+            verdicts[i] = quality_verdict(base, evaluate(weights), num_classes, rules)
+    return [verdicts[i] for i in range(len(updates))]

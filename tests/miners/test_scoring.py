@@ -1,0 +1,80 @@
+"""Proof-of-quality rules on real arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flchain.run.spec import ScoreRules
+from miners.scoring import (
+    Evaluation,
+    find_copies,
+    flat_delta,
+    quality_verdict,
+    score_round,
+)
+
+RULES = ScoreRules()
+
+
+def _weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        "fc.weight": rng.normal(size=(4, 3)).astype(np.float32),
+        "fc.bias": rng.normal(size=4).astype(np.float32),
+    }
+
+
+def _moved(base: dict[str, np.ndarray], rng: np.random.Generator, scale: float) -> dict:
+    return {k: (v + scale * rng.normal(size=v.shape)).astype(np.float32) for k, v in base.items()}
+
+
+def test_flat_delta_is_in_sorted_name_order() -> None:
+    g = {"b": np.zeros(2, np.float32), "a": np.zeros(1, np.float32)}
+    w = {"b": np.array([1.0, 2.0], np.float32), "a": np.array([5.0], np.float32)}
+    assert flat_delta(w, g).tolist() == [5.0, 1.0, 2.0]
+
+
+def test_later_near_copy_is_flagged_not_the_original() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=100)
+    b = rng.normal(size=100)
+    copy_of_a = a + 1e-4 * rng.normal(size=100)
+    assert find_copies([a, b, copy_of_a], RULES) == {2: 0}
+
+
+def test_quality_rejects_chance_level_and_big_losses() -> None:
+    base = Evaluation(accuracy=0.9, loss=0.3)
+    assert quality_verdict(base, Evaluation(0.8, 0.5), 10, RULES).score == 8000
+    assert quality_verdict(base, Evaluation(0.5, 1.5), 10, RULES).score == 0
+    first = Evaluation(accuracy=0.1, loss=2.3)
+    assert quality_verdict(first, Evaluation(0.15, 2.2), 10, RULES).score == 0
+    assert quality_verdict(first, Evaluation(0.6, 1.2), 10, RULES).score == 6000
+    assert quality_verdict(first, Evaluation(float("nan"), 1.0), 10, RULES).score == 0
+
+
+def test_score_round_orders_checks_and_explains_each_verdict() -> None:
+    rng = np.random.default_rng(1)
+    g = _weights(rng)
+    honest = _moved(g, rng, 0.1)
+    other = _moved(g, rng, 0.1)
+    plagiarist = _moved(honest, rng, 1e-5)
+    free_rider = {k: v.copy() for k, v in g.items()}
+    noisy = _moved(g, rng, 50.0)
+
+    def evaluate(w: object) -> Evaluation:
+        return Evaluation(0.1, 40.0) if w is noisy else Evaluation(0.7, 0.9)
+
+    verdicts = score_round(
+        g,
+        [honest, free_rider, None, plagiarist, other, noisy],
+        evaluate,
+        Evaluation(0.6, 1.0),
+        10,
+        RULES,
+        failures={2: "content not found"},
+    )
+    scores = [v.score for v in verdicts]
+    assert scores == [7000, 0, 0, 0, 7000, 0]
+    assert "free-riding" in verdicts[1].reason
+    assert verdicts[2].reason == "content not found"
+    assert "plagiarism" in verdicts[3].reason and "update 0" in verdicts[3].reason
+    assert "below" in verdicts[5].reason

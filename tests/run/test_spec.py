@@ -1,0 +1,40 @@
+"""Task specs round-trip canonically and refuse bad input by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from flchain.exceptions import ConfigError
+from flchain.run.spec import ScoreRules, TaskSpec, TrainSpec
+
+
+def test_round_trip_is_canonical() -> None:
+    spec = TaskSpec(
+        dataset="digits",
+        partition="dirichlet:0.5",
+        strategy="fedavgm",
+        strategy_params={"server_momentum": 0.9},
+        train=TrainSpec(epochs=2, lr=0.1),
+        scoring=ScoreRules(tolerance=0.3),
+        clients=5,
+    )
+    data = spec.to_json()
+    assert TaskSpec.from_json(data) == spec
+    assert TaskSpec.from_json(data).to_json() == data
+    assert b" " not in data
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"[]", "JSON object"),
+        (b'{"version": 99}', "version 99"),
+        (b'{"version": 1, "colour": "red"}', "colour"),
+        (b'{"version": 1, "train": {"epochs": 1, "momentum": 2}}', "momentum"),
+        (b'{"version": 1, "clients": 0}', "clients=0"),
+    ],
+)
+def test_bad_specs_name_the_problem(text: bytes, needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        TaskSpec.from_json(text)
