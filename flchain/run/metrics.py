@@ -1,0 +1,49 @@
+"""Per-round metrics derived from the children's event logs.
+
+Parties work in parallel, so a phase's time in a round is the longest any
+party spent in it (the critical path), not the sum. Gas is the sum over every
+transaction a party logged for that round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# phase name in metrics.jsonl → the event names that measure it
+PHASE_EVENTS: dict[str, tuple[str, ...]] = {
+    "train": ("trained",),
+    "pin": ("pinned",),
+    "submit": ("submitted",),
+    "score": ("scored",),
+    "vote": ("committed", "revealed"),
+    "finalise": ("finalized",),
+    "aggregate": ("aggregated",),
+}
+
+
+def phase_seconds(events: Iterable[Mapping[str, Any]], round_id: int) -> dict[str, float]:
+    """``<phase>_s`` for one round: per party the sum of its events, then the max over parties."""
+    per_party: dict[str, dict[tuple[str, int], float]] = {p: {} for p in PHASE_EVENTS}
+    event_phase = {e: p for p, names in PHASE_EVENTS.items() for e in names}
+    for event in events:
+        phase = event_phase.get(str(event.get("event")))
+        if phase is None or event.get("round") != round_id:
+            continue
+        party = (str(event.get("role")), int(event.get("index", -1)))
+        seconds = float(event.get("seconds", 0.0))
+        per_party[phase][party] = per_party[phase].get(party, 0.0) + seconds
+    return {
+        f"{phase}_s": round(max(parties.values(), default=0.0), 4)
+        for phase, parties in per_party.items()
+    }
+
+
+def gas_for_round(events: Iterable[Mapping[str, Any]], round_id: int) -> int:
+    """Gas of every transaction logged for ``round_id``."""
+    return sum(int(e.get("gas", 0)) for e in events if e.get("round") == round_id)
+
+
+def mismatches(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Every logged disagreement between a local aggregate and the certified CID."""
+    return [e for e in events if e.get("event") == "aggregate_mismatch"]
