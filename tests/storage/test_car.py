@@ -16,12 +16,12 @@ from flchain.storage.cid import encode_varint
 
 
 def _exported(store: LocalStore) -> tuple[list[str], dict[str, bytes], bytes]:
-    files = {
-        store.put(os.urandom(3 * CHUNK_SIZE + 5)): b"",
-        store.put(os.urandom(100), cid_version=0): b"",
-        store.put(b"\1" * (2 * CHUNK_SIZE)): b"",
-    }
-    contents = {cid: store.get(cid) for cid in files}
+    cids = [
+        store.put(os.urandom(3 * CHUNK_SIZE + 5)),
+        store.put(os.urandom(100), cid_version=0),
+        store.put(b"\1" * (2 * CHUNK_SIZE)),
+    ]
+    contents = {cid: store.get(cid) for cid in cids}
     buf = io.BytesIO()
     export_car(store, list(contents), buf)
     return list(contents), contents, buf.getvalue()
@@ -49,7 +49,7 @@ def test_blocks_are_written_once_root_first(tmp_path: Path) -> None:
 
 
 def test_import_refuses_a_tampered_block(tmp_path: Path) -> None:
-    cids, _, car = _exported(LocalStore(tmp_path / "a"))
+    _, _, car = _exported(LocalStore(tmp_path / "a"))
     bad = bytearray(car)
     bad[-10] ^= 0xFF
     dst = LocalStore(tmp_path / "b")
