@@ -7,6 +7,7 @@ these at the package boundary, so callers catch one hierarchy:
     ├── ConfigError                 bad user input or configuration
     ├── ChainError                  anything from the chain layer
     │   ├── NodeUnavailableError    the RPC endpoint does not answer
+    │   ├── RPCError                the node answered a JSON-RPC error
     │   ├── TransactionFailedError  a transaction was mined but failed
     │   │   └── ContractRevertError a revert with a decoded custom error
     │   └── TestnetError            starting, stopping or finding a local node
@@ -18,7 +19,8 @@ these at the package boundary, so callers catch one hierarchy:
     │   └── CodecError              a model file that does not decode within limits
     └── LearningError               data, models, training and aggregation
         ├── DatasetError            a data set that cannot be loaded or split
-        └── AggregationError        updates that cannot be aggregated
+        ├── AggregationError        updates that cannot be aggregated
+        └── CompressionError        a compressed update that does not decode
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ class ChainError(FLchainError):
 
 class NodeUnavailableError(ChainError):
     """The RPC endpoint does not answer."""
+
+
+class RPCError(ChainError):
+    """The node answered a request with a JSON-RPC error (``code``, ``data`` kept)."""
+
+    def __init__(self, message: str, *, code: int = 0, data: Any = None, method: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+        self.method = method
 
 
 class TransactionFailedError(ChainError):
@@ -112,3 +124,7 @@ class DatasetError(LearningError):
 
 class AggregationError(LearningError):
     """A set of updates that cannot be aggregated (empty, mismatched shapes, ...)."""
+
+
+class CompressionError(LearningError):
+    """A compressed model update that is malformed or of an unknown format."""

@@ -1,0 +1,338 @@
+"""Sending transactions from local accounts: sign here, send raw, count nonces, decode reverts.
+
+:class:`Transactor` is the one way FLchain writes to a chain. It holds local
+accounts (their keys never leave the process), signs EIP-1559 transactions with
+eth-account, sends them raw, and turns every failure into our exceptions: a
+custom-error revert becomes :class:`ContractRevertError` with the error's name
+and arguments. It is safe to use from many threads at once.
+
+For throughput, :meth:`Transactor.send_many` signs a list of transactions and
+sends them in JSON-RPC batches; :meth:`Transactor.wait_many` collects their
+receipts the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3._utils.method_formatters import receipt_formatter
+from web3.datastructures import AttributeDict
+from web3.types import TxReceipt
+
+from flchain.chain.connection import rpc, rpc_batch
+from flchain.chain.nonces import NonceManager
+from flchain.chain.reverts import ErrorRegistry, revert_data
+from flchain.exceptions import ChainError, ConfigError, RPCError, TransactionFailedError
+from flchain.types import Address, TxHash
+
+PRIORITY_FEE = 10**9  # 1 gwei tip
+GAS_MARGIN = 1.2  # estimates are exact; leave room for state changing before inclusion
+BATCH_SIZE = 200  # requests per JSON-RPC batch
+
+
+@dataclass(frozen=True)
+class TxRequest:
+    """One transaction to send with :meth:`Transactor.send_many`."""
+
+    sender: Address
+    to: Address | None
+    data: bytes | str = b""
+    value: int = 0
+    gas: int | None = None
+
+
+class Transactor:
+    """Local accounts, nonces, fees and revert decoding for one node connection."""
+
+    def __init__(
+        self, w3: Web3, *, fee_refresh_s: float = 5.0, poll_interval: float = 0.01
+    ) -> None:
+        self.w3 = w3
+        self.chain_id: int = int(rpc(w3, "eth_chainId", []), 16)
+        self._accounts: dict[Address, LocalAccount] = {}
+        self._nonces = NonceManager(self._pending_nonce)
+        self._errors = ErrorRegistry()
+        self._fee_refresh_s = fee_refresh_s
+        self._poll_interval = poll_interval
+        self._fee_lock = threading.Lock()
+        self._fees: tuple[float, dict[str, int]] = (0.0, {})
+
+    # --- accounts and ABIs ------------------------------------------------
+
+    def add_account(self, account: LocalAccount) -> Address:
+        """Hold ``account``'s key for signing; returns its checksummed address."""
+        address = Address(Web3.to_checksum_address(account.address))
+        self._accounts[address] = account
+        return address
+
+    @property
+    def addresses(self) -> list[Address]:
+        """The accounts this transactor signs for, in the order they were added."""
+        return list(self._accounts)
+
+    def register_errors(self, abi: Sequence[dict[str, Any]]) -> None:
+        """Decode reverts of this ABI's custom errors (and name its functions in errors)."""
+        self._errors.register(abi)
+
+    # --- sending ----------------------------------------------------------
+
+    def send(
+        self,
+        sender: Address,
+        to: Address | None,
+        data: bytes | str,
+        *,
+        value: int = 0,
+        gas: int | None = None,
+    ) -> TxHash:
+        """Sign and send one transaction; ``gas=None`` estimates it (a revert raises here)."""
+        return self.send_many([TxRequest(sender, to, data, value, gas)])[0]
+
+    def send_many(self, txs: Sequence[TxRequest]) -> list[TxHash]:
+        """Sign and send ``txs`` in order, batching the requests; returns their hashes."""
+        if not txs:
+            return []
+        txs = [self._checked(tx) for tx in txs]
+        gases = self._gas_limits(txs)
+        fees = self._fee_fields()
+        raws: list[str] = []
+        with self._nonces.hold(tx.sender for tx in txs) as nonces:
+            for tx, gas in zip(txs, gases, strict=True):
+                raws.append(self._sign(tx, gas, nonces.take(tx.sender), fees))
+            results: list[Any] = []
+            for start in range(0, len(raws), BATCH_SIZE):
+                chunk = raws[start : start + BATCH_SIZE]
+                try:
+                    results += self._send_raw(chunk)
+                except ChainError:
+                    for tx in txs:
+                        nonces.forget(tx.sender)
+                    raise
+            failed = [
+                (tx, r) for tx, r in zip(txs, results, strict=True) if isinstance(r, RPCError)
+            ]
+            for tx, _ in failed:
+                nonces.forget(tx.sender)
+        if failed:
+            tx, error = failed[0]
+            raise self._send_error(error, tx, len(failed))
+        return [TxHash(str(r)) for r in results]
+
+    def wait(self, tx_hash: TxHash, timeout: float = 60.0) -> TxReceipt:
+        """The receipt of ``tx_hash`` once mined; a failed transaction raises."""
+        return self.wait_many([tx_hash], timeout)[0]
+
+    def wait_many(self, tx_hashes: Sequence[TxHash], timeout: float = 60.0) -> list[TxReceipt]:
+        """Receipts of ``tx_hashes`` (in order) once all are mined; the first failure raises."""
+        receipts: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = [h for h in tx_hashes if h not in receipts]
+            for start in range(0, len(missing), BATCH_SIZE):
+                chunk = missing[start : start + BATCH_SIZE]
+                calls = [("eth_getTransactionReceipt", [h]) for h in chunk]
+                for h, raw in zip(chunk, self._batch(calls), strict=True):
+                    if isinstance(raw, RPCError):
+                        raise TransactionFailedError(f"cannot get the receipt of {h}: {raw}")
+                    if raw is not None:
+                        receipts[h] = raw
+            if len(receipts) == len(set(tx_hashes)):
+                break
+            if time.monotonic() > deadline:
+                raise TransactionFailedError(
+                    f"{len(set(tx_hashes)) - len(receipts)} transaction(s) not mined within "
+                    f"{timeout:g} s, first {missing[0]}"
+                )
+            time.sleep(self._poll_interval)
+        out = [_format_receipt(receipts[h]) for h in tx_hashes]
+        for receipt in out:
+            if receipt["status"] != 1:
+                raise self._explain_failure(receipt)
+        return out
+
+    def transact(
+        self,
+        sender: Address,
+        to: Address | None,
+        data: bytes | str,
+        *,
+        value: int = 0,
+        gas: int | None = None,
+    ) -> TxReceipt:
+        """Send one transaction and wait for its receipt."""
+        return self.wait(self.send(sender, to, data, value=value, gas=gas))
+
+    def transact_many(self, txs: Sequence[TxRequest], timeout: float = 60.0) -> list[TxReceipt]:
+        """Send ``txs`` in batches, then wait for all their receipts."""
+        return self.wait_many(self.send_many(txs), timeout)
+
+    # --- reading ----------------------------------------------------------
+
+    def call(
+        self,
+        to: Address,
+        data: bytes | str,
+        *,
+        sender: Address | None = None,
+        block: int | str = "latest",
+    ) -> bytes:
+        """``eth_call``: the return data of calling ``to``; a revert raises, decoded."""
+        payload = _hexdata(data)
+        request: dict[str, Any] = {"to": to, "data": payload}
+        if sender is not None:
+            request["from"] = sender
+        block_id = hex(block) if isinstance(block, int) else block
+        try:
+            result = rpc(self.w3, "eth_call", [request, block_id])
+        except RPCError as exc:
+            raise self._call_error(exc, HexBytes(payload)) from exc
+        return bytes(HexBytes(result))
+
+    def estimate_gas(
+        self, sender: Address, to: Address | None, data: bytes | str, *, value: int = 0
+    ) -> int:
+        """``eth_estimateGas`` (without margin); a revert raises, decoded."""
+        return self._gas_limits([TxRequest(sender, to, data, value)], margin=1.0)[0]
+
+    def block_number(self) -> int:
+        """The number of the latest block."""
+        return int(rpc(self.w3, "eth_blockNumber", []), 16)
+
+    def resync_nonces(self) -> None:
+        """Refetch every account's nonce (after ``evm_revert`` or a failed send)."""
+        self._nonces.resync()
+
+    # --- internals --------------------------------------------------------
+
+    def _checked(self, tx: TxRequest) -> TxRequest:
+        sender = Address(Web3.to_checksum_address(tx.sender)) if tx.sender else tx.sender
+        if sender not in self._accounts:
+            raise ConfigError(f"no local key for sender {tx.sender}; add_account() it first")
+        if tx.value < 0:
+            raise ConfigError(f"negative value {tx.value}")
+        return TxRequest(sender, tx.to, HexBytes(_hexdata(tx.data)), tx.value, tx.gas)
+
+    def _gas_limits(self, txs: Sequence[TxRequest], margin: float = GAS_MARGIN) -> list[int]:
+        todo = [i for i, tx in enumerate(txs) if tx.gas is None]
+        calls = [("eth_estimateGas", [_call_object(txs[i])]) for i in todo]
+        estimates = self._batch(calls)
+        gases = [tx.gas or 0 for tx in txs]
+        for i, estimate in zip(todo, estimates, strict=True):
+            if isinstance(estimate, RPCError):
+                raise self._call_error(estimate, HexBytes(txs[i].data))
+            gases[i] = int(int(estimate, 16) * margin)
+        return gases
+
+    def _fee_fields(self) -> dict[str, int]:
+        with self._fee_lock:
+            fetched_at, fees = self._fees
+            if time.monotonic() - fetched_at < self._fee_refresh_s and fees:
+                return fees
+            block = rpc(self.w3, "eth_getBlockByNumber", ["latest", False])
+            base = block.get("baseFeePerGas") if block else None
+            if base is None:
+                fees = {"gasPrice": int(rpc(self.w3, "eth_gasPrice", []), 16)}
+            else:
+                fees = {
+                    "maxFeePerGas": 2 * int(base, 16) + PRIORITY_FEE,
+                    "maxPriorityFeePerGas": PRIORITY_FEE,
+                }
+            self._fees = (time.monotonic(), fees)
+            return fees
+
+    def _sign(self, tx: TxRequest, gas: int, nonce: int, fees: dict[str, int]) -> str:
+        fields: dict[str, Any] = {
+            "chainId": self.chain_id,
+            "nonce": nonce,
+            "gas": gas,
+            "value": tx.value,
+            "data": bytes(HexBytes(tx.data)),
+            **fees,
+        }
+        if tx.to is not None:
+            fields["to"] = Web3.to_checksum_address(tx.to)
+        signed = self._accounts[tx.sender].sign_transaction(fields)
+        return "0x" + bytes(signed.raw_transaction).hex()
+
+    def _send_raw(self, raws: Sequence[str]) -> list[Any]:
+        if len(raws) == 1:
+            try:
+                return [rpc(self.w3, "eth_sendRawTransaction", [raws[0]])]
+            except RPCError as exc:
+                return [exc]
+        return self._batch([("eth_sendRawTransaction", [raw]) for raw in raws])
+
+    def _batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        if len(calls) == 1:
+            try:
+                return [rpc(self.w3, calls[0][0], calls[0][1])]
+            except RPCError as exc:
+                return [exc]
+        return rpc_batch(self.w3, calls)
+
+    def _pending_nonce(self, sender: Address) -> int:
+        return int(rpc(self.w3, "eth_getTransactionCount", [sender, "pending"]), 16)
+
+    def _send_error(self, error: RPCError, tx: TxRequest, count: int) -> ChainError:
+        if "base fee" in str(error).lower() or "fee cap" in str(error).lower():
+            self._fees = (0.0, {})  # refetch fees before the next send
+        function = self._errors.function_name(HexBytes(tx.data))
+        where = f" calling {function}" if function else ""
+        more = f" ({count - 1} more refused)" if count > 1 else ""
+        if revert_data(error) is not None and error.data:
+            return self._call_error(error, HexBytes(tx.data))
+        return TransactionFailedError(
+            f"node refused a transaction from {tx.sender}{where}: {error}{more}"
+        )
+
+    def _call_error(self, error: RPCError, calldata: bytes) -> ChainError:
+        data = revert_data(error)
+        if data is None:
+            return TransactionFailedError(str(error))
+        return self._errors.decode(data, self._errors.function_name(calldata))
+
+    def _explain_failure(self, receipt: TxReceipt) -> ChainError:
+        tx_hash = receipt["transactionHash"].to_0x_hex()
+        tx = rpc(self.w3, "eth_getTransactionByHash", [tx_hash])
+        calldata = HexBytes(tx.get("input") or tx.get("data") or "0x")
+        function = self._errors.function_name(calldata)
+        replay = {k: tx[k] for k in ("from", "to", "value", "gas") if tx.get(k) is not None}
+        replay["data"] = calldata.to_0x_hex()
+        parent = hex(max(int(receipt["blockNumber"]) - 1, 0))
+        try:
+            rpc(self.w3, "eth_call", [replay, parent])
+        except RPCError as exc:
+            data = revert_data(exc)
+            if data is not None:
+                return self._errors.decode(data, function)
+            return TransactionFailedError(f"transaction {tx_hash} failed: {exc}")
+        where = f" in {function}" if function else ""
+        used, limit = receipt["gasUsed"], int(tx["gas"], 16)
+        return TransactionFailedError(
+            f"transaction {tx_hash} failed{where} (status 0, gas used {used} of {limit})"
+        )
+
+
+def _hexdata(data: bytes | str) -> str:
+    try:
+        return HexBytes(data).to_0x_hex()
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"transaction data is not bytes or hex: {data!r:.60}") from exc
+
+
+def _call_object(tx: TxRequest) -> dict[str, Any]:
+    request: dict[str, Any] = {"from": tx.sender, "data": _hexdata(tx.data), "value": hex(tx.value)}
+    if tx.to is not None:
+        request["to"] = tx.to
+    return request
+
+
+def _format_receipt(raw: dict[str, Any]) -> TxReceipt:
+    return cast(TxReceipt, AttributeDict.recursive(receipt_formatter(raw)))

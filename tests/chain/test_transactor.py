@@ -1,0 +1,155 @@
+"""Transactor: local signing, managed nonces, receipts, reverts decoded, on Anvil and py-evm."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import Chain, calldata
+from eth_abi import decode
+
+from flchain.chain import Transactor, TxRequest, rpc
+from flchain.exceptions import ConfigError, ContractRevertError, TransactionFailedError
+from flchain.types import Address
+
+
+def _value(chain: Chain, key: int) -> int:
+    out = chain.transactor.call(chain.probe, calldata("values(uint256)", key))
+    return int(decode(["uint256"], out)[0])
+
+
+def _balance(chain: Chain, who: Address) -> int:
+    out = chain.transactor.call(chain.probe, calldata("balanceOf(address)", who))
+    return int(decode(["uint256"], out)[0])
+
+
+def test_transact_mines_and_changes_state(chain: Chain) -> None:
+    me = chain.accounts[1]
+    receipt = chain.transactor.transact(
+        me, chain.probe, calldata("store(uint256,uint256,string)", 7, 99, "hi")
+    )
+    assert receipt["status"] == 1
+    assert receipt["from"] == me
+    assert receipt["to"] == chain.probe
+    assert len(receipt["logs"]) == 1
+    assert _value(chain, 7) == 99
+
+
+def test_estimate_revert_raises_custom_error_with_arguments(chain: Chain) -> None:
+    data = calldata("store(uint256,uint256,string)", 1, 5000, "too much")
+    with pytest.raises(ContractRevertError) as info:
+        chain.transactor.send(chain.accounts[1], chain.probe, data)
+    assert info.value.name == "TooLarge"
+    assert info.value.args_ == (5000, 1000)
+    assert info.value.function == "store"
+    assert "TooLarge(5000, 1000)" in str(info.value)
+
+
+def test_call_revert_decodes_address_argument(chain: Chain) -> None:
+    stranger = chain.accounts[2]
+    with pytest.raises(ContractRevertError) as info:
+        chain.transactor.call(chain.probe, calldata("ownerOnly()"), sender=stranger)
+    assert (info.value.name, info.value.args_) == ("NotOwner", (stranger,))
+    out = chain.transactor.call(chain.probe, calldata("ownerOnly()"), sender=chain.accounts[0])
+    assert decode(["uint256"], out)[0] == 42
+
+
+def test_string_revert_and_panic_are_decoded(chain: Chain) -> None:
+    with pytest.raises(ContractRevertError) as info:
+        chain.transactor.call(chain.probe, calldata("fail(string)", "no way"))
+    assert (info.value.name, info.value.args_) == ("Error", ("no way",))
+    with pytest.raises(ContractRevertError) as info:
+        chain.transactor.call(chain.probe, calldata("divide(uint256,uint256)", 1, 0))
+    assert (info.value.name, info.value.args_) == ("Panic", (0x12,))
+
+
+def test_mined_failure_is_replayed_to_find_the_error(chain: Chain) -> None:
+    data = calldata("store(uint256,uint256,string)", 3, 2000, "")
+    tx_hash = chain.transactor.send(chain.accounts[3], chain.probe, data, gas=200_000)
+    with pytest.raises(ContractRevertError) as info:
+        chain.transactor.wait(tx_hash)
+    assert (info.value.name, info.value.args_, info.value.function) == (
+        "TooLarge",
+        (2000, 1000),
+        "store",
+    )
+    # the account's next transaction goes through: the failed one used its nonce
+    ok = chain.transactor.transact(
+        chain.accounts[3], chain.probe, calldata("store(uint256,uint256,string)", 3, 1, "")
+    )
+    assert ok["status"] == 1
+
+
+def test_unregistered_error_is_a_plain_failure_naming_the_selector(chain: Chain) -> None:
+    bare = Transactor(chain.w3)
+    with pytest.raises(TransactionFailedError) as info:
+        bare.call(chain.probe, calldata("store(uint256,uint256,string)", 1, 5000, ""))
+    assert not isinstance(info.value, ContractRevertError)
+    assert "unknown error 0x" in str(info.value)
+
+
+def test_refused_send_releases_the_nonce(chain: Chain) -> None:
+    me = chain.accounts[4]
+    balance = chain.w3.eth.get_balance(me)
+    with pytest.raises(TransactionFailedError):
+        chain.transactor.send(me, chain.accounts[5], b"", value=balance * 2, gas=21_000)
+    receipt = chain.transactor.transact(me, chain.accounts[5], b"", value=1, gas=21_000)
+    assert receipt["status"] == 1
+
+
+def test_unknown_sender_and_bad_data_are_config_errors(chain: Chain) -> None:
+    with pytest.raises(ConfigError, match="no local key"):
+        chain.transactor.send(Address("0x" + "12" * 20), chain.probe, b"")
+    with pytest.raises(ConfigError, match="not bytes or hex"):
+        chain.transactor.send(chain.accounts[1], chain.probe, "not hex")
+
+
+def test_threads_share_accounts_without_nonce_clashes(chain: Chain) -> None:
+    senders = chain.accounts[1:4]
+    before = {a: chain.w3.eth.get_transaction_count(a) for a in senders}
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(8):
+                sender = senders[(worker + i) % len(senders)]
+                data = calldata("store(uint256,uint256,string)", worker * 100 + i, i, "t")
+                chain.transactor.transact(sender, chain.probe, data, gas=120_000)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    sent = sum(chain.w3.eth.get_transaction_count(a) - before[a] for a in senders)
+    assert sent == 32
+    assert [_value(chain, w * 100 + 7) for w in range(4)] == [7, 7, 7, 7]
+
+
+def test_transact_many_batches_token_transfers(chain: Chain) -> None:
+    owner, receivers = chain.accounts[0], chain.accounts[1:6]
+    start = {r: _balance(chain, r) for r in receivers}
+    txs = [
+        TxRequest(
+            owner, chain.probe, calldata("transfer(address,uint256)", receivers[i % 5], i + 1)
+        )
+        for i in range(40)
+    ]
+    receipts = chain.transactor.transact_many(txs)
+    assert [r["status"] for r in receipts] == [1] * 40
+    assert len({r["transactionHash"] for r in receipts}) == 40
+    for k, r in enumerate(receivers):
+        assert _balance(chain, r) - start[r] == sum(i + 1 for i in range(40) if i % 5 == k)
+
+
+def test_resync_after_revert_to_snapshot(chain: Chain) -> None:
+    me = chain.accounts[6]
+    snapshot = rpc(chain.w3, "evm_snapshot", [])
+    chain.transactor.transact(me, chain.accounts[7], b"", value=1, gas=21_000)
+    rpc(chain.w3, "evm_revert", [snapshot])
+    chain.transactor.resync_nonces()
+    receipt = chain.transactor.transact(me, chain.accounts[7], b"", value=1, gas=21_000)
+    assert receipt["status"] == 1
