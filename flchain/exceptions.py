@@ -128,3 +128,18 @@ class AggregationError(LearningError):
 
 class CompressionError(LearningError):
     """A compressed model update that is malformed or of an unknown format."""
+
+
+# --- running a task --------------------------------------------------------
+
+
+class RunError(FLchainError):
+    """An error while running a task: a client, a miner or the orchestrator."""
+
+
+class RoundTimeoutError(RunError):
+    """The chain did not reach an awaited state (phase, round, certification) in time."""
+
+
+class AggregateMismatchError(RunError):
+    """A party's local aggregate does not have the CID the chain certified."""
