@@ -1,0 +1,296 @@
+"""Typed client of the FLchain protocol contract.
+
+    deployment = deploy_protocol(transactor, admin, TaskParams(initial_cid, spec_cid))
+    me = ProtocolClient(transactor, deployment.protocol, my_address, from_block=deployment.block)
+    me.register_client()
+    me.submit_update(me.current_round(), "bafy...", num_samples=600)
+
+Writes return the mined receipt; a revert raises :class:`ContractRevertError`
+whose ``name`` is the contract's custom error. Reads of history (submissions,
+committees, outcomes) come from the contract's event logs, the rest from views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.types import TxReceipt
+
+from flchain.chain.cidcodec import bytes_to_cid, cid_to_bytes
+from flchain.chain.connection import rpc
+from flchain.chain.deploy import protocol_abi, token_abi
+from flchain.chain.protocol_types import (
+    ClientState,
+    MemberStatus,
+    MinerState,
+    Phase,
+    RoundInfo,
+    RoundOutcome,
+    Submission,
+    TaskParams,
+    UpdateOutcome,
+)
+from flchain.chain.transactor import Transactor
+from flchain.exceptions import ConfigError
+from flchain.types import MAX_SCORE, Address, CIDStr
+
+
+def vote_commitment(
+    chain_id: int, contract: str, round: int, miner: str, scores: Sequence[int], salt: bytes
+) -> bytes:
+    """``FLProtocol.voteCommitment``: keccak256(abi.encode(chainid, contract, round, miner,
+    uint16[] scores, bytes32 salt))."""
+    check_scores(scores)
+    if len(salt) != 32:
+        raise ConfigError(f"salt must be 32 bytes, got {len(salt)}")
+    payload = encode(
+        ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"],
+        [chain_id, contract, round, miner, list(scores), salt],
+    )
+    return bytes(keccak(payload))
+
+
+def check_scores(scores: Sequence[int]) -> None:
+    """Raise ConfigError unless every score is an int in 0..10000."""
+    for i, s in enumerate(scores):
+        if not isinstance(s, int) or not 0 <= s <= MAX_SCORE:
+            raise ConfigError(f"score #{i} is {s!r}; scores are integers 0..{MAX_SCORE}")
+
+
+def _topic(value: int | str) -> str:
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(32, "big").hex()
+    return "0x" + bytes.fromhex(value.removeprefix("0x")).rjust(32, b"\0").hex()
+
+
+class ProtocolClient:
+    """One account's view of, and calls into, a deployed ``FLProtocol``."""
+
+    def __init__(
+        self, transactor: Transactor, address: str, account: Address, *, from_block: int = 0
+    ) -> None:
+        try:
+            self.address = Address(Web3.to_checksum_address(address))
+        except ValueError as exc:
+            raise ConfigError(f"not a contract address: {address!r}") from exc
+        self.transactor = transactor
+        self.account = Address(Web3.to_checksum_address(account))
+        self.from_block = from_block
+        self.abi = protocol_abi()
+        self._token_abi = token_abi()
+        transactor.register_errors(self.abi.abi)
+        transactor.register_errors(self._token_abi.abi)
+
+    # --- plumbing ------------------------------------------------------------
+
+    def _send(self, fn: str, *args: Any, value: int = 0) -> TxReceipt:
+        data = self.abi.encode_call(fn, *args)
+        return self.transactor.transact(self.account, self.address, data, value=value)
+
+    def _view(self, fn: str, *args: Any) -> tuple[Any, ...]:
+        data = self.transactor.call(self.address, self.abi.encode_call(fn, *args))
+        return self.abi.decode_result(fn, data)
+
+    def _logs(self, event: str, *topics: int | str) -> list[dict[str, Any]]:
+        query = {
+            "address": self.address,
+            "fromBlock": hex(self.from_block),
+            "toBlock": "latest",
+            "topics": [self.abi.topic(event), *(_topic(t) for t in topics)],
+        }
+        raws = rpc(self.transactor.w3, "eth_getLogs", [query])
+        raws.sort(key=lambda r: (int(r["blockNumber"], 16), int(r["logIndex"], 16)))
+        return [self.abi.decode_log(self.transactor.w3, event, raw) for raw in raws]
+
+    # --- registration and bonds ------------------------------------------------
+
+    def register_client(self, bond: int | None = None) -> TxReceipt:
+        """Register as a client, locking ``bond`` wei (default: the minimum)."""
+        value = self.task_params.client_bond if bond is None else bond
+        return self._send("registerClient", value=value)
+
+    def register_miner(self, bond: int | None = None) -> TxReceipt:
+        """Register as a miner, locking ``bond`` wei (default: the minimum)."""
+        value = self.task_params.miner_bond if bond is None else bond
+        return self._send("registerMiner", value=value)
+
+    def leave(self) -> TxReceipt:
+        """Leave every role; the bond unlocks once the current round is finalized."""
+        return self._send("deregister")
+
+    def withdraw(self) -> TxReceipt:
+        """Pull back the bond(s) of roles left in an already finalized round."""
+        return self._send("withdraw")
+
+    def start_training(self) -> TxReceipt:
+        """Open round 0 (admin only)."""
+        return self._send("startTraining")
+
+    # --- a round -----------------------------------------------------------
+
+    def submit_update(self, round: int, cid: str, num_samples: int) -> TxReceipt:
+        """Submit the CID of this client's update for ``round``."""
+        if num_samples <= 0:
+            raise ConfigError(f"num_samples must be positive, got {num_samples}")
+        return self._send("submitUpdate", round, cid_to_bytes(cid), num_samples)
+
+    def vote_commitment(
+        self, round: int, scores: Sequence[int], salt: bytes, miner: str | None = None
+    ) -> bytes:
+        """The commitment for ``scores`` (computed locally, same as the contract's view)."""
+        who = self.account if miner is None else miner
+        return vote_commitment(self.transactor.chain_id, self.address, round, who, scores, salt)
+
+    def commit_votes(self, round: int, commitment: bytes) -> TxReceipt:
+        """Post the commitment to this miner's scores of ``round``."""
+        if len(commitment) != 32:
+            raise ConfigError(f"commitment must be 32 bytes, got {len(commitment)}")
+        return self._send("commitVotes", round, commitment)
+
+    def reveal_votes(self, round: int, scores: Sequence[int], salt: bytes) -> TxReceipt:
+        """Reveal this miner's scores of ``round`` (one per submission, in order)."""
+        check_scores(scores)
+        return self._send("revealVotes", round, list(scores), salt)
+
+    def finalize_round(self, round: int) -> TxReceipt:
+        """Close ``round`` (anyone, once it is ``CLOSED``) and open the next."""
+        return self._send("finalizeRound", round)
+
+    def certify_aggregate(self, round: int, cid: str) -> TxReceipt:
+        """Attest the CID of ``round``'s aggregate."""
+        return self._send("certifyAggregate", round, cid_to_bytes(cid))
+
+    # --- views -----------------------------------------------------------
+
+    @cached_property
+    def task_params(self) -> TaskParams:
+        """The task's parameters (fixed at deployment; read once)."""
+        return TaskParams.from_abi(self._view("taskParams")[0])
+
+    @cached_property
+    def token_address(self) -> Address:
+        """The reward token's address."""
+        return Address(Web3.to_checksum_address(self._view("token")[0]))
+
+    def training_started(self) -> bool:
+        """True once round 0 is open."""
+        return bool(self._view("trainingStarted")[0])
+
+    def current_round(self) -> int:
+        """The open round (0 before training starts)."""
+        return int(self._view("currentRound")[0])
+
+    def phase(self, round: int) -> Phase:
+        """The phase of ``round`` at the latest block's time."""
+        return Phase(self._view("currentPhase", round)[0])
+
+    def round_info(self, round: int) -> RoundInfo:
+        """Phase, phase ends and counters of ``round``, in one call."""
+        (phase, opened, s_end, c_end, r_end, expected, n, k, commits, reveals, accepted, cert) = (
+            self._view("roundInfo", round)[0]
+        )
+        return RoundInfo(
+            round=round,
+            phase=Phase(phase),
+            opened_at=opened,
+            submit_end=s_end,
+            commit_end=c_end,
+            reveal_end=r_end,
+            expected_submissions=expected,
+            num_submissions=n,
+            committee_size=k,
+            num_commits=commits,
+            num_reveals=reveals,
+            num_accepted=accepted,
+            certified=bool(cert),
+        )
+
+    def committee(self, round: int) -> tuple[Address, ...]:
+        """``round``'s committee by seat (from ``CommitteeDrawn``; empty if not opened)."""
+        logs = self._logs("CommitteeDrawn", round)
+        return tuple(Address(m) for m in logs[-1]["members"]) if logs else ()
+
+    def is_committee_member(self, round: int, account: str | None = None) -> bool:
+        """Whether ``account`` (default: ours) sits on ``round``'s committee."""
+        return bool(self._view("isCommitteeMember", round, account or self.account)[0])
+
+    def submissions(self, round: int) -> list[Submission]:
+        """``round``'s submissions in index order, CIDs as strings."""
+        return [
+            Submission(
+                round=round,
+                index=int(e["index"]),
+                client=Address(e["client"]),
+                cid=bytes_to_cid(e["cid"]),
+                num_samples=int(e["numSamples"]),
+                block_number=e["_block"],
+            )
+            for e in self._logs("UpdateSubmitted", round)
+        ]
+
+    def round_outcome(self, round: int) -> RoundOutcome | None:
+        """The accepted set and per-update outcomes of ``round`` (None until finalized)."""
+        finals = self._logs("RoundFinalized", round)
+        if not finals:
+            return None
+        scored = self._logs("UpdateScored", round)
+        return RoundOutcome(
+            round=round,
+            accepted=tuple(int(i) for i in finals[0]["acceptedIndices"]),
+            num_submissions=int(finals[0]["numSubmissions"]),
+            num_reveals=int(finals[0]["numReveals"]),
+            updates=tuple(
+                UpdateOutcome(
+                    int(e["index"]), Address(e["client"]), e["median"], e["reveals"], e["accepted"]
+                )
+                for e in scored
+            ),
+            block_number=finals[0]["_block"],
+        )
+
+    def accepted_updates(self, round: int) -> list[Submission]:
+        """The submissions of ``round`` that were accepted (empty until finalized)."""
+        outcome = self.round_outcome(round)
+        if outcome is None:
+            return []
+        chosen = set(outcome.accepted)
+        return [s for s in self.submissions(round) if s.index in chosen]
+
+    def certified_aggregate(self, round: int) -> CIDStr | None:
+        """The certified CID of ``round``'s aggregate, or None."""
+        raw = self._view("certifiedAggregate", round)[0]
+        return bytes_to_cid(raw) if raw else None
+
+    def client_state(self, account: str | None = None) -> ClientState:
+        """Status, bond, reputation and last submitted round of a client."""
+        status, bond, rep, last = self._view("clientInfo", account or self.account)
+        return ClientState(MemberStatus(status), bond, rep, last - 1 if last else None)
+
+    def miner_state(self, account: str | None = None) -> MinerState:
+        """Status, bond and reputation of a miner."""
+        status, bond, rep = self._view("minerInfo", account or self.account)
+        return MinerState(MemberStatus(status), bond, rep)
+
+    def reputation(self, account: str | None = None, *, miner: bool = False) -> int:
+        """Client (default) or miner reputation of ``account``."""
+        state = self.miner_state(account) if miner else self.client_state(account)
+        return state.reputation
+
+    def bond(self, account: str | None = None) -> int:
+        """Wei locked by ``account`` as client plus as miner."""
+        return self.client_state(account).bond + self.miner_state(account).bond
+
+    def miners(self) -> tuple[Address, ...]:
+        """Active miners."""
+        return tuple(Address(a) for a in self._view("miners")[0])
+
+    def token_balance(self, account: str | None = None) -> int:
+        """Reward-token balance of ``account`` (default: ours)."""
+        data = self._token_abi.encode_call("balanceOf", account or self.account)
+        raw = self.transactor.call(self.token_address, data)
+        return int(self._token_abi.decode_result("balanceOf", raw)[0])

@@ -1,0 +1,183 @@
+"""Typed values of the FLchain protocol contract, as the Python API returns them."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+from enum import IntEnum
+from typing import Any
+
+from flchain.chain.cidcodec import bytes_to_cid, cid_to_bytes
+from flchain.exceptions import ConfigError
+from flchain.types import MAX_SCORE, Address, CIDStr
+
+MAX_COMMITTEE = 16
+MAX_UPDATES = 256
+
+
+class Phase(IntEnum):
+    """Where a round is (mirrors ``IFLProtocol.Phase``)."""
+
+    NOT_OPENED = 0
+    SUBMIT = 1
+    COMMIT = 2
+    REVEAL = 3
+    CLOSED = 4  # reveal over, awaiting finalizeRound
+    FINALIZED = 5
+
+
+class MemberStatus(IntEnum):
+    """A client's or miner's registration status."""
+
+    NONE = 0
+    ACTIVE = 1
+    LEFT = 2  # bond waits for withdraw()
+
+
+@dataclass(frozen=True)
+class TaskParams:
+    """Parameters fixed at deployment (mirrors ``IFLProtocol.TaskParams``).
+
+    Durations are seconds; rewards are token base units; bonds are wei;
+    ``acceptance_threshold`` is a score in basis points (1..10000).
+    """
+
+    initial_model_cid: CIDStr
+    spec_cid: CIDStr
+    aggregation_rule: int = 0
+    committee_size: int = 3
+    quorum: int = 2
+    acceptance_threshold: int = 5_000
+    submit_duration: int = 60
+    commit_duration: int = 30
+    reveal_duration: int = 30
+    client_reward_per_round: int = 100 * 10**18
+    miner_reward_per_round: int = 30 * 10**18
+    sample_cap: int = 10_000
+    slash_bps: int = 1_000
+    max_updates_per_round: int = 64
+    client_bond: int = 10**17
+    miner_bond: int = 10**18
+
+    def __post_init__(self) -> None:
+        cid_to_bytes(self.initial_model_cid)
+        cid_to_bytes(self.spec_cid)
+        checks = {
+            "aggregation_rule": 0 <= self.aggregation_rule < 256,
+            "committee_size": 1 <= self.committee_size <= MAX_COMMITTEE,
+            "quorum": 1 <= self.quorum <= self.committee_size,
+            "acceptance_threshold": 1 <= self.acceptance_threshold <= MAX_SCORE,
+            "submit_duration": 0 < self.submit_duration < 2**32,
+            "commit_duration": 0 < self.commit_duration < 2**32,
+            "reveal_duration": 0 < self.reveal_duration < 2**32,
+            "client_reward_per_round": 0 <= self.client_reward_per_round < 2**200,
+            "miner_reward_per_round": 0 <= self.miner_reward_per_round < 2**200,
+            "sample_cap": 0 < self.sample_cap < 2**32,
+            "slash_bps": 0 <= self.slash_bps <= 10_000,
+            "max_updates_per_round": 1 <= self.max_updates_per_round <= MAX_UPDATES,
+            "client_bond": 0 <= self.client_bond < 2**96,
+            "miner_bond": 0 <= self.miner_bond < 2**96,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+            raise ConfigError(f"invalid task parameter(s): {shown}")
+
+    def to_abi(self) -> tuple[Any, ...]:
+        """The tuple the contract's constructor takes."""
+        values = list(astuple(self))
+        values[0] = cid_to_bytes(self.initial_model_cid)
+        values[1] = cid_to_bytes(self.spec_cid)
+        return tuple(values)
+
+    @classmethod
+    def from_abi(cls, raw: tuple[Any, ...]) -> TaskParams:
+        """Inverse of :meth:`to_abi`."""
+        values = list(raw)
+        values[0] = bytes_to_cid(values[0])
+        values[1] = bytes_to_cid(values[1])
+        names = [f.name for f in fields(cls)]
+        return cls(**dict(zip(names, values, strict=True)))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where a task's contracts live."""
+
+    protocol: Address
+    token: Address
+    block: int  # block of the protocol's deployment: read events from here
+    chain_id: int
+    deployer: Address
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """One round's state (``roundInfo(r)``); phase ends are unix timestamps."""
+
+    round: int
+    phase: Phase
+    opened_at: int
+    submit_end: int
+    commit_end: int
+    reveal_end: int
+    expected_submissions: int
+    num_submissions: int
+    committee_size: int
+    num_commits: int
+    num_reveals: int
+    num_accepted: int
+    certified: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An update as submitted (from its ``UpdateSubmitted`` event)."""
+
+    round: int
+    index: int
+    client: Address
+    cid: CIDStr
+    num_samples: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    """How the committee judged one update (``UpdateScored``)."""
+
+    index: int
+    client: Address
+    median: int
+    reveals: int
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """A finalized round: the accepted set and every update's outcome."""
+
+    round: int
+    accepted: tuple[int, ...]
+    num_submissions: int
+    num_reveals: int
+    updates: tuple[UpdateOutcome, ...]
+    block_number: int
+
+
+@dataclass(frozen=True)
+class ClientState:
+    """A client's registration (``clientInfo``)."""
+
+    status: MemberStatus
+    bond: int
+    reputation: int
+    last_submitted_round: int | None
+
+
+@dataclass(frozen=True)
+class MinerState:
+    """A miner's registration (``minerInfo``)."""
+
+    status: MemberStatus
+    bond: int
+    reputation: int

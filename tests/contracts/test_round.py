@@ -1,0 +1,142 @@
+"""A whole round on a real Anvil node: early phase ends, scoring, rewards, certification."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from protocol_helpers import CLIENTS, PARAMS, Protocol, make_cid
+
+from flchain.chain.protocol_types import MemberStatus, Phase
+
+pytestmark = pytest.mark.xdist_group("anvil-contracts")
+
+
+def test_phases_end_early_once_everybody_acted(proto: Protocol) -> None:
+    proto.register(clients=3, miners=3)
+    admin = proto.admin
+    admin.start_training()
+    assert admin.training_started()
+    assert admin.phase(0) is Phase.SUBMIT
+    info = admin.round_info(0)
+    assert (info.expected_submissions, info.committee_size) == (3, 3)
+
+    for i in (1, 2):
+        proto.as_(i).submit_update(0, make_cid(f"c{i}"), 10 * i)
+        assert admin.phase(0) is Phase.SUBMIT
+    proto.as_(3).submit_update(0, make_cid("c3"), 30)
+    assert admin.phase(0) is Phase.COMMIT  # all active clients submitted
+
+    committee = proto.committee_clients(0)
+    scores = [9_000, 2_000, 6_000]
+    salts = [os.urandom(32) for _ in committee]
+    for m, salt in zip(committee, salts, strict=True):
+        m.commit_votes(0, m.vote_commitment(0, scores, salt))
+    assert admin.phase(0) is Phase.REVEAL  # whole committee committed
+    for m, salt in zip(committee, salts, strict=True):
+        m.reveal_votes(0, scores, salt)
+    assert admin.phase(0) is Phase.CLOSED  # all committed members revealed
+
+    proto.as_(7).finalize_round(0)  # anyone may finalize
+    assert admin.phase(0) is Phase.FINALIZED
+    assert admin.current_round() == 1
+    assert admin.phase(1) is Phase.SUBMIT
+
+    outcome = admin.round_outcome(0)
+    assert outcome is not None
+    assert outcome.accepted == (0, 2)
+    assert [u.median for u in outcome.updates] == scores
+    assert [u.reveals for u in outcome.updates] == [3, 3, 3]
+    assert [s.index for s in admin.accepted_updates(0)] == [0, 2]
+
+
+def test_rewards_follow_score_times_capped_samples(proto: Protocol) -> None:
+    proto.register(clients=3, miners=3)
+    proto.admin.start_training()
+    # clients submit 100, 200, 300 samples; all accepted with the same score
+    proto.run_round(0, lambda n: [8_000] * n)
+    weights = [8_000 * 100, 8_000 * 200, 8_000 * 300]
+    for i, w in zip(CLIENTS, weights, strict=False):
+        expected = PARAMS.client_reward_per_round * w // sum(weights)
+        assert proto.admin.token_balance(proto.address(i)) == expected
+        state = proto.admin.client_state(proto.address(i))
+        assert state.reputation == 110
+        assert state.last_submitted_round == 0
+
+
+def test_sample_cap_limits_reward_weight(deploy_with: object) -> None:
+    p: Protocol = deploy_with(sample_cap=150)  # type: ignore[operator]
+    p.register(clients=3, miners=3)
+    p.admin.start_training()
+    p.run_round(0, lambda n: [8_000] * n)  # 100, 200, 300 samples -> 100, 150, 150
+    balances = [p.admin.token_balance(p.address(i)) for i in (1, 2, 3)]
+    assert balances[1] == balances[2] > balances[0]
+    assert sum(balances) <= PARAMS.client_reward_per_round
+
+
+def test_agreeing_miners_are_rewarded_and_gain_reputation(proto: Protocol) -> None:
+    proto.register(clients=3, miners=3)
+    proto.admin.start_training()
+    committee = proto.run_round(0, lambda n: [9_000, 0, 7_000][:n])
+    for m in committee:
+        # 3 updates, all agreeing, committee of 3 -> 3 / (3 * 3) of the pool
+        assert m.token_balance() == PARAMS.miner_reward_per_round * 3 // 9
+        assert m.miner_state().reputation == 105
+    rejected = proto.admin.client_state(proto.address(2))
+    assert rejected.reputation == 80
+    assert proto.admin.token_balance(proto.address(2)) == 0
+
+
+def test_certification_by_committee_quorum(proto: Protocol) -> None:
+    proto.register(clients=3, miners=3)
+    proto.admin.start_training()
+    committee = proto.run_round(0, lambda n: [9_000] * n)
+    aggregate = make_cid("aggregate 0")
+    committee[0].certify_aggregate(0, aggregate)
+    assert proto.admin.certified_aggregate(0) is None
+    proto.as_(1).certify_aggregate(0, make_cid("a client's opinion"))  # recorded, not counted
+    assert proto.admin.certified_aggregate(0) is None
+    committee[1].certify_aggregate(0, aggregate)
+    assert proto.admin.certified_aggregate(0) == aggregate
+    assert proto.admin.round_info(0).certified
+
+    receipt = committee[2].certify_aggregate(0, make_cid("something else"))
+    logs = proto.admin._logs("AggregateDisputed", 0)
+    assert len(logs) == 1 and logs[0]["attester"] == committee[2].account
+    assert receipt["status"] == 1
+
+
+def test_round_without_submissions_closes_empty(proto: Protocol) -> None:
+    proto.register(clients=2, miners=3)
+    proto.admin.start_training()
+    proto.advance(PARAMS.submit_duration)
+    assert proto.admin.phase(0) is Phase.CLOSED  # no submissions: no commit or reveal phase
+    proto.admin.finalize_round(0)
+    outcome = proto.admin.round_outcome(0)
+    assert outcome is not None and outcome.accepted == () and outcome.num_submissions == 0
+    for m in proto.committee_clients(0):
+        assert m.miner_state().bond == PARAMS.miner_bond  # nothing was asked of them
+
+
+def test_vanished_committee_is_slashed_and_round_closes_by_time(proto: Protocol) -> None:
+    proto.register(clients=2, miners=3)
+    proto.admin.start_training()
+    proto.as_(1).submit_update(0, make_cid("a"), 10)
+    proto.as_(2).submit_update(0, make_cid("b"), 10)
+    committee = proto.committee_clients(0)
+    salt = os.urandom(32)
+    committee[0].commit_votes(0, committee[0].vote_commitment(0, [9_000, 9_000], salt))
+    proto.advance(PARAMS.commit_duration)
+    assert proto.admin.phase(0) is Phase.REVEAL
+    proto.advance(PARAMS.reveal_duration)
+    assert proto.admin.phase(0) is Phase.CLOSED
+    proto.admin.finalize_round(0)
+    outcome = proto.admin.round_outcome(0)
+    assert outcome is not None and outcome.accepted == () and outcome.num_reveals == 0
+    slashed = PARAMS.miner_bond * PARAMS.slash_bps // 10_000
+    for m in committee:  # one committed without revealing, two did nothing
+        state = m.miner_state()
+        assert state.bond == PARAMS.miner_bond - slashed
+        assert state.reputation == 50
+        assert state.status is MemberStatus.LEFT  # bond below the minimum: deactivated
+    assert proto.admin.miners() == ()
