@@ -58,7 +58,7 @@ class EmbeddedProvider(BaseProvider):
             ),
         )
         self._tester = EthereumTesterProvider(EthereumTester(backend))
-        self._inner = Web3(self._tester)
+        self._inner = Web3(self._tester, middleware=[])
         self._call = self._tester.request_func(self._inner, self._inner.middleware_onion)
         self._lock = threading.Lock()
         self._next_id = 0

@@ -54,7 +54,8 @@ def iter_logs(
         raise ConfigError(f"not a contract address: {address!r}") from exc
     by_topic = _events_by_topic(abi, event_names)
     last = int(rpc(w3, "eth_blockNumber", []), 16) if to_block is None else to_block
-    topics = [list(by_topic)]
+    # one event: filter on the node; several: filter here (not every node takes OR-topics)
+    topics = list(by_topic)[:1] if len(by_topic) == 1 else []
     for start in range(from_block, last + 1, page):
         end = min(start + page - 1, last)
         query = {
@@ -66,7 +67,9 @@ def iter_logs(
         logs = rpc(w3, "eth_getLogs", [query])
         logs.sort(key=lambda entry: (int(entry["blockNumber"], 16), int(entry["logIndex"], 16)))
         for raw in logs:
-            yield _decode(w3, by_topic, raw)
+            topic0 = raw["topics"][0].lower() if raw.get("topics") else None
+            if topic0 in by_topic:
+                yield _decode(w3, by_topic[topic0], raw)
 
 
 def _events_by_topic(
@@ -84,10 +87,7 @@ def _events_by_topic(
     return {"0x" + event_abi_to_log_topic(e).hex(): e for e in events}  # type: ignore[arg-type]
 
 
-def _decode(w3: Web3, by_topic: dict[str, dict[str, Any]], raw: dict[str, Any]) -> DecodedEvent:
-    event_abi = by_topic.get(raw["topics"][0].lower()) if raw.get("topics") else None
-    if event_abi is None:
-        raise ChainError(f"node returned a log not asked for: {raw.get('topics')}")
+def _decode(w3: Web3, event_abi: dict[str, Any], raw: dict[str, Any]) -> DecodedEvent:
     try:
         decoded = get_event_data(w3.codec, event_abi, log_entry_formatter(raw))  # type: ignore[arg-type]
     except (Web3Exception, ValueError) as exc:

@@ -96,7 +96,11 @@ class Transactor:
         return self.send_many([TxRequest(sender, to, data, value, gas)])[0]
 
     def send_many(self, txs: Sequence[TxRequest]) -> list[TxHash]:
-        """Sign and send ``txs`` in order, batching the requests; returns their hashes."""
+        """Sign and send ``txs``, batching the requests; returns their hashes, in order.
+
+        Each sender's transactions get consecutive nonces in list order; across senders
+        the node may mine a batch in any order.
+        """
         if not txs:
             return []
         txs = [self._checked(tx) for tx in txs]
