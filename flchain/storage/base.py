@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from flchain.exceptions import IntegrityError, ObjectTooLargeError, StorageError
 from flchain.storage.cid import CID, RAW, as_cid
@@ -176,6 +177,18 @@ class ContentStore(ABC):
         except StorageError:
             return False
         return True
+
+    def export_car(self, cids: Iterable[str | CID], out: BinaryIO) -> int:
+        """Write the DAGs under ``cids`` as one CARv1 stream; return the block count."""
+        from flchain.storage.car import export_car
+
+        return export_car(self, cids, out)
+
+    def import_car(self, src: BinaryIO, *, pin: bool = True) -> list[CIDStr]:
+        """Store every verified block of a CARv1 stream; return (and pin) its roots."""
+        from flchain.storage.car import import_car
+
+        return import_car(self, src, pin=pin)
 
     def hold(self, *, exclusive: bool = False) -> AbstractContextManager[None]:
         """Keep garbage collection away while the block runs (stores with GC override)."""
