@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # One module per command group, in the order of an update's path.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("store",)
 
 
 def _register_all() -> None:

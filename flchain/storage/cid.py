@@ -102,6 +102,13 @@ class CID:
         """Parse a CID string; raise :class:`CIDError` naming what is wrong."""
         if not isinstance(text, str) or not text:
             raise CIDError(f"not a CID: {text!r}")
+        try:
+            return cls._parse(text)
+        except CIDError as exc:
+            raise CIDError(f"bad CID {text!r}: {exc}") from None
+
+    @classmethod
+    def _parse(cls, text: str) -> CID:
         if len(text) == 46 and text.startswith("Qm"):
             return cls.from_bytes(b58decode(text))
         if text[0] == "b":
@@ -109,11 +116,11 @@ class CID:
             try:
                 raw = base64.b32decode(body + "=" * (-len(body) % 8))
             except ValueError as exc:
-                raise CIDError(f"invalid base32 in CID {text!r}") from exc
+                raise CIDError("invalid base32") from exc
             return cls.from_bytes(raw)
         if text[0] == "z":
             return cls.from_bytes(b58decode(text[1:]))
-        raise CIDError(f"unsupported multibase prefix {text[0]!r} in CID {text!r}")
+        raise CIDError(f"unsupported multibase prefix {text[0]!r}")
 
     @classmethod
     def from_bytes(cls, raw: bytes | memoryview) -> CID:
