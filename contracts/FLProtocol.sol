@@ -56,7 +56,7 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         uint96 bond;
         uint32 reputation;
         uint32 lastRoundPlusOne;
-        uint32 leftRound;
+        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
         Status status;
         bool seen;
     }
@@ -65,7 +65,7 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
     struct Miner {
         uint96 bond;
         uint32 reputation;
-        uint32 leftRound;
+        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
         Status status;
         uint32 seatRoundPlusOne0;
         uint8 seat0;
@@ -174,6 +174,7 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
             c.reputation = INITIAL_REPUTATION;
         }
         ++_activeClients;
+        _expectOneMore(true);
         _grantRole(CLIENT_ROLE, msg.sender);
         emit ClientRegistered(msg.sender, msg.value, c.reputation);
     }
@@ -193,22 +194,25 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         emit MinerRegistered(msg.sender, msg.value, m.reputation);
     }
 
-    /// @notice Leaves every role the caller holds. The bond unlocks once the current round is finalized.
+    /// @notice Leaves every role the caller holds; a client that has not submitted stops being
+    /// waited for. The bond unlocks once the current round is finalized.
     function deregister() external {
         uint32 round = uint32(_currentRound);
+        uint32 unlock = _rounds[0].openedAt == 0 ? 0 : round + 1;
         bool left;
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Active) {
             c.status = Status.Left;
-            c.leftRound = round;
+            c.unlockRound = unlock;
             --_activeClients;
+            if (c.lastRoundPlusOne != round + 1) _expectOneMore(false);
             _revokeRole(CLIENT_ROLE, msg.sender);
             emit ClientLeft(msg.sender, round);
             left = true;
         }
         Miner storage m = _minerOf[msg.sender];
         if (m.status == Status.Active) {
-            _deactivateMiner(msg.sender, m, round);
+            _deactivateMiner(msg.sender, m, round, unlock);
             left = true;
         }
         if (!left) revert NotRegistered(msg.sender);
@@ -219,14 +223,14 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         uint256 amount;
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Left) {
-            if (!_roundSettled(c.leftRound)) revert BondLocked(msg.sender, c.leftRound);
+            if (!_unlocked(c.unlockRound)) revert BondLocked(msg.sender, c.unlockRound - 1);
             amount += c.bond;
             c.bond = 0;
             c.status = Status.None;
         }
         Miner storage m = _minerOf[msg.sender];
         if (m.status == Status.Left) {
-            if (!_roundSettled(m.leftRound)) revert BondLocked(msg.sender, m.leftRound);
+            if (!_unlocked(m.unlockRound)) revert BondLocked(msg.sender, m.unlockRound - 1);
             amount += m.bond;
             m.bond = 0;
             m.status = Status.None;
@@ -561,9 +565,8 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         return Phase.Closed;
     }
 
-    function _roundSettled(uint256 round) private view returns (bool) {
-        Round storage rd = _rounds[round];
-        return rd.finalized || rd.openedAt == 0;
+    function _unlocked(uint32 unlockRound) private view returns (bool) {
+        return unlockRound == 0 || _rounds[unlockRound - 1].finalized;
     }
 
     function _hasSeat(Miner storage m, uint256 round) private view returns (bool) {
@@ -741,12 +744,14 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         uint32 rep = old > SLASH_LOSS ? old - SLASH_LOSS : 1;
         m.reputation = rep;
         emit ReputationChanged(miner, round, old, rep);
-        if (m.status == Status.Active && remaining < _minerBond) _deactivateMiner(miner, m, round);
+        if (m.status == Status.Active && remaining < _minerBond) {
+            _deactivateMiner(miner, m, round, uint32(round + 1));
+        }
     }
 
-    function _deactivateMiner(address miner, Miner storage m, uint256 round) private {
+    function _deactivateMiner(address miner, Miner storage m, uint256 round, uint32 unlock) private {
         m.status = Status.Left;
-        m.leftRound = uint32(round);
+        m.unlockRound = unlock;
         uint256 last = _miners.length - 1;
         for (uint256 i = 0; i <= last; ++i) {
             if (_miners[i] == miner) {
@@ -757,6 +762,20 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         }
         _revokeRole(MINER_ROLE, miner);
         emit MinerLeft(miner, round);
+    }
+
+    /// Keeps the open round's expected submissions equal to its active clients while it
+    /// is in the submit phase; closes the phase once nobody else is expected.
+    function _expectOneMore(bool more) private {
+        Round storage rd = _rounds[_currentRound];
+        if (_phase(rd) != Phase.Submit) return;
+        uint256 expected = rd.expectedSubmissions;
+        if (more) {
+            if (expected < _maxUpdates) rd.expectedSubmissions = uint16(expected + 1);
+        } else if (expected > 0) {
+            rd.expectedSubmissions = uint16(expected - 1);
+            if (rd.numSubmissions >= expected - 1) rd.submitClosedAt = uint40(block.timestamp);
+        }
     }
 
     function _popcount(uint256 x) private pure returns (uint256 c) {
