@@ -73,15 +73,12 @@ def run_round(
     n = len(clients)
     scores = [7_000 if i % 4 else 2_000 for i in range(n)]
     salts = [os.urandom(32) for _ in committee]
+    pairs = list(zip(committee, salts, strict=True))
+    commitments = [m.vote_commitment(round, scores, s) for m, s in pairs]
     out["commit"] = gas(
-        [
-            m.commit_votes(round, m.vote_commitment(round, scores, s))
-            for m, s in zip(committee, salts, strict=True)
-        ]
+        [pm.commit_votes(round, c) for (pm, _), c in zip(pairs, commitments, strict=True)]
     )
-    out["reveal"] = gas(
-        [m.reveal_votes(round, scores, s) for m, s in zip(committee, salts, strict=True)]
-    )
+    out["reveal"] = gas([m.reveal_votes(round, scores, s) for m, s in pairs])
     assert protocol.phase(round) is Phase.CLOSED
     out["finalize"] = gas([protocol.finalize_round(round)])
     aggregate = cid(f"aggregate {round}")
@@ -109,17 +106,10 @@ def measure(rpc_url: str, mnemonic: str, n: int, k: int) -> dict[str, Any]:
         a: ProtocolClient(tx, deployment.protocol, a, from_block=deployment.block) for a in accounts
     }
     protocol = by_address[admin]
+    register = protocol.abi.encode_call("registerClient")
     reg_c = gas(
         tx.transact_many(
-            [
-                TxRequest(
-                    c,
-                    deployment.protocol,
-                    protocol.abi.encode_call("registerClient"),
-                    params.client_bond,
-                )
-                for c in clients
-            ]
+            [TxRequest(c, deployment.protocol, register, params.client_bond) for c in clients]
         )
     )
     reg_m = gas([by_address[m].register_miner() for m in miners])
