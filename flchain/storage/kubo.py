@@ -240,7 +240,14 @@ class KuboStore(ContentStore):
             write_car(tmp, roots, blocks)
             tmp.seek(0)
             flag = "true" if pin else "false"
-            self._call("/dag/import", {"pin-roots": flag}, files={"file": ("run.car", tmp)})
+            body = self._call("/dag/import", {"pin-roots": flag}, files={"file": ("run.car", tmp)})
+        for line in body.splitlines():
+            try:
+                problem = json.loads(line).get("Root", {}).get("PinErrorMsg", "")
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            if problem:
+                raise StorageError(f"Kubo imported the CAR but could not pin a root: {problem}")
         return [r.encode() for r in roots]
 
 
