@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # One module per command group, in the order of an update's path.
-_COMMAND_MODULES: tuple[str, ...] = ("store",)
+_COMMAND_MODULES: tuple[str, ...] = ("testnet", "store", "client", "miner", "run", "baseline")
 
 
 def _register_all() -> None:
@@ -36,4 +36,4 @@ def _root() -> None:
 def main() -> None:
     """Console-script entry point."""
     _register_all()
-    app()
+    app(prog_name="flchain")
