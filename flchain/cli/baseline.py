@@ -1,0 +1,127 @@
+"""``flchain baseline``: classic in-process federated learning, no chain and no storage.
+
+Prints a rich table (or ``--json``) with the final test accuracy, the accuracy
+after every round and the wall-clock time: the yardstick for FLchain runs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from flchain.exceptions import FLchainError
+
+
+def baseline(
+    dataset: Annotated[
+        str, typer.Option(help="digits, mnist1d, mnist, fashion-mnist, cifar10, npz")
+    ] = "digits",
+    data_path: Annotated[
+        str | None, typer.Option(help="Directory or .npz file for file-backed data sets")
+    ] = None,
+    clients: Annotated[int, typer.Option(help="Number of clients")] = 20,
+    rounds: Annotated[int, typer.Option(help="Federated rounds")] = 30,
+    partition: Annotated[
+        str, typer.Option(help="iid, dirichlet:<alpha> or shards:<n>")
+    ] = "dirichlet:0.5",
+    strategy: Annotated[
+        str, typer.Option(help="Strategy by lower-case class name, e.g. multikrum")
+    ] = "fedavg",
+    param: Annotated[
+        list[str] | None, typer.Option(help="Strategy parameter name=value (repeatable)")
+    ] = None,
+    malicious: Annotated[
+        str | None,
+        typer.Option(
+            help="Attack and client fraction, e.g. signflip:0.3, noise:0.2, free-rider:0.1"
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for data split, attacks and training")] = 0,
+    local_epochs: Annotated[int, typer.Option(help="Local epochs per round")] = 3,
+    batch_size: Annotated[int, typer.Option(help="Local mini-batch size")] = 16,
+    lr: Annotated[float, typer.Option(help="Local learning rate")] = 0.2,
+    optimizer: Annotated[str, typer.Option(help="sgd or adam")] = "sgd",
+    arch: Annotated[
+        str | None, typer.Option(help="Model architecture id (default per data set)")
+    ] = None,
+    fraction_fit: Annotated[
+        float, typer.Option(help="Fraction of clients sampled per round")
+    ] = 1.0,
+    compress: Annotated[str | None, typer.Option(help="topk:<fraction> or q8")] = None,
+    dp_clip: Annotated[float | None, typer.Option(help="Client-side DP: L2 clip norm")] = None,
+    dp_noise: Annotated[float, typer.Option(help="Client-side DP: noise multiplier")] = 0.0,
+    dp_delta: Annotated[float, typer.Option(help="δ for the reported ε")] = 1e-5,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    threads: Annotated[int, typer.Option(help="torch CPU threads")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Run plain FedAvg-style federated learning in one process and report accuracy and time."""
+    from flchain.learning.baseline import BaselineConfig, run_baseline
+    from flchain.learning.strategies import parse_params
+
+    try:
+        config = BaselineConfig(
+            dataset=dataset,
+            data_path=data_path,
+            clients=clients,
+            rounds=rounds,
+            partition=partition,
+            strategy=strategy,
+            strategy_params=parse_params(param or []),
+            malicious=malicious,
+            seed=seed,
+            local_epochs=local_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            arch=arch,
+            fraction_fit=fraction_fit,
+            compress=compress,
+            dp_clip=dp_clip,
+            dp_noise=dp_noise,
+            dp_delta=dp_delta,
+            device=device,
+            threads=threads,
+        )
+        result = run_baseline(config)
+    except FLchainError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    _print_table(result.to_json())
+
+
+def _print_table(out: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cfg = out["config"]
+    table = Table(title=f"baseline: {cfg['strategy']} on {cfg['dataset']} ({out['arch']})")
+    table.add_column("round", justify="right")
+    table.add_column("test accuracy", justify="right")
+    for i, acc in enumerate(out["accuracy_per_round"], start=1):
+        table.add_row(str(i), f"{acc:.4f}")
+    console = Console()
+    console.print(table)
+    console.print(f"final accuracy [bold]{out['accuracy']:.4f}[/bold], loss {out['loss']:.4f}")
+    console.print(
+        f"clients {cfg['clients']}, partition {cfg['partition']}, "
+        f"malicious {out['malicious_clients'] or 'none'}, wall {out['wall_s']:.1f} s"
+    )
+    if cfg["compress"]:
+        ratio = out["bytes_per_update_sent"] / out["bytes_per_update_raw"]
+        console.print(
+            f"update size {out['bytes_per_update_sent']:.0f} B of {out['bytes_per_update_raw']} B "
+            f"({ratio:.1%})"
+        )
+    if out["epsilon"] is not None:
+        console.print(f"differential privacy: ε = {out['epsilon']:.3f} at δ = {cfg['dp_delta']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``baseline`` command."""
+    app.command("baseline")(baseline)

@@ -1,0 +1,237 @@
+"""The maths of aggregation: pure NumPy functions on flat parameter vectors.
+
+Inputs are float32 vectors (or an ``n × d`` float32 matrix), one per update,
+already in canonical order (sorted by update id). Results are float64; the
+caller rounds once to float32. Determinism rules, so that every client and the
+auditor get the same bits on any IEEE-754 machine:
+
+* sums that produce values are sequential in float64 (``acc += w·x`` row by row,
+  or ``np.cumsum``), never BLAS, whose summation order varies by library and
+  thread count;
+* dot products that feed values (FLTrust, FoolsGold) use :func:`stable_dot`;
+* BLAS is used only to *rank* updates (Krum distances via a Gram matrix), where
+  a last-bit difference cannot change the outcome unless two scores tie, and
+  ties are broken by update order.
+
+Papers: FedAvg (McMahan et al., AISTATS 2017); coordinate-wise median and
+trimmed mean (Yin et al., ICML 2018); Krum and Multi-Krum (Blanchard et al.,
+NeurIPS 2017); Bulyan (El Mhamdi et al., ICML 2018); FLTrust (Cao et al.,
+NDSS 2021); FoolsGold (Fung et al., RAID 2020).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from flchain.exceptions import AggregationError
+
+_CHUNK = 1 << 16
+
+
+def stable_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product summed strictly left to right in float64: the same bits everywhere."""
+    if a.size == 0:
+        return 0.0
+    return float(np.cumsum(np.multiply(a, b, dtype=np.float64))[-1])
+
+
+def weighted_average(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Σ wᵢ·xᵢ / Σ wᵢ, accumulated in order in float64."""
+    if len(vectors) != len(weights) or not vectors:
+        raise AggregationError("weighted average needs one weight per vector, and some vectors")
+    w = np.asarray(weights, dtype=np.float64)
+    if np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise AggregationError("aggregation weights must be finite and >= 0")
+    total = float(np.cumsum(w)[-1])
+    if total <= 0:
+        raise AggregationError("aggregation weights sum to zero")
+    acc = np.zeros(vectors[0].shape, dtype=np.float64)
+    tmp = np.empty_like(acc)
+    for x, wi in zip(vectors, w, strict=True):
+        if wi == 0:
+            continue
+        np.multiply(x, np.float64(wi), out=tmp)
+        acc += tmp
+    acc /= total
+    return acc
+
+
+def stack(vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """Stack equal-length float32 vectors into an ``n × d`` float32 matrix."""
+    return np.stack([np.asarray(v, dtype=np.float32) for v in vectors])
+
+
+def coordinate_median(X: np.ndarray) -> np.ndarray:
+    """Coordinate-wise median of the rows of ``X`` (mean of the two middle values if n is even)."""
+    n = X.shape[0]
+    if n == 0:
+        raise AggregationError("median of no updates")
+    mid = n // 2
+    if n % 2:
+        odd: np.ndarray = np.partition(X, mid, axis=0)[mid].astype(np.float64)
+        return odd
+    part = np.partition(X, [mid - 1, mid], axis=0)
+    lo: np.ndarray = part[mid - 1].astype(np.float64)
+    lo += part[mid]
+    lo *= 0.5
+    return lo
+
+
+def trim_count(n: int, beta: float) -> int:
+    """How many values trimmed mean drops from *each* end: ``floor(beta·n)``."""
+    if not 0 <= beta < 0.5:
+        raise AggregationError(f"trimmed mean fraction must be in [0, 0.5), got {beta}")
+    k = int(np.floor(beta * n))
+    if n - 2 * k < 1:
+        raise AggregationError(f"trimming {k} from each end of {n} updates leaves nothing")
+    return k
+
+
+def sum_rows(S: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Σ S[start:stop] in float64, row by row."""
+    acc = np.zeros(S.shape[1], dtype=np.float64)
+    for i in range(start, stop):
+        acc += S[i]
+    return acc
+
+
+def trimmed_mean(X: np.ndarray, beta: float) -> np.ndarray:
+    """Coordinate-wise mean after dropping the ``floor(beta·n)`` largest and smallest values."""
+    n = X.shape[0]
+    k = trim_count(n, beta)
+    S = np.sort(X, axis=0)
+    acc = sum_rows(S, k, n - k)
+    acc /= n - 2 * k
+    return acc
+
+
+def gram_matrix(X: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Gram matrix of the rows of ``X − center`` in float64, in column chunks (BLAS)."""
+    n, d = X.shape
+    G = np.zeros((n, n), dtype=np.float64)
+    for s in range(0, d, _CHUNK):
+        C = X[:, s : s + _CHUNK].astype(np.float64)
+        C -= center[s : s + _CHUNK]
+        G += C @ C.T
+    return G
+
+
+def squared_distances(X: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Pairwise squared Euclidean distances between rows, via ‖a‖² + ‖b‖² − 2a·b."""
+    G = gram_matrix(X, center)
+    norms = np.diag(G)
+    D = norms[:, None] + norms[None, :] - 2.0 * G
+    np.maximum(D, 0.0, out=D)
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def krum_scores(D: np.ndarray, f: int) -> np.ndarray:
+    """Krum score of each row: the sum of its ``n − f − 2`` smallest distances to the others."""
+    n = D.shape[0]
+    k = max(1, n - f - 2)
+    if n == 1:
+        return np.zeros(1)
+    others = np.sort(D + np.diag(np.full(n, np.inf)), axis=1)[:, : min(k, n - 1)]
+    return np.cumsum(others, axis=1)[:, -1]
+
+
+def lowest(scores: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the ``m`` lowest scores, ties broken by position (stable)."""
+    return np.argsort(scores, kind="stable")[:m]
+
+
+def bulyan_select(D: np.ndarray, f: int, theta: int) -> list[int]:
+    """Bulyan's selection: apply Krum repeatedly, moving the winner to the selection set."""
+    remaining = list(range(D.shape[0]))
+    chosen: list[int] = []
+    while len(chosen) < theta:
+        sub = D[np.ix_(remaining, remaining)]
+        best = int(lowest(krum_scores(sub, f), 1)[0])
+        chosen.append(remaining.pop(best))
+    return sorted(chosen)
+
+
+def bulyan_coordinate(X: np.ndarray, beta: int) -> np.ndarray:
+    """Per coordinate, the mean of the ``beta`` values closest to the median."""
+    theta = X.shape[0]
+    if not 1 <= beta <= theta:
+        raise AggregationError(f"Bulyan needs 1 <= beta <= {theta}, got {beta}")
+    S = np.sort(X, axis=0)
+    med = coordinate_median(S)
+    best = np.zeros(S.shape[1], dtype=np.int64)
+    best_cost = np.full(S.shape[1], np.inf)
+    for j in range(theta - beta + 1):
+        cost = np.maximum(med - S[j], S[j + beta - 1] - med)
+        better = cost < best_cost
+        best[better] = j
+        best_cost[better] = cost[better]
+    acc = np.zeros(S.shape[1], dtype=np.float64)
+    for k in range(beta):
+        acc += np.take_along_axis(S, (best + k)[None, :], axis=0)[0]
+    acc /= beta
+    return acc
+
+
+def fltrust_combine(
+    deltas: Sequence[np.ndarray], root_delta: np.ndarray
+) -> tuple[np.ndarray, list[float]]:
+    """FLTrust: ReLU-cosine trust to the root update, client updates rescaled to its norm.
+
+    Returns the combined delta Σ TSᵢ·(‖g₀‖/‖gᵢ‖)·gᵢ / Σ TSᵢ and the normalised
+    trust weights (all zero, and a zero delta, if no client points the root's way).
+    """
+    root_norm = float(np.sqrt(stable_dot(root_delta, root_delta)))
+    trust, scale = [], []
+    for g in deltas:
+        norm = float(np.sqrt(stable_dot(g, g)))
+        if norm == 0 or root_norm == 0:
+            trust.append(0.0)
+            scale.append(0.0)
+            continue
+        cos = stable_dot(g, root_delta) / (norm * root_norm)
+        trust.append(max(0.0, cos))
+        scale.append(root_norm / norm)
+    total = float(np.cumsum([0.0, *trust])[-1])
+    out = np.zeros(root_delta.shape, dtype=np.float64)
+    if total == 0:
+        return out, [0.0] * len(deltas)
+    for g, ts, sc in zip(deltas, trust, scale, strict=True):
+        if ts:
+            out += np.multiply(g, np.float64(ts * sc), dtype=np.float64)
+    out /= total
+    return out, [t / total for t in trust]
+
+
+def foolsgold_weights(histories: Sequence[np.ndarray]) -> list[float]:
+    """FoolsGold learning rates from clients' summed update histories (reference algorithm).
+
+    Pairwise cosine similarity, "pardoning" of honest clients that resemble a
+    sybil, then the logit squashing of the paper with κ = 1. Weights are
+    rounded to 12 decimals so that last-bit differences of ``log`` between
+    platforms cannot leak into the aggregate.
+    """
+    n = len(histories)
+    norms = [float(np.sqrt(stable_dot(h, h))) for h in histories]
+    cs = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            denom = norms[i] * norms[j]
+            cs[i, j] = cs[j, i] = stable_dot(histories[i], histories[j]) / denom if denom else 0.0
+    maxcs = cs.max(axis=1)  # the diagonal is cos(i, i) − 1 = 0, as in the reference code
+    for i in range(n):
+        for j in range(n):
+            if i != j and maxcs[i] < maxcs[j]:
+                cs[i, j] *= maxcs[i] / maxcs[j]
+    wv = np.clip(1.0 - cs.max(axis=1), 0.0, 1.0)
+    if wv.max() == 0:
+        return [0.0] * n
+    wv = wv / wv.max()
+    wv[wv == 1.0] = 0.99
+    with np.errstate(divide="ignore"):
+        logit = np.log(wv / (1.0 - wv)) + 0.5
+    logit[logit > 1] = 1.0
+    logit[logit < 0] = 0.0  # includes log(0) = -inf
+    return [round(float(v), 12) for v in logit]

@@ -1,0 +1,135 @@
+"""Data sets: built-in real data and loaders for files users bring.
+
+Built in (no network, ever):
+
+* ``digits``: scikit-learn's 8×8 handwritten digits (1,797 images, scaled to
+  [0, 1]); a stratified 75/25 train/test split with a fixed seed. The default.
+* ``mnist1d``: MNIST-1D (Greydanus, "Scaling down deep learning", 2020),
+  generated locally with ``mnist1d.data.make_dataset`` (4,000 train / 1,000
+  test sequences of length 40). The package's download helper is never used.
+
+From local files (see :mod:`flchain.learning.datafiles`): ``mnist`` and
+``fashion-mnist`` (IDX, gzipped or raw), ``cifar10`` (the official python
+pickle batches) and ``npz`` (arrays ``x`` and ``y``, optionally ``x_test`` and
+``y_test``).
+
+Every :class:`Dataset` holds float32 features with one row per example and
+int64 labels; models reshape rows to images themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from flchain.exceptions import DatasetError
+
+BUILTIN_DATASETS: tuple[str, ...] = ("digits", "mnist1d")
+FILE_DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10", "npz")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test pair of (features, labels) arrays."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+
+    @property
+    def num_features(self) -> int:
+        """Width of one flattened example."""
+        return int(self.x_train.shape[1])
+
+
+def make_dataset(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    num_classes: int | None = None,
+) -> Dataset:
+    """Validate and normalise arrays into a :class:`Dataset` (float32 rows, int64 labels)."""
+    parts = {"x_train": x_train, "x_test": x_test}
+    flat = {}
+    for key, x in parts.items():
+        x = np.asarray(x)
+        if x.ndim < 2 or x.shape[0] == 0:
+            raise DatasetError(f"{name}: {key} must have at least one example, got shape {x.shape}")
+        x = x.reshape(x.shape[0], -1).astype(np.float32)
+        if not np.all(np.isfinite(x)):
+            raise DatasetError(f"{name}: {key} contains NaN or infinity")
+        flat[key] = x
+    labels = {}
+    for key, y, x in (("y_train", y_train, flat["x_train"]), ("y_test", y_test, flat["x_test"])):
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != x.shape[0]:
+            raise DatasetError(f"{name}: {key} must be 1-D with one label per example")
+        if not np.issubdtype(y.dtype, np.integer) and not np.all(np.equal(np.mod(y, 1), 0)):
+            raise DatasetError(f"{name}: {key} labels must be integers")
+        y = y.astype(np.int64)
+        if y.size and y.min() < 0:
+            raise DatasetError(f"{name}: {key} labels must be >= 0")
+        labels[key] = y
+    if flat["x_train"].shape[1] != flat["x_test"].shape[1]:
+        raise DatasetError(f"{name}: train and test examples differ in width")
+    inferred = int(max(labels["y_train"].max(), labels["y_test"].max())) + 1
+    classes = inferred if num_classes is None else num_classes
+    if classes < inferred:
+        raise DatasetError(f"{name}: label {inferred - 1} out of range for {classes} classes")
+    return Dataset(
+        name, flat["x_train"], labels["y_train"], flat["x_test"], labels["y_test"], classes
+    )
+
+
+def load_dataset(name: str = "digits", path: str | Path | None = None) -> Dataset:
+    """Load a data set by name; file-backed sets need ``path`` (a directory or ``.npz`` file)."""
+    key = name.lower()
+    if key == "digits":
+        return _digits()
+    if key == "mnist1d":
+        return _mnist1d()
+    if key in FILE_DATASETS:
+        if path is None:
+            raise DatasetError(f"data set {name!r} is read from your files: give its path")
+        from flchain.learning import datafiles
+
+        return datafiles.load_file_dataset(key, Path(path))
+    known = ", ".join(BUILTIN_DATASETS + FILE_DATASETS)
+    raise DatasetError(f"unknown data set {name!r}; known: {known}")
+
+
+@functools.cache
+def _digits() -> Dataset:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    x = (bunch.data / 16.0).astype(np.float32)
+    y = bunch.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    return make_dataset("digits", x_tr, y_tr, x_te, y_te, num_classes=10)
+
+
+@functools.cache
+def _mnist1d() -> Dataset:
+    from mnist1d.data import get_dataset_args
+    from mnist1d.data import make_dataset as make_mnist1d
+
+    # make_dataset reseeds the global RNGs; put them back afterwards.
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    try:
+        raw = make_mnist1d(get_dataset_args())
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+    return make_dataset("mnist1d", raw["x"], raw["y"], raw["x_test"], raw["y_test"], num_classes=10)
