@@ -8,9 +8,12 @@ A miner checks every update of the round in three steps, in this order:
    (free-riding), or whose change is a near-copy of an earlier update of the
    same round (the later one by submission index), scores 0;
 3. quality: the update is evaluated on the miner's own validation data and
-   compared with the global model. It passes when its accuracy is above chance
-   by ``chance_margin`` and loses at most ``tolerance`` against the global
-   model; its score is then its validation accuracy in basis points.
+   compared with the global model. It passes when it loses at most
+   ``tolerance`` accuracy against the global model (honest non-IID clients
+   drift) and its loss stays under ``max(loss_ratio * L, L + loss_slack)``
+   for the global model's loss ``L`` (noise and sign-flipped updates explode
+   the loss even when the global model is still at chance level); its score
+   is then its validation accuracy in basis points (at least 1).
 
 Scores are in basis points, 0..10000; 0 means reject.
 """
@@ -89,18 +92,22 @@ def find_copies(deltas: Sequence[np.ndarray], rules: ScoreRules) -> dict[int, in
     return copies
 
 
-def quality_verdict(
-    base: Evaluation, update: Evaluation, num_classes: int, rules: ScoreRules
-) -> Verdict:
+def quality_verdict(base: Evaluation, update: Evaluation, rules: ScoreRules) -> Verdict:
     """Score an update from its validation result against the global model's."""
     if not (math.isfinite(update.accuracy) and math.isfinite(update.loss)):
         return Verdict(Score(0), "evaluation is not finite")
-    floor = max(1.0 / num_classes + rules.chance_margin, base.accuracy - rules.tolerance)
+    floor = base.accuracy - rules.tolerance
     if update.accuracy < floor:
         return Verdict(
             Score(0),
             f"validation accuracy {update.accuracy:.3f} below {floor:.3f} "
             f"(global {base.accuracy:.3f})",
+        )
+    ceiling = max(rules.loss_ratio * base.loss, base.loss + rules.loss_slack)
+    if update.loss > ceiling:
+        return Verdict(
+            Score(0),
+            f"validation loss {update.loss:.3f} above {ceiling:.3f} (global {base.loss:.3f})",
         )
     score = max(1, min(MAX_SCORE, round(update.accuracy * MAX_SCORE)))
     return Verdict(Score(score), f"validation accuracy {update.accuracy:.3f}")
@@ -111,7 +118,6 @@ def score_round(
     updates: Sequence[Weights | None],
     evaluate: EvaluateFn,
     base: Evaluation,
-    num_classes: int,
     rules: ScoreRules,
     failures: Mapping[int, str] | None = None,
 ) -> list[Verdict]:
@@ -137,5 +143,5 @@ def score_round(
         )
     for i, weights in live.items():
         if i not in verdicts:
-            verdicts[i] = quality_verdict(base, evaluate(weights), num_classes, rules)
+            verdicts[i] = quality_verdict(base, evaluate(weights), rules)
     return [verdicts[i] for i in range(len(updates))]

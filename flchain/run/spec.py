@@ -22,9 +22,9 @@ SPEC_VERSION = 1
 class TrainSpec:
     """Local training configuration every client applies."""
 
-    epochs: int = 1
-    batch_size: int = 32
-    lr: float = 0.05
+    epochs: int = 3
+    batch_size: int = 16
+    lr: float = 0.2
     optimizer: str = "sgd"
     proximal_mu: float = 0.0
 
@@ -34,8 +34,9 @@ class ScoreRules:
     """How a miner turns one update into a score (see ``miners.scoring``).
 
     ``tolerance``: how much validation accuracy an update may lose against the
-    global model and still pass (non-IID clients drift). ``chance_margin``: how
-    far above chance (1 / classes) an update must be. ``duplicate_tolerance``:
+    global model and still pass (non-IID clients drift). ``loss_ratio`` and
+    ``loss_slack``: its validation loss may be at most
+    ``max(loss_ratio * global_loss, global_loss + loss_slack)``. ``duplicate_tolerance``:
     two updates whose deltas differ by less than this fraction of their size are
     copies. ``unchanged_tolerance``: a delta smaller than this fraction of the
     global model's norm is no training at all. ``max_update_bytes``: larger
@@ -43,7 +44,8 @@ class ScoreRules:
     """
 
     tolerance: float = 0.25
-    chance_margin: float = 0.1
+    loss_ratio: float = 2.0
+    loss_slack: float = 0.5
     duplicate_tolerance: float = 0.05
     unchanged_tolerance: float = 1e-5
     max_update_bytes: int = 64 * 1024 * 1024

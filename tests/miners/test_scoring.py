@@ -41,14 +41,18 @@ def test_later_near_copy_is_flagged_not_the_original() -> None:
     assert find_copies([a, b, copy_of_a], RULES) == {2: 0}
 
 
-def test_quality_rejects_chance_level_and_big_losses() -> None:
+def test_quality_rejects_accuracy_drops_and_exploding_losses() -> None:
     base = Evaluation(accuracy=0.9, loss=0.3)
-    assert quality_verdict(base, Evaluation(0.8, 0.5), 10, RULES).score == 8000
-    assert quality_verdict(base, Evaluation(0.5, 1.5), 10, RULES).score == 0
+    assert quality_verdict(base, Evaluation(0.8, 0.5), RULES).score == 8000
+    assert quality_verdict(base, Evaluation(0.6, 0.7), RULES).score == 0
+    assert "accuracy" in quality_verdict(base, Evaluation(0.6, 0.7), RULES).reason
+    assert quality_verdict(base, Evaluation(0.9, 0.81), RULES).score == 0
     first = Evaluation(accuracy=0.1, loss=2.3)
-    assert quality_verdict(first, Evaluation(0.15, 2.2), 10, RULES).score == 0
-    assert quality_verdict(first, Evaluation(0.6, 1.2), 10, RULES).score == 6000
-    assert quality_verdict(first, Evaluation(float("nan"), 1.0), 10, RULES).score == 0
+    assert quality_verdict(first, Evaluation(0.12, 40.0), RULES).score == 0
+    assert "loss" in quality_verdict(first, Evaluation(0.12, 40.0), RULES).reason
+    assert quality_verdict(first, Evaluation(0.6, 1.2), RULES).score == 6000
+    assert quality_verdict(first, Evaluation(0.0, 2.2), RULES).score == 1
+    assert quality_verdict(first, Evaluation(float("nan"), 1.0), RULES).score == 0
 
 
 def test_score_round_orders_checks_and_explains_each_verdict() -> None:
@@ -68,7 +72,6 @@ def test_score_round_orders_checks_and_explains_each_verdict() -> None:
         [honest, free_rider, None, plagiarist, other, noisy],
         evaluate,
         Evaluation(0.6, 1.0),
-        10,
         RULES,
         failures={2: "content not found"},
     )

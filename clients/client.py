@@ -1,0 +1,268 @@
+"""The client process: one loop over rounds, one method per step of an update's path.
+
+    register → for each round r:
+        wait until r opens → train on the global model → encode → pin → submit
+        → wait until r is finalized → fetch accepted updates → aggregate
+        → pin + attest the aggregate → (after the next submission) check the
+          certified CID of r equals ours
+
+The global model of round 0 is the task's initial model; that of round r + 1 is
+this client's own aggregate of round r, which must equal the certified one: a
+mismatch is logged as an error event and counted in the exit status.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from clients.behaviours import TRAINS, apply_behaviour, plagiarise
+from flchain.chain.protocol_types import Phase, Submission
+from flchain.exceptions import (
+    ContractRevertError,
+    FLchainError,
+    RoundTimeoutError,
+)
+from flchain.learning.training import train_local
+from flchain.learning.weights import Weights
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.run.party import Party
+from flchain.run.workload import Workload, derive_seed
+from flchain.storage.codec import ModelMeta, decode_weights_from_store, encode_weights
+from flchain.types import CIDStr, RoundId
+
+
+class Client:
+    """One client of a task, driven round by round."""
+
+    def __init__(
+        self,
+        party: Party,
+        workload: Workload,
+        index: int,
+        behaviour: str = "honest",
+        round_timeout: float = 600.0,
+    ) -> None:
+        self.party = party
+        self.work = workload
+        self.index = index
+        self.behaviour = behaviour
+        self.timeout = round_timeout
+        self.log = party.log
+        self.data = workload.data.clients[index]
+        self.global_model: GlobalModel | None = None
+        self.unverified: list[tuple[int, CIDStr]] = []
+        self.mismatches = 0
+
+    # --- the loop ------------------------------------------------------------
+
+    def run(self) -> int:
+        """Take part in every round of the task; return the number of mismatches."""
+        self.register()
+        self.global_model = self.load_initial()
+        for r in range(self.party.spec.rounds):
+            self.play_round(r)
+        self.verify_pending(final=True)
+        self.log.emit("done", mismatches=self.mismatches)
+        return self.mismatches
+
+    def play_round(self, r: int) -> None:
+        """Train and submit (if the round is still open for it), then aggregate."""
+        assert self.global_model is not None
+        self.wait_round_open(r)
+        if self.party.protocol.phase(r) == Phase.SUBMIT:
+            weights = self.make_update(r, self.global_model)
+            cid = self.pin(r, weights)
+            self.submit(r, cid)
+        else:
+            self.log.warning("round %d: submit phase already over, only aggregating", r)
+        self.verify_pending(final=False)
+        accepted = self.fetch_accepted(r)
+        self.global_model = self.aggregate(r, self.global_model, accepted)
+
+    # --- steps ---------------------------------------------------------------
+
+    def register(self) -> None:
+        """Lock the client bond (a restarted client is already registered)."""
+        try:
+            receipt = self.party.protocol.register_client()
+            self.log.emit("registered", gas=int(receipt["gasUsed"]), round=-1)
+        except ContractRevertError as exc:
+            if exc.name != "AlreadyRegistered":
+                raise
+            self.log.emit("registered", gas=0, round=-1, again=True)
+        self.log.info("registered as client %d (%s)", self.index, self.behaviour)
+
+    def load_initial(self) -> GlobalModel:
+        cid = self.party.params.initial_model_cid
+        weights = self.fetch(cid)
+        return GlobalModel(0, cid, weights)
+
+    def wait_round_open(self, r: int) -> None:
+        protocol = self.party.protocol
+        self.party.wait_for(
+            f"round {r} to open",
+            lambda: True if protocol.current_round() >= r and protocol.phase(r) else None,
+            self.timeout,
+        )
+        self.log.emit("round_open", round=r)
+
+    def make_update(self, r: int, model: GlobalModel) -> Weights:
+        """Train (for behaviours that train) and apply the behaviour."""
+        rng = np.random.default_rng(derive_seed(self.party.spec.seed, "attack", self.index, r))
+        if self.behaviour == "plagiarist":
+            return self.copy_someone(r, model, rng)
+        trained: Weights | None = None
+        if self.behaviour in TRAINS:
+            with self.log.timed("trained", round=r) as extra:
+                result = train_local(
+                    self.work.model,
+                    self.data.train,
+                    self.work.train_config,
+                    dict(model.weights),
+                    derive_seed(self.party.spec.seed, "train", self.index, r),
+                )
+                extra["loss"] = round(result.loss, 6)
+            trained = result.weights
+        return apply_behaviour(self.behaviour, model.weights, trained, rng)
+
+    def copy_someone(self, r: int, model: GlobalModel, rng: np.random.Generator) -> Weights:
+        """Wait for another client's submission of round ``r`` and copy it."""
+        protocol = self.party.protocol
+
+        def someone_else() -> Submission | None:
+            others = [s for s in protocol.submissions(r) if s.client != self.party.address]
+            return others[0] if others else None
+
+        try:
+            victim = self.party.wait_for(f"a submission to copy in round {r}", someone_else, 30.0)
+        except RoundTimeoutError:
+            self.log.warning("round %d: nobody to copy, resubmitting the global model", r)
+            return dict(model.weights)
+        self.log.info("round %d: copying update %d of %s", r, victim.index, victim.client)
+        return plagiarise(model.weights, self.fetch(victim.cid), rng)
+
+    def pin(self, r: int, weights: Weights) -> CIDStr:
+        """Encode the update (author = this client, parent = the global CID) and pin it."""
+        assert self.global_model is not None
+        meta = ModelMeta(
+            RoundId(r), self.party.address, self.party.spec.arch, self.global_model.cid
+        )
+        with self.log.timed("pinned", round=r) as extra:
+            cid = self.party.store.put(encode_weights(weights, meta))
+            extra["cid"] = cid
+        return cid
+
+    def submit(self, r: int, cid: CIDStr) -> None:
+        samples = self.data.num_samples
+        try:
+            with self.log.timed("submitted", round=r, cid=cid) as extra:
+                receipt = self.party.transact(
+                    "submit", lambda: self.party.protocol.submit_update(r, cid, samples)
+                )
+                extra["gas"] = int(receipt["gasUsed"])
+        except ContractRevertError as exc:
+            self.log.error("round %d: submission refused: %s", r, exc)
+            self.log.emit("submit_refused", round=r, error=exc.name)
+            return
+        self.log.info("round %d: submitted %s (%d samples)", r, cid, samples)
+
+    def wait_finalized(self, r: int) -> list[Submission]:
+        protocol = self.party.protocol
+
+        def finalized() -> bool | None:
+            return True if protocol.phase(r) == Phase.FINALIZED else None
+
+        self.party.wait_for(f"round {r} to be finalized", finalized, self.timeout)
+        return protocol.accepted_updates(r)
+
+    def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
+        accepted = self.wait_finalized(r)
+        return [
+            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch(s.cid))
+            for s in accepted
+        ]
+
+    def aggregate(self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]) -> GlobalModel:
+        """Aggregate locally, pin the result, attest it, and remember to check it."""
+        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
+            result = aggregate_round(
+                self.work.strategy,
+                model,
+                accepted,
+                task=self.party.task,
+                arch=self.party.spec.arch,
+            )
+            extra["cid"] = result.model.cid
+        if result.data is not None:
+            self.party.store.put(result.data)
+            self.attest(r, result.model.cid)
+            self.unverified.append((r, result.model.cid))
+        return result.model
+
+    def attest(self, r: int, cid: CIDStr) -> None:
+        """Record our aggregate CID on chain (clients' attestations are recorded, not counted)."""
+        try:
+            with self.log.timed("attested", round=r) as extra:
+                receipt = self.party.transact(
+                    "attest", lambda: self.party.protocol.certify_aggregate(r, cid)
+                )
+                extra["gas"] = int(receipt["gasUsed"])
+        except ContractRevertError as exc:
+            self.log.warning("round %d: attestation refused: %s", r, exc)
+
+    def verify_pending(self, *, final: bool) -> None:
+        """Compare each pending local aggregate with the certified CID, once certified."""
+        for r, local in list(self.unverified):
+            certified = self.party.protocol.certified_aggregate(r)
+            if certified is None and final:
+                try:
+                    certified = self.wait_certified(r)
+                except RoundTimeoutError:
+                    self.log.error("round %d: aggregate never certified", r)
+                    self.log.emit("uncertified", round=r, local=local)
+                    self.unverified.remove((r, local))
+                    continue
+            if certified is None:
+                continue
+            self.unverified.remove((r, local))
+            if certified == local:
+                self.log.emit("verified", round=r, cid=local)
+            else:
+                self.mismatches += 1
+                self.log.error(
+                    "round %d: AGGREGATE MISMATCH: local %s, certified %s", r, local, certified
+                )
+                self.log.emit("aggregate_mismatch", round=r, local=local, certified=certified)
+
+    # --- helpers -------------------------------------------------------------
+
+    def wait_certified(self, r: int, timeout: float = 60.0) -> CIDStr:
+        protocol = self.party.protocol
+        return self.party.wait_for(
+            f"certification of round {r}", lambda: protocol.certified_aggregate(r), timeout
+        )
+
+    def fetch(self, cid: str) -> Weights:
+        weights, _ = decode_weights_from_store(
+            self.party.store,
+            cid,
+            expected=self.work.arch,
+            max_bytes=self.party.spec.scoring.max_update_bytes,
+        )
+        return weights
+
+
+def run_client(party: Party, workload: Workload, index: int, behaviour: str) -> int:
+    """Run a client to the end of the task; the exit status is the mismatch count (capped)."""
+    client = Client(party, workload, index, behaviour)
+    start = time.time()
+    try:
+        mismatches = client.run()
+    except FLchainError as exc:
+        party.log.error("client %d stopped: %s", index, exc)
+        party.log.emit("failed", error=str(exc))
+        raise
+    party.log.info("client %d finished in %.1f s", index, time.time() - start)
+    return min(mismatches, 1)

@@ -1,0 +1,44 @@
+"""``flchain client``: run one client of a task until its last round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flchain.run.behaviours import CLIENT_BEHAVIOURS
+
+
+def register(app: typer.Typer) -> None:
+    app.command("client")(client)
+
+
+def client(
+    index: Annotated[int, typer.Option("--index", help="Client index (account 10 + index).")],
+    testnet: Annotated[Path, typer.Option(help="testnet.json of the running node.")] = Path(
+        ".flchain/testnet.json"
+    ),
+    task: Annotated[str | None, typer.Option(help="Task contract (default: testnet's).")] = None,
+    store: Annotated[str | None, typer.Option(help="Local store directory.")] = None,
+    kubo: Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a local store.")] = None,
+    behaviour: Annotated[str, typer.Option(help="|".join(CLIENT_BEHAVIOURS))] = "honest",
+    log_dir: Annotated[Path | None, typer.Option(help="Where to write event logs.")] = None,
+) -> None:
+    """Register, then train, pin, submit, aggregate and verify every round."""
+    from clients.client import run_client
+    from flchain.exceptions import FLchainError
+    from flchain.run.accounts import client_account
+    from flchain.run.child import start_child
+
+    if behaviour not in CLIENT_BEHAVIOURS:
+        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {CLIENT_BEHAVIOURS}")
+    try:
+        party, work = start_child(
+            "client", index, client_account(index), testnet, task, store, kubo, log_dir
+        )
+        code = run_client(party, work, index, behaviour)
+    except FLchainError as exc:
+        typer.echo(f"client {index}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)

@@ -1,0 +1,94 @@
+"""``flchain run``: a whole federated task as separate client and miner processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    clients: Annotated[int, typer.Option(help="Number of client processes.")] = 4,
+    miners: Annotated[int, typer.Option(help="Number of miner processes (<= 9).")] = 3,
+    rounds: Annotated[int, typer.Option(help="Training rounds.")] = 3,
+    dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
+    partition: Annotated[str, typer.Option(help="iid | dirichlet:A | shards:S")] = "iid",
+    strategy: Annotated[str, typer.Option(help="Aggregation strategy (fedavg, ...).")] = "fedavg",
+    strategy_param: Annotated[
+        list[str] | None, typer.Option("--strategy-param", help="name=value, repeatable.")
+    ] = None,
+    malicious: Annotated[
+        str, typer.Option(help="e.g. free-rider:1,noise:0.2 (count or share of clients).")
+    ] = "",
+    seed: Annotated[int, typer.Option(help="Task seed (data split, init, training).")] = 0,
+    arch: Annotated[str | None, typer.Option(help="Model architecture id.")] = None,
+    local_epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = 3,
+    batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 16,
+    lr: Annotated[float, typer.Option(help="Local learning rate.")] = 0.2,
+    out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/latest"),
+    store: Annotated[Path | None, typer.Option(help="Store dir (default <out>/store).")] = None,
+    kubo: Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a store.")] = None,
+    home: Annotated[Path, typer.Option(help="Testnet home (testnet.json).")] = Path(".flchain"),
+    backend: Annotated[str | None, typer.Option(help="anvil | ganache | embedded")] = None,
+    submit_s: Annotated[int, typer.Option(help="Upper bound of the submit phase.")] = 120,
+    commit_s: Annotated[int, typer.Option(help="Upper bound of the commit phase.")] = 60,
+    reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Start the testnet if needed, spawn the parties, follow the rounds, write metrics."""
+    from rich.console import Console
+
+    from flchain.exceptions import FLchainError
+    from flchain.learning.strategies import parse_params
+    from flchain.run.orchestrator import RunOptions, run_task
+    from flchain.run.report import print_summary
+    from flchain.run.setup import Phases
+    from flchain.run.spec import TaskSpec, TrainSpec
+
+    console = Console(stderr=as_json)
+    try:
+        spec = TaskSpec(
+            dataset=dataset,
+            partition=partition,
+            seed=seed,
+            arch=arch or _default_arch(dataset),
+            strategy=strategy,
+            strategy_params=parse_params(strategy_param or []),
+            train=TrainSpec(epochs=local_epochs, batch_size=batch_size, lr=lr),
+            clients=clients,
+            miners=miners,
+            rounds=rounds,
+        )
+        options = RunOptions(
+            spec=spec,
+            out=out,
+            malicious=malicious,
+            home=home,
+            store=store,
+            kubo=kubo,
+            backend=backend,
+            phases=Phases(submit_s, commit_s, reveal_s),
+        )
+        result = run_task(options, console)
+    except FLchainError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: every child stopped[/]")
+        raise typer.Exit(130) from None
+    if as_json:
+        typer.echo(json.dumps(result.summary, indent=2))
+    else:
+        print_summary(console, result)
+
+
+def _default_arch(dataset: str) -> str:
+    from flchain.learning.models import DEFAULT_ARCH
+
+    return DEFAULT_ARCH.get(dataset, f"{dataset}-mlp")

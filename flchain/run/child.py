@@ -1,0 +1,44 @@
+"""Shared start-up of the ``flchain client`` and ``flchain miner`` processes."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from flchain.run.party import Party, TestnetInfo, join_task
+from flchain.run.roundlog import EventLog
+from flchain.run.workload import Workload, load_workload
+from flchain.storage.factory import open_store
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def start_child(
+    role: str,
+    index: int,
+    account_index: int,
+    testnet: Path,
+    task: str | None,
+    store_dir: str | None,
+    kubo_url: str | None,
+    log_dir: Path | None,
+) -> tuple[Party, Workload]:
+    """Join the task and build the workload; SIGTERM exits cleanly."""
+    signal.signal(signal.SIGTERM, _terminate)
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s {role}-{index} %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    log = EventLog(log_dir, role, index)
+    info = TestnetInfo.load(testnet)
+    store = open_store(store_dir, kubo_url)
+    party = join_task(info, task, account_index, store, log)
+    workload = load_workload(party.spec)
+    log.emit("started", round=-1, address=party.address, task=party.task)
+    return party, workload

@@ -1,0 +1,139 @@
+"""Following a run from the chain and the children's logs, one round at a time.
+
+A round is reported once it is finalized and its aggregate is certified (or
+nothing was accepted, or certification did not come within a grace period).
+The orchestrator evaluates the certified global model on the held-out test set,
+so ``accuracy`` is that of the model the chain vouches for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flchain.chain.protocol import ProtocolClient
+from flchain.chain.protocol_types import Phase, RoundOutcome
+from flchain.learning.training import evaluate
+from flchain.run.metrics import gas_for_round, phase_seconds
+from flchain.run.roundlog import read_all_events
+from flchain.run.workload import Workload
+from flchain.storage.base import ContentStore
+from flchain.storage.codec import decode_weights_from_store
+
+CERTIFY_GRACE_S = 30.0
+
+
+@dataclass
+class RoundReport:
+    """One line of ``metrics.jsonl``."""
+
+    round: int
+    accuracy: float
+    loss: float
+    submitted: int
+    accepted: int
+    rejected: int
+    certified_cid: str | None
+    gas_used: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+    round_s: float = 0.0
+    outcome: RoundOutcome | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "round": self.round,
+            "accuracy": round(self.accuracy, 6),
+            "loss": round(self.loss, 6),
+            "submitted": self.submitted,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "certified_cid": self.certified_cid,
+            "gas_used": self.gas_used,
+            "round_s": round(self.round_s, 4),
+        }
+        row.update(self.phases)
+        return row
+
+
+class Monitor:
+    """Reports rounds as they complete; knows the current round and phase."""
+
+    def __init__(
+        self,
+        protocol: ProtocolClient,
+        store: ContentStore,
+        workload: Workload,
+        log_dir: Path,
+        initial_cid: str,
+    ) -> None:
+        self.protocol = protocol
+        self.store = store
+        self.work = workload
+        self.log_dir = log_dir
+        self.next_round = 0
+        self.reports: list[RoundReport] = []
+        self._finalized_at: dict[int, float] = {}
+        self._round_start = time.monotonic()
+        self.initial = self.evaluate_cid(initial_cid)
+        self.last_eval = self.initial
+
+    def evaluate_cid(self, cid: str) -> tuple[float, float]:
+        weights, _ = decode_weights_from_store(self.store, cid, expected=self.work.arch)
+        return evaluate(self.work.model, self.work.data.test, weights)
+
+    def status(self) -> tuple[int, Phase]:
+        r = self.protocol.current_round()
+        return r, self.protocol.phase(r)
+
+    def poll(self, extra_gas: Mapping[int, int] | None = None) -> list[RoundReport]:
+        """Reports of every round completed since the last call."""
+        done: list[RoundReport] = []
+        while True:
+            report = self._try_report(self.next_round, extra_gas or {})
+            if report is None:
+                return done
+            done.append(report)
+            self.reports.append(report)
+            self.next_round += 1
+
+    def _try_report(self, r: int, extra_gas: Mapping[int, int]) -> RoundReport | None:
+        if self.protocol.phase(r) != Phase.FINALIZED:
+            return None
+        now = time.monotonic()
+        self._finalized_at.setdefault(r, now)
+        outcome = self.protocol.round_outcome(r)
+        if outcome is None:
+            return None
+        certified = self.protocol.certified_aggregate(r)
+        waited = now - self._finalized_at[r]
+        if certified is None and outcome.accepted and waited < CERTIFY_GRACE_S:
+            return None
+        if certified is not None:
+            self.last_eval = self.evaluate_cid(certified)
+        accuracy, loss = self.last_eval
+        events = read_all_events(self.log_dir)
+        report = RoundReport(
+            round=r,
+            accuracy=accuracy,
+            loss=loss,
+            submitted=outcome.num_submissions,
+            accepted=len(outcome.accepted),
+            rejected=outcome.num_submissions - len(outcome.accepted),
+            certified_cid=certified,
+            gas_used=gas_for_round(events, r) + extra_gas.get(r, 0),
+            phases=phase_seconds(events, r),
+            round_s=now - self._round_start,
+            outcome=outcome,
+        )
+        self._round_start = now
+        return report
+
+    def refresh_phases(self) -> None:
+        """Re-read the logs once every child is done (late events: aggregation, attests)."""
+        events = read_all_events(self.log_dir)
+        for report in self.reports:
+            report.phases = phase_seconds(events, report.round)
+            report.gas_used = max(report.gas_used, gas_for_round(events, report.round))

@@ -1,0 +1,259 @@
+"""``flchain run``: one task, N client and M miner processes, on a local chain.
+
+    ensure the testnet → pin spec + initial model, deploy the task → spawn the
+    miners and clients → wait until all are registered → open round 0 →
+    follow the rounds (live table) → write metrics.jsonl and summary.json →
+    stop the children (and the testnet, if this run started it)
+
+A child that crashes is reported and the run goes on without it: the protocol
+ends every phase by time. Ctrl-C stops every child.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from flchain.chain import Transactor, connect
+from flchain.chain.accounts import account_from_mnemonic
+from flchain.chain.protocol import ProtocolClient
+from flchain.chain.protocol_types import MemberStatus
+from flchain.exceptions import RoundTimeoutError, RunError
+from flchain.run.accounts import ADMIN_ACCOUNT, client_account, miner_account
+from flchain.run.behaviours import HONEST, assign_behaviours, parse_malicious
+from flchain.run.monitor import Monitor, RoundReport
+from flchain.run.network import Network, ensure_testnet
+from flchain.run.procs import ChildSet
+from flchain.run.progress import Progress
+from flchain.run.setup import Phases, Task, create_task, start_training
+from flchain.run.spec import TaskSpec
+from flchain.run.workload import load_workload
+from flchain.storage.factory import open_store
+from flchain.types import Address
+
+REGISTER_TIMEOUT_S = 120.0
+
+
+@dataclass
+class RunOptions:
+    """Everything ``flchain run`` was asked for."""
+
+    spec: TaskSpec
+    out: Path
+    malicious: str = ""
+    home: Path = Path(".flchain")
+    store: Path | None = None  # default: <out>/store
+    kubo: str | None = None
+    backend: str | None = None
+    node_config: Path | None = Path("ganache-config.json")
+    phases: Phases = field(default_factory=Phases)
+    miner_behaviours: dict[int, str] = field(default_factory=dict)  # test hook
+    timeout_s: float = 1800.0
+    on_started: Callable[[ChildSet, Task], None] | None = None  # test hook
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    reports: list[RoundReport]
+    summary: dict[str, Any]
+    out: Path
+
+
+def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
+    """Run a whole task; see the module docstring."""
+    console = console or Console()
+    start = time.time()
+    out = options.out.resolve()
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    network = ensure_testnet(options.home, options.node_config, options.backend)
+    try:
+        with ChildSet(out / "logs") as children:
+            return _run(options, network, children, console, start, out)
+    finally:
+        network.close()
+
+
+def _run(
+    options: RunOptions,
+    network: Network,
+    children: ChildSet,
+    console: Console,
+    start: float,
+    out: Path,
+) -> RunResult:
+    spec = options.spec
+    store_dir = (options.store or out / "store").resolve()
+    store = open_store(None if options.kubo else store_dir, options.kubo)
+    task = create_task(network.info, store, spec, options.phases)
+    task.write(out / "task.json")
+    (out / "spec.json").write_bytes(spec.to_json())
+    behaviours = assign_behaviours(
+        parse_malicious(options.malicious, spec.clients), spec.clients, spec.seed
+    )
+    console.print(
+        f"task [bold]{task.protocol}[/] on {network.info.rpc_url} ({network.backend}); "
+        f"{spec.clients} clients, {spec.miners} miners, {spec.rounds} rounds; run dir {out}"
+    )
+    common = ["--testnet", str(network.path.resolve()), "--task", task.protocol]
+    common += ["--kubo", options.kubo] if options.kubo else ["--store", str(store_dir)]
+    common += ["--log-dir", str(out / "logs")]
+    for j in range(spec.miners):
+        hidden = options.miner_behaviours.get(j, HONEST)
+        children.spawn(f"miner-{j}", ["miner", "--index", str(j), "--behaviour", hidden, *common])
+    for i, behaviour in enumerate(behaviours):
+        children.spawn(
+            f"client-{i}", ["client", "--index", str(i), "--behaviour", behaviour, *common]
+        )
+    viewer = _viewer(network, task)
+    addresses = _addresses(network, spec)
+    _wait_registered(viewer, addresses, children, console)
+    startup_s = time.time() - start
+    start_gas = start_training(network.info, task)
+    console.print(f"all {len(addresses)} parties registered after {startup_s:.1f} s; round 0 open")
+    if options.on_started is not None:
+        options.on_started(children, task)
+    workload = load_workload(spec)
+    monitor = Monitor(viewer, store, workload, out / "logs", task.initial_cid)
+    _follow(monitor, children, spec, options, console, out)
+    children.wait_all(60.0)
+    monitor.refresh_phases()
+    _write_metrics(out, monitor.reports)
+    summary = _summary(viewer, monitor, addresses, behaviours, children, start, startup_s, task)
+    summary["start_training_gas"] = start_gas
+    summary["out"] = str(out)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return RunResult(monitor.reports, summary, out)
+
+
+def _viewer(network: Network, task: Task) -> ProtocolClient:
+    transactor = Transactor(connect(network.info.rpc_url))
+    admin = transactor.add_account(account_from_mnemonic(network.info.mnemonic, ADMIN_ACCOUNT))
+    return ProtocolClient(transactor, task.protocol, admin, from_block=task.block)
+
+
+def _addresses(network: Network, spec: TaskSpec) -> dict[str, Address]:
+    mnemonic = network.info.mnemonic
+    out = {
+        f"miner-{j}": Address(account_from_mnemonic(mnemonic, miner_account(j)).address)
+        for j in range(spec.miners)
+    }
+    for i in range(spec.clients):
+        out[f"client-{i}"] = Address(account_from_mnemonic(mnemonic, client_account(i)).address)
+    return out
+
+
+def _wait_registered(
+    viewer: ProtocolClient, addresses: dict[str, Address], children: ChildSet, console: Console
+) -> None:
+    """Block until every live child is registered; a child that died is left out."""
+    deadline = time.monotonic() + REGISTER_TIMEOUT_S
+    pending = dict(addresses)
+    while pending:
+        for name, address in list(pending.items()):
+            if _status(viewer, name, address) == MemberStatus.ACTIVE:
+                del pending[name]
+        for child in children.newly_exited():
+            console.print(f"[red]{child.name} exited with {child.returncode}:[/] {child.tail()}")
+            pending.pop(child.name, None)
+        if time.monotonic() > deadline:
+            waiting = ", ".join(sorted(pending))
+            raise RoundTimeoutError(f"not registered after {REGISTER_TIMEOUT_S:.0f} s: {waiting}")
+        time.sleep(0.1)
+    if not any(c.name.startswith("miner") for c in children.running()):
+        raise RunError("no miner is running; see the logs in the run directory")
+
+
+def _status(viewer: ProtocolClient, name: str, address: Address) -> MemberStatus:
+    if name.startswith("miner"):
+        return viewer.miner_state(address).status
+    return viewer.client_state(address).status
+
+
+def _follow(
+    monitor: Monitor,
+    children: ChildSet,
+    spec: TaskSpec,
+    options: RunOptions,
+    console: Console,
+    out: Path,
+) -> None:
+    deadline = time.monotonic() + options.timeout_s
+    metrics = (out / "metrics.jsonl").open("w", encoding="utf-8")
+    with metrics, Progress(console, spec, monitor.initial) as progress:
+        while monitor.next_round < spec.rounds:
+            for child in children.newly_exited():
+                if child.returncode != 0:
+                    progress.note(
+                        f"[red]{child.name} exited with code {child.returncode}[/] {child.tail(1)}"
+                    )
+            for report in monitor.poll():
+                metrics.write(json.dumps(report.to_json()) + "\n")
+                metrics.flush()
+                progress.add(report)
+            if not children.running():
+                progress.note("[red]every child has exited[/]")
+                break
+            if time.monotonic() > deadline:
+                progress.note(f"[red]run timed out after {options.timeout_s:.0f} s[/]")
+                break
+            r, phase = monitor.status()
+            progress.update(r, phase.name.lower(), len(children.running()))
+            time.sleep(0.2)
+
+
+def _write_metrics(out: Path, reports: list[RoundReport]) -> None:
+    lines = "".join(json.dumps(r.to_json()) + "\n" for r in reports)
+    (out / "metrics.jsonl").write_text(lines, encoding="utf-8")
+
+
+def _summary(
+    viewer: ProtocolClient,
+    monitor: Monitor,
+    addresses: dict[str, Address],
+    behaviours: list[str],
+    children: ChildSet,
+    start: float,
+    startup_s: float,
+    task: Task,
+) -> dict[str, Any]:
+    by_address = {addresses[f"client-{i}"]: b for i, b in enumerate(behaviours)}
+    rejected: dict[str, int] = {}
+    accepted: dict[str, int] = {}
+    for report in monitor.reports:
+        for update in report.outcome.updates if report.outcome else ():
+            behaviour = by_address.get(update.client, "unknown")
+            bucket = accepted if update.accepted else rejected
+            bucket[behaviour] = bucket.get(behaviour, 0) + 1
+    rewards = {a: viewer.token_balance(a) / 10**18 for a in addresses.values()}
+    reputation = {
+        a: (viewer.miner_state(a) if n.startswith("miner") else viewer.client_state(a)).reputation
+        for n, a in addresses.items()
+    }
+    last = monitor.reports[-1] if monitor.reports else None
+    return {
+        "final_accuracy": last.accuracy if last else monitor.initial[0],
+        "final_loss": last.loss if last else monitor.initial[1],
+        "initial_accuracy": monitor.initial[0],
+        "initial_loss": monitor.initial[1],
+        "rounds": len(monitor.reports),
+        "rewards": rewards,
+        "reputation": reputation,
+        "rejected_by_behaviour": rejected,
+        "accepted_by_behaviour": accepted,
+        "parties": {
+            n: {"address": a, "behaviour": by_address.get(a, HONEST)} for n, a in addresses.items()
+        },
+        "exit_codes": {c.name: c.returncode for c in children.children.values()},
+        "certified": [r.certified_cid for r in monitor.reports],
+        "wall_s": round(time.time() - start, 3),
+        "startup_s": round(startup_s, 3),
+        "task": task.to_json(),
+    }

@@ -1,0 +1,170 @@
+"""Joining a task: what a client or miner sets up before its first round.
+
+A party knows only the testnet file, the task address, its index and its
+store. From the chain it reads the task parameters; from the store, by the
+on-chain CIDs, the task spec and the initial model. Its account is derived
+from the testnet mnemonic (see :mod:`flchain.run.accounts`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flchain.chain import Transactor, connect, rpc
+from flchain.chain.accounts import account_from_mnemonic
+from flchain.chain.protocol import ProtocolClient
+from flchain.chain.protocol_types import TaskParams
+from flchain.exceptions import (
+    ConfigError,
+    ContractRevertError,
+    FLchainError,
+    RoundTimeoutError,
+    TransactionFailedError,
+)
+from flchain.run.roundlog import EventLog
+from flchain.run.spec import TaskSpec
+from flchain.storage.base import ContentStore
+from flchain.types import Address
+
+T = TypeVar("T")
+POLL_S = 0.05
+"""How often a waiting party polls the chain."""
+
+
+@dataclass(frozen=True)
+class TestnetInfo:
+    """What a party needs from ``testnet.json``."""
+
+    __test__ = False  # not a pytest test class
+
+    rpc_url: str
+    chain_id: int
+    mnemonic: str
+    protocol: str | None
+    deployment_block: int
+    funded_accounts: int = 0
+
+    @classmethod
+    def load(cls, path: Path) -> TestnetInfo:
+        """Read a testnet file, naming the missing key on error."""
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read testnet file {path}: {exc.strerror}") from exc
+        except ValueError as exc:
+            raise ConfigError(f"testnet file {path} is not valid JSON: {exc}") from exc
+        try:
+            contracts = raw.get("contracts") or {}
+            return cls(
+                rpc_url=str(raw["rpc_url"]),
+                chain_id=int(raw.get("chain_id", 0)),
+                mnemonic=str(raw["mnemonic"]),
+                protocol=contracts.get("FLProtocol"),
+                deployment_block=int(raw.get("deployment_block") or 0),
+                funded_accounts=len(raw.get("accounts") or ()),
+            )
+        except KeyError as exc:
+            raise ConfigError(f"testnet file {path} has no {exc.args[0]!r}") from exc
+
+
+@dataclass
+class Party:
+    """One client or miner joined to a task."""
+
+    protocol: ProtocolClient
+    store: ContentStore
+    params: TaskParams
+    spec: TaskSpec
+    private_key: bytes
+    log: EventLog
+
+    @property
+    def address(self) -> Address:
+        return self.protocol.account
+
+    @property
+    def task(self) -> str:
+        return str(self.protocol.address)
+
+    @property
+    def chain_id(self) -> int:
+        return self.protocol.transactor.chain_id
+
+    def transact(self, what: str, send: Callable[[], Any], attempts: int = 3) -> Any:
+        """Send a transaction, retrying one that ran out of gas.
+
+        Gas is estimated against the state before inclusion; when another
+        party's transaction lands first the path can get longer (e.g. the
+        attestation that reaches the quorum writes the certified CID), so a
+        failure that is not a revert is retried with a fresh estimate.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return send()
+            except ContractRevertError:
+                raise
+            except TransactionFailedError as exc:
+                if attempt == attempts:
+                    raise
+                self.log.warning("%s failed (%s); retrying", what, exc)
+        raise AssertionError("unreachable")
+
+    def nudge(self) -> None:
+        """Mine an empty block, so time-based phase ends become visible.
+
+        On a development node that mines only on transactions (Anvil's
+        automine), views see the time of the last block; a party waiting past
+        a deadline asks for one more block.
+        """
+        try:
+            rpc(self.protocol.transactor.w3, "evm_mine", [])
+        except FLchainError as exc:
+            self.log.warning("cannot mine an empty block: %s", exc)
+
+    def wait_for(
+        self,
+        what: str,
+        probe: Callable[[], T | None],
+        timeout: float,
+        deadline: Callable[[], float | None] = lambda: None,
+    ) -> T:
+        """Poll ``probe`` until it returns a value; nudge the chain past ``deadline()``."""
+        start = time.monotonic()
+        last_nudge = 0.0
+        while True:
+            value = probe()
+            if value is not None:
+                return value
+            now = time.monotonic()
+            if now - start > timeout:
+                raise RoundTimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+            due = deadline()
+            if due is not None and time.time() >= due and now - last_nudge > 0.5:
+                self.nudge()
+                last_nudge = now
+            time.sleep(POLL_S)
+
+
+def join_task(
+    testnet: TestnetInfo,
+    task: str | None,
+    account_index: int,
+    store: ContentStore,
+    log: EventLog,
+) -> Party:
+    """Connect, derive the account, read the task parameters and spec."""
+    address = task or testnet.protocol
+    if not address:
+        raise ConfigError("no task address: pass --task or use a testnet file with a deployment")
+    transactor = Transactor(connect(testnet.rpc_url))
+    account = account_from_mnemonic(testnet.mnemonic, account_index)
+    me = transactor.add_account(account)
+    protocol = ProtocolClient(transactor, address, me, from_block=testnet.deployment_block)
+    params = protocol.task_params
+    spec = TaskSpec.from_json(store.get(params.spec_cid, max_size=1 << 20))
+    return Party(protocol, store, params, spec, bytes(account.key), log)

@@ -1,0 +1,95 @@
+"""Live progress of a run: one table row per finished round, a status line below.
+
+On a terminal the table updates in place (rich ``Live``); otherwise each round
+is printed as a line when it finishes, so logs and pipes stay readable.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from flchain.run.monitor import RoundReport
+from flchain.run.spec import TaskSpec
+
+
+def round_table(reports: list[RoundReport], initial: tuple[float, float] | None = None) -> Table:
+    """The per-round table (also printed by ``flchain demo`` at the end)."""
+    table = Table(title="FLchain rounds", title_justify="left")
+    for name in ("round", "accepted", "rejected", "accuracy", "loss", "round s", "train s", "gas"):
+        table.add_column(name, justify="right")
+    if initial is not None:
+        table.add_row("init", "", "", f"{initial[0]:.3f}", f"{initial[1]:.3f}", "", "", "")
+    for r in reports:
+        table.add_row(
+            str(r.round),
+            str(r.accepted),
+            str(r.rejected),
+            f"{r.accuracy:.3f}",
+            f"{r.loss:.3f}",
+            f"{r.round_s:.2f}",
+            f"{r.phases.get('train_s', 0.0):.2f}",
+            f"{r.gas_used:,}",
+        )
+    return table
+
+
+class Progress:
+    """Context manager showing rounds as they finish."""
+
+    def __init__(self, console: Console, spec: TaskSpec, initial: tuple[float, float]) -> None:
+        self.console = console
+        self.spec = spec
+        self.initial = initial
+        self.reports: list[RoundReport] = []
+        self.status = Text("starting")
+        self.notes: list[str] = []
+        self.live: Live | None = None
+
+    def __enter__(self) -> Progress:
+        if self.console.is_terminal:
+            self.live = Live(self._render(), console=self.console, refresh_per_second=8)
+            self.live.__enter__()
+        else:
+            self.console.print(f"initial model: accuracy {self.initial[0]:.3f}")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.live is not None:
+            self.live.update(self._render())
+            self.live.__exit__(exc_type, exc, tb)
+
+    def _render(self) -> Group:
+        return Group(round_table(self.reports, self.initial), self.status)
+
+    def add(self, report: RoundReport) -> None:
+        self.reports.append(report)
+        if self.live is not None:
+            self.live.update(self._render())
+        else:
+            self.console.print(
+                f"round {report.round}: accepted {report.accepted}, rejected {report.rejected}, "
+                f"accuracy {report.accuracy:.3f}, loss {report.loss:.3f}, "
+                f"{report.round_s:.2f} s, gas {report.gas_used:,}"
+            )
+
+    def update(self, round_id: int, phase: str, running: int) -> None:
+        self.status = Text(
+            f"round {round_id}/{self.spec.rounds - 1} · phase {phase} · {running} processes running"
+        )
+        if self.live is not None:
+            self.live.update(self._render())
+
+    def note(self, message: str) -> None:
+        """A one-off message (crashed child, timeout) printed above the table."""
+        self.notes.append(message)
+        self.console.print(message)

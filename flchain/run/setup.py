@@ -1,0 +1,122 @@
+"""Creating a task: pin the spec and the initial model, deploy a protocol instance.
+
+The spec (canonical JSON) and the seeded initial model are pinned to the shared
+store; their CIDs are the deployment's ``spec_cid`` and ``initial_model_cid``,
+so every party can read them back from the chain alone. Account 0 deploys and
+administers; client accounts past the funded range are funded from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from flchain.chain import Transactor, connect
+from flchain.chain.accounts import account_from_mnemonic
+from flchain.chain.deploy import deploy_protocol
+from flchain.chain.protocol import ProtocolClient
+from flchain.chain.protocol_types import Deployment, TaskParams
+from flchain.run.accounts import ADMIN_ACCOUNT, accounts_needed
+from flchain.run.party import TestnetInfo
+from flchain.run.spec import TaskSpec
+from flchain.run.workload import initial_weights
+from flchain.storage.base import ContentStore
+from flchain.storage.codec import ModelMeta, encode_weights
+from flchain.types import Address, CIDStr, RoundId
+
+ZERO_ADDRESS = Address("0x" + "00" * 20)
+FUNDING_WEI = 10**19
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Upper bounds of each phase in seconds (phases end early once everyone acted)."""
+
+    submit: int = 120
+    commit: int = 60
+    reveal: int = 30
+
+
+@dataclass(frozen=True)
+class Task:
+    """A deployed task: where it lives and what it was created from."""
+
+    protocol: Address
+    token: Address
+    block: int
+    spec_cid: CIDStr
+    initial_cid: CIDStr
+    params: TaskParams
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "token": self.token,
+            "deployment_block": self.block,
+            "spec_cid": self.spec_cid,
+            "initial_model_cid": self.initial_cid,
+            "params": asdict(self.params),
+        }
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def task_params(
+    spec: TaskSpec, spec_cid: CIDStr, initial_cid: CIDStr, phases: Phases
+) -> TaskParams:
+    """Protocol parameters for ``spec``: committee of up to 3 miners, majority quorum."""
+    k = min(3, spec.miners)
+    return TaskParams(
+        initial_model_cid=initial_cid,
+        spec_cid=spec_cid,
+        committee_size=k,
+        quorum=k // 2 + 1,
+        acceptance_threshold=1,  # miners score a rejected update 0, an accepted one >= 1
+        submit_duration=phases.submit,
+        commit_duration=phases.commit,
+        reveal_duration=phases.reveal,
+        max_updates_per_round=max(spec.clients, 1),
+    )
+
+
+def pin_task_inputs(store: ContentStore, spec: TaskSpec) -> tuple[CIDStr, CIDStr]:
+    """Pin the spec and the initial model; return their CIDs."""
+    spec_cid = store.put(spec.to_json())
+    meta = ModelMeta(RoundId(0), ZERO_ADDRESS, spec.arch, None)
+    initial_cid = store.put(encode_weights(initial_weights(spec), meta))
+    return spec_cid, initial_cid
+
+
+def admin_transactor(info: TestnetInfo) -> tuple[Transactor, Address]:
+    transactor = Transactor(connect(info.rpc_url))
+    admin = transactor.add_account(account_from_mnemonic(info.mnemonic, ADMIN_ACCOUNT))
+    return transactor, admin
+
+
+def create_task(
+    info: TestnetInfo, store: ContentStore, spec: TaskSpec, phases: Phases = Phases()
+) -> Task:
+    """Pin the task inputs, deploy a protocol instance for them, fund the parties."""
+    spec_cid, initial_cid = pin_task_inputs(store, spec)
+    params = task_params(spec, spec_cid, initial_cid, phases)
+    transactor, admin = admin_transactor(info)
+    d: Deployment = deploy_protocol(transactor, admin, params)
+    fund_accounts(transactor, admin, info, accounts_needed(spec.clients, spec.miners))
+    return Task(d.protocol, d.token, d.block, spec_cid, initial_cid, params)
+
+
+def fund_accounts(transactor: Transactor, admin: Address, info: TestnetInfo, needed: int) -> None:
+    """Send ether to every account the task uses that the node did not fund."""
+    for index in range(info.funded_accounts, needed):
+        address = Address(account_from_mnemonic(info.mnemonic, index).address)
+        transactor.transact(admin, address, b"", value=FUNDING_WEI, gas=21_000)
+
+
+def start_training(info: TestnetInfo, task: Task) -> int:
+    """Open round 0 (admin); return the gas used."""
+    transactor, admin = admin_transactor(info)
+    receipt = ProtocolClient(transactor, task.protocol, admin).start_training()
+    return int(receipt["gasUsed"])

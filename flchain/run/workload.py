@@ -1,0 +1,67 @@
+"""The learning side of a task, built identically by every party from the spec.
+
+Every party derives the same federation split from (dataset, partition, seed,
+clients, miners): client ``i`` trains on ``clients[i]``, miner ``j`` scores on
+``miners[j]`` (disjoint from every client's data), and the orchestrator
+evaluates on the held-out test set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+
+import torch
+
+from flchain.learning.data import load_dataset
+from flchain.learning.models import build_model
+from flchain.learning.partition import FederatedData, split_for_federation
+from flchain.learning.strategies import Strategy, strategy_from_name
+from flchain.learning.training import TrainConfig
+from flchain.learning.weights import Weights, get_weights
+from flchain.run.spec import TaskSpec
+from flchain.storage.codec import ArchitectureSpec
+
+
+@dataclass
+class Workload:
+    """Data split, model template, strategy and training config of a task."""
+
+    spec: TaskSpec
+    data: FederatedData
+    model: torch.nn.Module
+    arch: ArchitectureSpec
+    strategy: Strategy
+    train_config: TrainConfig
+
+
+def load_workload(spec: TaskSpec, *, threads: int = 1) -> Workload:
+    """Build the task's learning side (one torch thread by default: cores are shared)."""
+    torch.set_num_threads(threads)
+    dataset = load_dataset(spec.dataset)
+    data = split_for_federation(dataset, spec.clients, spec.miners, spec.partition, spec.seed)
+    model = build_model(spec.arch, seed=spec.seed)
+    strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
+    config = TrainConfig(
+        epochs=spec.train.epochs,
+        batch_size=spec.train.batch_size,
+        lr=spec.train.lr,
+        optimizer=spec.train.optimizer,
+        proximal_mu=spec.train.proximal_mu,
+    )
+    fit = strategy.fit_config()
+    if "proximal_mu" in fit:
+        config = replace(config, proximal_mu=float(fit["proximal_mu"]))
+    arch = ArchitectureSpec.from_weights(get_weights(model))
+    return Workload(spec, data, model, arch, strategy, config)
+
+
+def initial_weights(spec: TaskSpec) -> Weights:
+    """The seeded initial model of a task (what ``flchain run`` pins as round 0's global)."""
+    return get_weights(build_model(spec.arch, seed=spec.seed))
+
+
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed from any parts (task seed, party index, round)."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

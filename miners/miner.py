@@ -1,0 +1,262 @@
+"""The miner process: one loop over rounds, one method per step.
+
+    register → for each round r:
+        wait until r opens → if on r's committee:
+            wait for the commit phase → fetch + check every update → score
+            → commit → wait for the reveal phase → reveal
+        → finalize once the round is closed (committee seats first, then
+          everyone else after a delay, so someone always does)
+        → fetch the accepted updates → aggregate → pin → attest (committee)
+
+Proof-of-quality lives in :mod:`miners.scoring`; this module only moves data.
+The hidden test behaviour ``no-reveal`` commits but never reveals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flchain.chain.protocol_types import Phase, RoundInfo, Submission
+from flchain.exceptions import ContractRevertError, FLchainError, StorageError
+from flchain.learning.training import evaluate
+from flchain.learning.weights import Weights
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.run.party import Party
+from flchain.run.workload import Workload
+from flchain.storage.codec import decode_weights_from_store
+from flchain.types import CIDStr
+from miners.salt import derive_salt
+from miners.scoring import Evaluation, score_round
+from miners.scoring import Weights as ScoreWeights
+
+FINALIZE_STAGGER_S = 1.0
+"""Delay between successive miners' attempts to finalize the same round."""
+
+
+class Miner:
+    """One miner of a task, driven round by round."""
+
+    def __init__(
+        self,
+        party: Party,
+        workload: Workload,
+        index: int,
+        behaviour: str = "honest",
+        round_timeout: float = 600.0,
+    ) -> None:
+        self.party = party
+        self.work = workload
+        self.index = index
+        self.behaviour = behaviour
+        self.timeout = round_timeout
+        self.log = party.log
+        self.validation = workload.data.miners[index]
+        self.global_model: GlobalModel | None = None
+        self.cache: dict[str, Weights] = {}
+
+    # --- the loop ------------------------------------------------------------
+
+    def run(self) -> None:
+        self.register()
+        cid = self.party.params.initial_model_cid
+        self.global_model = GlobalModel(0, cid, self.fetch(cid))
+        for r in range(self.party.spec.rounds):
+            self.play_round(r)
+        self.log.emit("done")
+
+    def play_round(self, r: int) -> None:
+        assert self.global_model is not None
+        self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
+        seat = self.seat(r)
+        if seat is not None:
+            self.vote(r, self.global_model)
+        self.finalize(r, seat)
+        accepted = self.fetch_accepted(r)
+        self.global_model = self.aggregate(r, self.global_model, accepted, seat is not None)
+        self.cache.clear()
+
+    # --- steps ---------------------------------------------------------------
+
+    def register(self) -> None:
+        try:
+            receipt = self.party.protocol.register_miner()
+            self.log.emit("registered", gas=int(receipt["gasUsed"]), round=-1)
+        except ContractRevertError as exc:
+            if exc.name != "AlreadyRegistered":
+                raise
+            self.log.emit("registered", gas=0, round=-1, again=True)
+        self.log.info("registered as miner %d (%s)", self.index, self.behaviour)
+
+    def seat(self, r: int) -> int | None:
+        committee = self.party.protocol.committee(r)
+        seat = committee.index(self.party.address) if self.party.address in committee else None
+        self.log.emit("committee", round=r, seat=seat, size=len(committee))
+        return seat
+
+    def vote(self, r: int, model: GlobalModel) -> None:
+        """Score every update of the round, then commit and reveal the scores."""
+        info = self.wait_for_phase(r, lambda p: p >= Phase.COMMIT, "to leave submit")
+        if info.phase != Phase.COMMIT:
+            self.log.warning("round %d: commit phase missed (phase %s)", r, info.phase.name)
+            return
+        submissions = self.party.protocol.submissions(r)
+        scores = self.score(r, model, submissions)
+        salt = derive_salt(self.party.private_key, self.party.chain_id, self.party.task, r)
+        protocol = self.party.protocol
+        try:
+            with self.log.timed("committed", round=r) as extra:
+                commitment = protocol.vote_commitment(r, scores, salt)
+                receipt = self.party.transact(
+                    "commit", lambda: protocol.commit_votes(r, commitment)
+                )
+                extra["gas"] = int(receipt["gasUsed"])
+        except ContractRevertError as exc:
+            self.log.error("round %d: commit refused: %s", r, exc)
+            return
+        if self.behaviour == "no-reveal":
+            self.log.warning("round %d: test behaviour no-reveal: not revealing", r)
+            return
+        info = self.wait_for_phase(r, lambda p: p >= Phase.REVEAL, "to reach reveal")
+        if info.phase != Phase.REVEAL:
+            self.log.warning("round %d: reveal phase missed (phase %s)", r, info.phase.name)
+            return
+        try:
+            with self.log.timed("revealed", round=r) as extra:
+                receipt = self.party.transact(
+                    "reveal", lambda: protocol.reveal_votes(r, scores, salt)
+                )
+                extra["gas"] = int(receipt["gasUsed"])
+        except ContractRevertError as exc:
+            self.log.error("round %d: reveal refused: %s", r, exc)
+
+    def score(self, r: int, model: GlobalModel, submissions: list[Submission]) -> list[int]:
+        """Proof-of-quality: integrity, plagiarism, quality, for every update in order."""
+        with self.log.timed("scored", round=r) as extra:
+            updates: list[ScoreWeights | None] = []
+            failures: dict[int, str] = {}
+            for s in submissions:
+                try:
+                    weights = self.fetch(s.cid)
+                    self.cache[s.cid] = weights
+                    updates.append(weights)
+                except StorageError as exc:
+                    failures[s.index] = f"integrity: {type(exc).__name__}: {exc}"
+                    updates.append(None)
+                    self.log.warning("round %d: update %d scores 0: %s", r, s.index, exc)
+            base = self.evaluate(model.weights)
+            verdicts = score_round(
+                model.weights,
+                updates,
+                self.evaluate,
+                base,
+                self.party.spec.scoring,
+                failures,
+            )
+            extra["scores"] = [int(v.score) for v in verdicts]
+            extra["reasons"] = [v.reason for v in verdicts]
+            extra["base_accuracy"] = round(base.accuracy, 4)
+        for s, v in zip(submissions, verdicts, strict=True):
+            self.log.info("round %d: update %d (%s): %d — %s", r, s.index, s.cid, v.score, v.reason)
+        return [int(v.score) for v in verdicts]
+
+    def finalize(self, r: int, seat: int | None) -> None:
+        """Finalize once closed; committee seat j tries after j delays, others after k + i."""
+        info = self.wait_for_phase(r, lambda p: p >= Phase.CLOSED, "to close")
+        if info.phase == Phase.FINALIZED:
+            return
+        k = self.party.params.committee_size
+        turn = seat if seat is not None else k + self.index
+        give_up = time.monotonic() + turn * FINALIZE_STAGGER_S
+        while time.monotonic() < give_up:
+            if self.party.protocol.phase(r) == Phase.FINALIZED:
+                return
+            time.sleep(0.05)
+        try:
+            with self.log.timed("finalized", round=r) as extra:
+                receipt = self.party.transact(
+                    "finalize", lambda: self.party.protocol.finalize_round(r)
+                )
+                extra["gas"] = int(receipt["gasUsed"])
+            self.log.info("round %d: finalized", r)
+        except ContractRevertError as exc:
+            if exc.name not in ("RoundAlreadyFinalized", "NotInPhase"):
+                raise
+            self.log.emit("finalize_raced", round=r, error=exc.name)
+
+    def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
+        self.wait_for_phase(r, lambda p: p == Phase.FINALIZED, "to be finalized")
+        out = []
+        for s in self.party.protocol.accepted_updates(r):
+            weights = self.cache.get(s.cid) or self.fetch(s.cid)
+            out.append(AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, weights))
+        return out
+
+    def aggregate(
+        self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate], member: bool
+    ) -> GlobalModel:
+        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
+            result = aggregate_round(
+                self.work.strategy, model, accepted, task=self.party.task, arch=self.party.spec.arch
+            )
+            extra["cid"] = result.model.cid
+        if result.data is not None:
+            self.party.store.put(result.data)
+            if member:
+                self.attest(r, result.model.cid)
+        return result.model
+
+    def attest(self, r: int, cid: CIDStr) -> None:
+        try:
+            with self.log.timed("attested", round=r, cid=cid) as extra:
+                receipt = self.party.transact(
+                    "attest", lambda: self.party.protocol.certify_aggregate(r, cid)
+                )
+                extra["gas"] = int(receipt["gasUsed"])
+        except ContractRevertError as exc:
+            self.log.error("round %d: attestation refused: %s", r, exc)
+
+    # --- helpers -------------------------------------------------------------
+
+    def wait_for_phase(self, r: int, ok: Callable[[Phase], bool], what: str) -> RoundInfo:
+        """Poll ``roundInfo(r)`` until ``ok(phase)``; mine a block past a phase deadline."""
+        protocol = self.party.protocol
+        latest: list[RoundInfo] = []
+
+        def probe() -> RoundInfo | None:
+            info = protocol.round_info(r)
+            latest[:] = [info]
+            return info if ok(info.phase) else None
+
+        def deadline() -> float | None:
+            if not latest or latest[0].phase in (Phase.NOT_OPENED, Phase.FINALIZED):
+                return None
+            info = latest[0]
+            ends = {Phase.SUBMIT: info.submit_end, Phase.COMMIT: info.commit_end}
+            return float(ends.get(info.phase, info.reveal_end))
+
+        return self.party.wait_for(f"round {r} {what}", probe, self.timeout, deadline)
+
+    def evaluate(self, weights: ScoreWeights) -> Evaluation:
+        accuracy, loss = evaluate(self.work.model, self.validation, dict(weights))
+        return Evaluation(accuracy, loss)
+
+    def fetch(self, cid: str) -> Weights:
+        weights, _ = decode_weights_from_store(
+            self.party.store,
+            cid,
+            expected=self.work.arch,
+            max_bytes=self.party.spec.scoring.max_update_bytes,
+        )
+        return weights
+
+
+def run_miner(party: Party, workload: Workload, index: int, behaviour: str) -> int:
+    """Run a miner to the end of the task."""
+    try:
+        Miner(party, workload, index, behaviour).run()
+    except FLchainError as exc:
+        party.log.error("miner %d stopped: %s", index, exc)
+        party.log.emit("failed", error=str(exc))
+        raise
+    return 0
