@@ -19,7 +19,16 @@ app = typer.Typer(
 )
 
 # One module per command group, in the order of an update's path.
-_COMMAND_MODULES: tuple[str, ...] = ("testnet", "store", "client", "miner", "run", "baseline")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "build",
+    "testnet",
+    "store",
+    "client",
+    "miner",
+    "run",
+    "demo",
+    "baseline",
+)
 
 
 def _register_all() -> None:

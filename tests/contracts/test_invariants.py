@@ -170,6 +170,7 @@ def _without_certified(info: Any) -> tuple[Any, ...]:
     )
 
 
+@pytest.mark.slow
 def test_random_protocol_runs_keep_invariants(proto: Protocol) -> None:
     machine = make_machine(proto)
     machine.TestCase.settings = settings(
