@@ -20,10 +20,8 @@ from requests.adapters import HTTPAdapter
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
+from flchain.chain import DEFAULT_MNEMONIC
 from flchain.exceptions import NodeUnavailableError, RPCError
-
-DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
-"""The well-known development mnemonic of Anvil and Hardhat (never use it for value)."""
 
 
 def connect(rpc_url: str, *, timeout: float = 30) -> Web3:

@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from flchain.chain.connection import DEFAULT_MNEMONIC
+from flchain.chain import DEFAULT_MNEMONIC
 from flchain.exceptions import ConfigError, TestnetError
 
 BACKENDS = ("anvil", "ganache", "embedded")
