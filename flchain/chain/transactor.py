@@ -29,6 +29,7 @@ from web3.types import TxReceipt
 from flchain.chain.connection import rpc, rpc_batch
 from flchain.chain.nonces import NonceManager
 from flchain.chain.reverts import ErrorRegistry, revert_data
+from flchain.chain.signing import DynamicFeeTx, Signer
 from flchain.exceptions import ChainError, ConfigError, RPCError, TransactionFailedError
 from flchain.types import Address, TxHash
 
@@ -57,6 +58,7 @@ class Transactor:
         self.w3 = w3
         self.chain_id: int = int(rpc(w3, "eth_chainId", []), 16)
         self._accounts: dict[Address, LocalAccount] = {}
+        self._signers: dict[Address, Signer] = {}
         self._nonces = NonceManager(self._pending_nonce)
         self._errors = ErrorRegistry()
         self._fee_refresh_s = fee_refresh_s
@@ -70,6 +72,7 @@ class Transactor:
         """Hold ``account``'s key for signing; returns its checksummed address."""
         address = Address(Web3.to_checksum_address(account.address))
         self._accounts[address] = account
+        self._signers[address] = Signer(bytes(account.key))
         return address
 
     @property
@@ -216,7 +219,9 @@ class Transactor:
     # --- internals --------------------------------------------------------
 
     def _checked(self, tx: TxRequest) -> TxRequest:
-        sender = Address(Web3.to_checksum_address(tx.sender)) if tx.sender else tx.sender
+        sender = tx.sender
+        if sender not in self._accounts and Web3.is_address(sender):
+            sender = Address(Web3.to_checksum_address(sender))
         if sender not in self._accounts:
             raise ConfigError(f"no local key for sender {tx.sender}; add_account() it first")
         if tx.value < 0:
@@ -252,6 +257,22 @@ class Transactor:
             return fees
 
     def _sign(self, tx: TxRequest, gas: int, nonce: int, fees: dict[str, int]) -> str:
+        if "maxFeePerGas" in fees:
+            to = _address_bytes(tx.to) if tx.to is not None else b""
+            fields = DynamicFeeTx(
+                self.chain_id,
+                nonce,
+                fees["maxPriorityFeePerGas"],
+                fees["maxFeePerGas"],
+                gas,
+                to,
+                tx.value,
+                bytes(HexBytes(tx.data)),
+            )
+            return "0x" + self._signers[tx.sender].sign(fields).hex()
+        return self._sign_legacy(tx, gas, nonce, fees)
+
+    def _sign_legacy(self, tx: TxRequest, gas: int, nonce: int, fees: dict[str, int]) -> str:
         fields: dict[str, Any] = {
             "chainId": self.chain_id,
             "nonce": nonce,
@@ -329,6 +350,16 @@ def _hexdata(data: bytes | str) -> str:
         return HexBytes(data).to_0x_hex()
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"transaction data is not bytes or hex: {data!r:.60}") from exc
+
+
+def _address_bytes(address: str) -> bytes:
+    try:
+        raw = bytes.fromhex(address.removeprefix("0x"))
+    except (ValueError, AttributeError) as exc:
+        raise ConfigError(f"not an address: {address!r}") from exc
+    if len(raw) != 20:
+        raise ConfigError(f"not an address (20 bytes): {address!r}")
+    return raw
 
 
 def _call_object(tx: TxRequest) -> dict[str, Any]:
