@@ -15,8 +15,8 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
-from flchain.chain import Transactor, accounts_from_mnemonic, connect_embedded, rpc
-from flchain.chain.node import NodeProcess
+from flchain.chain import Transactor, accounts_from_mnemonic, connect, connect_embedded, rpc
+from flchain.chain.node import NodeConfig, NodeProcess, free_port, start_node
 from flchain.types import Address
 
 PROBE_SOURCE = Path(__file__).parent / "contracts" / "Probe.sol"
@@ -107,9 +107,18 @@ def embedded_chain(probe_artifact: Any) -> Chain:
     return _deploy(connect_embedded(accounts=10), DEFAULT_MNEMONIC, "embedded", probe_artifact)
 
 
-@pytest.fixture(params=["anvil", "embedded"])
+@pytest.fixture(scope="session")
+def ganache_chain(tmp_path_factory: pytest.TempPathFactory, probe_artifact: Any) -> Iterator[Chain]:
+    config = NodeConfig(accounts=10, hardfork="shanghai").with_port(free_port())
+    log = tmp_path_factory.mktemp("ganache") / "node.log"
+    node = start_node("ganache", config, log_path=log)
+    yield _deploy(connect(node.rpc_url), node.mnemonic, "ganache", probe_artifact)
+    node.stop()
+
+
+@pytest.fixture(params=["anvil", "embedded", pytest.param("ganache", marks=pytest.mark.slow)])
 def chain(request: pytest.FixtureRequest) -> Iterator[Chain]:
-    """Each chain-layer test runs on Anvil and on embedded py-evm, from a clean snapshot."""
+    """Each chain-layer test runs on Anvil, embedded py-evm and Ganache, from a clean snapshot."""
     env: Chain = request.getfixturevalue(f"{request.param}_chain")
     snapshot = rpc(env.w3, "evm_snapshot", [])
     yield env
