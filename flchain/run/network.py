@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flchain.chain import testnet
-from flchain.chain.node import NodeConfig, find_tool, free_port, port_in_use
+from flchain.chain.node import NodeConfig, find_tool, free_port
 from flchain.exceptions import TestnetError
 from flchain.run.party import TestnetInfo
 
@@ -50,7 +50,7 @@ def default_backend() -> str:
 def ensure_testnet(
     home: Path, config_path: Path | None = None, backend: str | None = None, accounts: int = 40
 ) -> Network:
-    """The live testnet recorded in ``home``, or a new one started there."""
+    """The live testnet recorded in ``home``, or a new one started there on a free port."""
     try:
         record = testnet.status(home)
     except TestnetError:
@@ -61,8 +61,7 @@ def ensure_testnet(
     config = NodeConfig.load(config_path) if config_path and config_path.exists() else NodeConfig()
     if config.accounts < accounts:
         config = replace(config, accounts=accounts)
-    if port_in_use(config.port):
-        config = config.with_port(free_port())
+    config = config.with_port(free_port())  # never race another node for a fixed port
     chosen = backend or default_backend()
     options = testnet.UpOptions(
         backend=chosen, config=config, home=home, deployments=home / "deployments", deploy=False

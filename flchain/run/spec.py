@@ -24,8 +24,8 @@ class TrainSpec:
 
     epochs: int = 3
     batch_size: int = 16
-    lr: float = 0.2
-    optimizer: str = "sgd"
+    lr: float = 0.01
+    optimizer: str = "adam"
     proximal_mu: float = 0.0
 
 
