@@ -28,6 +28,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "demo",
     "baseline",
+    "audit",
 )
 
 

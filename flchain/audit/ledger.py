@@ -1,0 +1,352 @@
+"""Replaying the protocol's bookkeeping from the chain's inputs, and comparing.
+
+The :class:`Ledger` walks a :class:`ProtocolHistory` in chain order: it applies
+registrations, departures and withdrawals as they happened; when a round opens
+it redraws the committee from the emitted seed and its own reputations; when a
+round is finalized it checks every reveal against its commitment, recomputes
+the medians and acceptances (:mod:`flchain.audit.checks`), the reputation
+changes, rewards and slashes, applies them to its own books and compares each
+with what the chain emitted. At the end its books are compared with the
+contract's state (reputations, bonds) and the token's balances.
+
+Everything the auditor computes starts from the chain's *inputs* (who
+registered with what, scores revealed, samples claimed), never from the
+chain's outputs, so a wrong output shows up as a :class:`Discrepancy`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from flchain.audit.checks import (
+    INITIAL_REPUTATION,
+    Discrepancy,
+    RoundDecision,
+    client_reputation,
+    client_rewards,
+    compare,
+    decide_updates,
+    miner_agreement,
+    miner_reputation,
+    miner_reward,
+    slash_amount,
+    slashed_reputation,
+)
+from flchain.chain.history import (
+    Membership,
+    ProtocolHistory,
+    ReputationChange,
+    Reward,
+    RoundRecord,
+    Slash,
+    draw_committee,
+)
+from flchain.chain.protocol import vote_commitment
+from flchain.types import Address
+
+NONE, ACTIVE, LEFT = 0, 1, 2
+
+
+@dataclass
+class Account:
+    """The auditor's books for one account (client role and miner role)."""
+
+    client_status: int = NONE
+    client_bond: int = 0
+    client_rep: int = 0
+    client_seen: bool = False
+    miner_status: int = NONE
+    miner_bond: int = 0
+    miner_rep: int = 0
+
+
+@dataclass
+class Settlement:
+    """What finalizing a round should have emitted, in the contract's order."""
+
+    decision: RoundDecision
+    reputation: list[ReputationChange] = field(default_factory=list)
+    rewards: list[Reward] = field(default_factory=list)
+    slashes: list[Slash] = field(default_factory=list)
+    dropped: list[Address] = field(default_factory=list)
+
+
+@dataclass
+class LedgerResult:
+    """Recomputed decisions per round, discrepancies, and reputations after each round."""
+
+    decisions: dict[int, RoundDecision]
+    discrepancies: list[Discrepancy]
+    client_reputation: dict[int, dict[Address, int]]  # round -> client -> reputation after it
+    miner_reputation: dict[int, dict[Address, int]]
+    rewards: dict[Address, int]  # recomputed tokens earned, per account
+
+
+class Ledger:
+    """The auditor's own books of a task, kept from the chain's inputs."""
+
+    def __init__(self, history: ProtocolHistory) -> None:
+        self.h = history
+        self.p = history.params
+        self.accounts: dict[Address, Account] = defaultdict(Account)
+        self.pool: list[Address] = []
+        self.earned: dict[Address, int] = defaultdict(int)
+        self.out: list[Discrepancy] = []
+
+    # --- the walk -------------------------------------------------------------------
+
+    def replay(self) -> LedgerResult:
+        """Walk the history in chain order; return what was recomputed and found."""
+        steps: list[tuple[tuple[int, int], int, object]] = []
+        for m in self.h.memberships:
+            steps.append((m.position, 0, m))
+        for rec in self.h.rounds:
+            if rec.opened is not None:
+                steps.append((rec.opened, 1, rec))
+            if rec.finalization is not None:
+                steps.append((rec.finalization.position, 2, rec))
+        steps.sort(key=lambda s: (s[0], s[1]))
+        decisions: dict[int, RoundDecision] = {}
+        client_reps: dict[int, dict[Address, int]] = {}
+        miner_reps: dict[int, dict[Address, int]] = {}
+        for _, kind, item in steps:
+            if kind == 0:
+                assert isinstance(item, Membership)
+                self.apply(item)
+            elif kind == 1:
+                assert isinstance(item, RoundRecord)
+                self.open_round(item)
+            else:
+                assert isinstance(item, RoundRecord)
+                decisions[item.round] = self.finalize(item)
+                client_reps[item.round] = self.reputations(miner=False)
+                miner_reps[item.round] = self.reputations(miner=True)
+        self.final_state()
+        return LedgerResult(decisions, self.out, client_reps, miner_reps, dict(self.earned))
+
+    def reputations(self, *, miner: bool) -> dict[Address, int]:
+        if miner:
+            return {a: x.miner_rep for a, x in self.accounts.items() if x.miner_status != NONE}
+        return {a: x.client_rep for a, x in self.accounts.items() if x.client_seen}
+
+    # --- membership -------------------------------------------------------------------
+
+    def apply(self, m: Membership) -> None:
+        """Apply a registration, departure or withdrawal made by a party."""
+        acc = self.accounts[m.account]
+        if m.kind == "client_registered":
+            if not acc.client_seen:
+                acc.client_seen, acc.client_rep = True, INITIAL_REPUTATION
+            self.out += compare(
+                None, "client reputation at registration", m.account, m.reputation, acc.client_rep
+            )
+            acc.client_status, acc.client_bond = ACTIVE, m.amount
+        elif m.kind == "miner_registered":
+            if acc.miner_rep == 0:
+                acc.miner_rep = INITIAL_REPUTATION
+            self.out += compare(
+                None, "miner reputation at registration", m.account, m.reputation, acc.miner_rep
+            )
+            acc.miner_status, acc.miner_bond = ACTIVE, m.amount
+            self.pool.append(m.account)
+        elif m.kind == "client_left":
+            acc.client_status = LEFT
+        elif m.kind == "miner_left":
+            self._deactivate(m.account)
+        elif m.kind == "withdrawn":
+            expected = (acc.client_bond if acc.client_status == LEFT else 0) + (
+                acc.miner_bond if acc.miner_status == LEFT else 0
+            )
+            self.out += compare(None, "bond withdrawn", m.account, m.amount, expected)
+            if acc.client_status == LEFT:
+                acc.client_status, acc.client_bond = NONE, 0
+            if acc.miner_status == LEFT:
+                acc.miner_status, acc.miner_bond = NONE, 0
+
+    def _deactivate(self, miner: Address) -> None:
+        """``_deactivateMiner``: status Left, swap-and-pop out of the pool."""
+        self.accounts[miner].miner_status = LEFT
+        if miner in self.pool:
+            i = self.pool.index(miner)
+            self.pool[i] = self.pool[-1]
+            self.pool.pop()
+
+    # --- rounds ---------------------------------------------------------------------
+
+    def open_round(self, rec: RoundRecord) -> None:
+        """Redraw the committee from the emitted seed and our reputations."""
+        weights = [self.accounts[a].miner_rep for a in self.pool]
+        drawn = draw_committee(rec.seed, self.pool, weights, self.p.committee_size)
+        self.out += compare(
+            rec.round, "committee draw", "committee", list(rec.committee), list(drawn)
+        )
+
+    def finalize(self, rec: RoundRecord) -> RoundDecision:
+        """Recompute ``finalizeRound(rec.round)``, compare, and apply it to our books."""
+        r, final = rec.round, rec.finalization
+        assert final is not None
+        n = len(rec.submissions)
+        self.out += compare(r, "number of submissions", "round", final.num_submissions, n)
+        revealed = self.check_votes(rec, n)
+        decision = decide_updates(
+            n, revealed, quorum=self.p.quorum, threshold=self.p.acceptance_threshold
+        )
+        self.out += compare(
+            r, "number of reveals", "round", final.num_reveals, decision.num_reveals
+        )
+        self.compare_decision(rec, decision)
+        s = self.settle(rec, decision, revealed)
+        self.out += _sequence(r, "reputation change", rec.reputation_changes, s.reputation)
+        self.out += _sequence(r, "reward", rec.rewards, s.rewards)
+        self.out += _sequence(r, "slash", rec.slashes, s.slashes)
+        self.out += compare(
+            r, "miners dropped for their bond", "committee", rec.miners_dropped, s.dropped
+        )
+        return decision
+
+    def check_votes(self, rec: RoundRecord, n: int) -> dict[int, tuple[int, ...]]:
+        """Check each reveal against its commitment; return the valid reveals by seat."""
+        r = rec.round
+        commits = {c.miner: c.commitment for c in rec.commits}
+        for c in rec.commits:
+            if c.miner not in rec.committee:
+                self.out.append(
+                    Discrepancy(
+                        r, "commit by a committee member", c.miner, "committed", "not in committee"
+                    )
+                )
+        revealed: dict[int, tuple[int, ...]] = {}
+        for v in rec.reveals:
+            if v.miner not in rec.committee:
+                self.out.append(
+                    Discrepancy(
+                        r, "reveal by a committee member", v.miner, "revealed", "not in committee"
+                    )
+                )
+                continue
+            expected = vote_commitment(
+                self.h.chain_id, self.h.protocol, r, v.miner, v.scores, v.salt
+            )
+            self.out += compare(
+                r, "reveal matches commitment", v.miner, commits.get(v.miner), expected
+            )
+            self.out += compare(r, "number of scores revealed", v.miner, len(v.scores), n)
+            revealed[rec.committee.index(v.miner)] = v.scores
+        return revealed
+
+    def compare_decision(self, rec: RoundRecord, decision: RoundDecision) -> None:
+        r, final = rec.round, rec.finalization
+        assert final is not None
+        by_index = {s.index: s for s in rec.scored}
+        for u in decision.updates:
+            chain = by_index.get(u.index)
+            subject = f"update {u.index}"
+            if chain is None:
+                self.out.append(Discrepancy(r, "update scored", subject, None, "scored"))
+                continue
+            self.out += compare(r, "median score", subject, chain.median, u.median)
+            self.out += compare(r, "reveals counted", subject, chain.reveals, u.reveals)
+            self.out += compare(r, "acceptance", subject, chain.accepted, u.accepted)
+        self.out += compare(
+            r, "accepted set", "round", list(final.accepted), list(decision.accepted)
+        )
+
+    def settle(
+        self, rec: RoundRecord, d: RoundDecision, revealed: dict[int, tuple[int, ...]]
+    ) -> Settlement:
+        """Reputations, rewards and slashes of a finalized round, applied to our books."""
+        out = Settlement(d)
+        n, k, p = len(rec.submissions), len(rec.committee), self.p
+        if d.decided:
+            for sub, u in zip(rec.submissions, d.updates, strict=True):
+                acc = self.accounts[sub.client]
+                new = client_reputation(acc.client_rep, u.accepted)
+                out.reputation.append(ReputationChange(sub.client, acc.client_rep, new))
+                acc.client_rep = new
+        samples = [s.num_samples for s in rec.submissions]
+        amounts = client_rewards(p.client_reward_per_round, d.updates, samples, p.sample_cap)
+        for sub, u, amount in zip(rec.submissions, d.updates, amounts, strict=True):
+            if u.accepted and p.client_reward_per_round:
+                out.rewards.append(Reward(sub.client, amount))
+                self.earned[sub.client] += amount
+        if n == 0:
+            return out
+        accepted = [u.accepted for u in d.updates]
+        for seat, miner in enumerate(rec.committee):
+            acc = self.accounts[miner]
+            if seat in revealed:
+                if not d.decided:
+                    continue
+                agreed = miner_agreement(revealed[seat], accepted, p.acceptance_threshold)
+                new = miner_reputation(acc.miner_rep, agreed, n)
+                out.reputation.append(ReputationChange(miner, acc.miner_rep, new))
+                acc.miner_rep = new
+                amount = miner_reward(p.miner_reward_per_round, agreed, n, k)
+                if amount:
+                    out.rewards.append(Reward(miner, amount))
+                    self.earned[miner] += amount
+            else:
+                cut = slash_amount(acc.miner_bond, p.slash_bps)
+                acc.miner_bond -= cut
+                out.slashes.append(Slash(miner, cut, acc.miner_bond))
+                new = slashed_reputation(acc.miner_rep)
+                out.reputation.append(ReputationChange(miner, acc.miner_rep, new))
+                acc.miner_rep = new
+                if acc.miner_status == ACTIVE and acc.miner_bond < p.miner_bond:
+                    self._deactivate(miner)
+                    out.dropped.append(miner)
+        return out
+
+    # --- final state ----------------------------------------------------------------
+
+    def final_state(self) -> None:
+        """Compare our books with the contract's records and the token's balances."""
+        h = self.h
+        for a, state in h.clients.items():
+            acc = self.accounts.get(a, Account())
+            self.out += compare(None, "client reputation", a, state.reputation, acc.client_rep)
+            self.out += compare(None, "client bond", a, state.bond, acc.client_bond)
+        for a, miner in h.miners.items():
+            acc = self.accounts.get(a, Account())
+            self.out += compare(None, "miner reputation", a, miner.reputation, acc.miner_rep)
+            self.out += compare(None, "miner bond", a, miner.bond, acc.miner_bond)
+        for a in sorted({*h.balances, *self.earned}):
+            earned = self.earned.get(a, 0)
+            self.out += compare(None, "reward tokens minted", a, h.minted.get(a, 0), earned)
+            expected = earned + h.transferred.get(a, 0)
+            self.out += compare(None, "reward token balance", a, h.balances.get(a, 0), expected)
+
+
+def _sequence(
+    round_id: int, check: str, chain: Sequence[object], recomputed: Sequence[object]
+) -> list[Discrepancy]:
+    """Compare two ordered lists of emitted effects element by element."""
+    found: list[Discrepancy] = []
+    for i in range(max(len(chain), len(recomputed))):
+        got = chain[i] if i < len(chain) else None
+        want = recomputed[i] if i < len(recomputed) else None
+        if got != want:
+            subject = getattr(got or want, "account", None) or getattr(
+                got or want, "miner", f"#{i}"
+            )
+            found.append(Discrepancy(round_id, check, str(subject), _show(got), _show(want)))
+    return found
+
+
+def _show(effect: object) -> object:
+    if effect is None:
+        return None
+    if isinstance(effect, ReputationChange):
+        return [effect.old, effect.new]
+    if isinstance(effect, Reward):
+        return effect.amount
+    if isinstance(effect, Slash):
+        return [effect.amount, effect.remaining]
+    return str(effect)
+
+
+def replay(history: ProtocolHistory) -> LedgerResult:
+    """Replay ``history`` with a fresh :class:`Ledger`."""
+    return Ledger(history).replay()

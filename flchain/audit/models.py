@@ -1,0 +1,315 @@
+"""The models behind the history: fetch, verify, re-aggregate, evaluate, re-score.
+
+For every finalized round, the :class:`ModelAuditor` fetches the submitted
+updates by the CIDs the chain recorded (every read is re-hashed against its
+CID by the store; each file must decode to the task's architecture), repeats
+the task's aggregation over the *accepted* ones with
+:func:`flchain.run.aggregate.aggregate_round` — the very function every client
+and miner runs — and compares the resulting CID with the certified one, bit
+for bit. A missing or corrupted update flags its round and the audit goes on:
+the next round then starts from the certified model when the store has it.
+
+With test data, each round's global model is evaluated (the accuracy curve),
+and each update is re-scored with the task's own proof-of-quality rules
+(:mod:`miners.scoring`) on that held-out data, so a report can show why a
+rejection was right (or not) in the auditor's own eyes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flchain.audit.checks import Discrepancy
+from flchain.chain.history import RoundRecord
+from flchain.exceptions import FLchainError
+from flchain.learning.models import build_model
+from flchain.learning.strategies import strategy_from_name
+from flchain.learning.training import evaluate
+from flchain.learning.weights import Weights, get_weights
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.run.spec import TaskSpec
+from flchain.storage.base import ContentStore
+from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
+from flchain.types import CIDStr
+
+ArrayPair = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class UpdateCheck:
+    """One submitted update as the auditor found it."""
+
+    index: int
+    client: str
+    cid: CIDStr
+    num_samples: int
+    fetched: bool = False
+    error: str | None = None  # why it could not be fetched or decoded
+    notes: list[str] = field(default_factory=list)  # metadata that does not match the chain
+    accuracy: float | None = None  # the update evaluated on the test data
+    loss: float | None = None
+    score: int | None = None  # the auditor's own proof-of-quality score
+    reason: str | None = None
+
+
+@dataclass
+class ModelRound:
+    """A round's models: updates, recomputed and certified aggregate, global accuracy."""
+
+    round: int
+    updates: list[UpdateCheck]
+    certified: CIDStr | None
+    recomputed: CIDStr | None
+    status: str  # match | mismatch | nothing accepted | uncertified | unverifiable
+    global_cid: CIDStr | None  # the model the next round trains from
+    accuracy: float | None = None
+    loss: float | None = None
+    base_accuracy: float | None = None  # the global model this round started from
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+
+    @property
+    def aggregate_ok(self) -> bool:
+        return self.status in ("match", "nothing accepted")
+
+
+class ModelAuditor:
+    """Follows the global model round by round, as every honest party does."""
+
+    def __init__(
+        self,
+        store: ContentStore,
+        spec: TaskSpec,
+        task: str,
+        test_data: ArrayPair | None = None,
+        *,
+        rescore: bool = True,
+    ) -> None:
+        self.store = store
+        self.spec = spec
+        self.task = task
+        self.test = test_data
+        self.rescore = rescore and test_data is not None
+        self.strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
+        self.model = build_model(spec.arch, seed=spec.seed)
+        self.arch = ArchitectureSpec.from_weights(get_weights(self.model))
+        self.current: GlobalModel | None = None
+        self.initial_eval: tuple[float, float] | None = None
+
+    # --- setup -----------------------------------------------------------------------
+
+    def start(self, initial_cid: CIDStr) -> list[Discrepancy]:
+        """Load the initial model (round 0's global) by its on-chain CID."""
+        try:
+            weights, _ = self.fetch(initial_cid)
+        except FLchainError as exc:
+            return [Discrepancy(None, "initial model fetched", initial_cid, "on chain", str(exc))]
+        self.current = GlobalModel(0, initial_cid, weights)
+        self.initial_eval = self.evaluate(weights)
+        return []
+
+    def fetch(self, cid: str) -> tuple[Weights, ModelMeta]:
+        return decode_weights_from_store(
+            self.store, cid, expected=self.arch, max_bytes=self.spec.scoring.max_update_bytes
+        )
+
+    def evaluate(self, weights: Mapping[str, np.ndarray]) -> tuple[float, float] | None:
+        if self.test is None:
+            return None
+        return evaluate(self.model, self.test, dict(weights))
+
+    # --- one round -------------------------------------------------------------------
+
+    def audit_round(self, rec: RoundRecord) -> ModelRound:
+        """Verify ``rec``'s updates and aggregate; advance to the next global model."""
+        assert rec.finalization is not None, "only finalized rounds are audited"
+        r, accepted = rec.round, set(rec.finalization.accepted)
+        current = self.current
+        checks, weights = self.fetch_updates(rec, accepted, current)
+        found: list[Discrepancy] = []
+        certified = rec.certified_state
+        if rec.certified != rec.certified_state:
+            found.append(
+                Discrepancy(
+                    r,
+                    "certified CID (event vs state)",
+                    "aggregate",
+                    rec.certified_state,
+                    rec.certified,
+                )
+            )
+        for c in checks:
+            if c.index in accepted and c.error is not None:
+                found.append(
+                    Discrepancy(
+                        r,
+                        "accepted update verifies",
+                        f"update {c.index} ({c.cid})",
+                        "accepted",
+                        c.error,
+                    )
+                )
+        if self.rescore and current is not None:
+            self.score(current, checks, weights)
+        recomputed, status, next_model = self.reaggregate(rec, current, checks, weights, found)
+        self.current = self.advance(r, current, certified, recomputed, next_model)
+        result = ModelRound(
+            r, checks, certified, recomputed, status, self.current.cid if self.current else None
+        )
+        result.discrepancies = found
+        if self.current is not None:
+            ev = self.evaluate(self.current.weights)
+            if ev is not None:
+                result.accuracy, result.loss = ev
+        if current is not None and self.test is not None:
+            base = self.evaluate(current.weights)
+            result.base_accuracy = base[0] if base else None
+        return result
+
+    def fetch_updates(
+        self, rec: RoundRecord, accepted: set[int], current: GlobalModel | None
+    ) -> tuple[list[UpdateCheck], dict[int, Weights]]:
+        """Fetch and decode every update that is needed (accepted ones; all when re-scoring)."""
+        checks: list[UpdateCheck] = []
+        weights: dict[int, Weights] = {}
+        for s in rec.submissions:
+            c = UpdateCheck(s.index, s.client, s.cid, s.num_samples)
+            checks.append(c)
+            if s.index not in accepted and not self.rescore:
+                continue
+            try:
+                w, meta = self.fetch(s.cid)
+            except FLchainError as exc:
+                c.error = f"{type(exc).__name__}: {exc}"
+                continue
+            c.fetched, weights[s.index] = True, w
+            c.notes = _meta_notes(meta, rec.round, s.client, self.spec.arch, current)
+        return checks, weights
+
+    def score(
+        self, current: GlobalModel, checks: list[UpdateCheck], weights: dict[int, Weights]
+    ) -> None:
+        """The auditor's own proof-of-quality scores, on the held-out test data."""
+        from miners.scoring import Evaluation, score_round
+
+        assert self.test is not None
+        cache: dict[int, Evaluation] = {}
+
+        def evaluate_fn(w: Any) -> Evaluation:
+            acc, loss = evaluate(self.model, self.test, dict(w))  # type: ignore[arg-type]
+            cache[id(w)] = Evaluation(acc, loss)
+            return cache[id(w)]
+
+        base = evaluate_fn(current.weights)
+        updates = [weights.get(c.index) for c in checks]
+        failures = {
+            i: c.error or "not fetched" for i, c in enumerate(checks) if c.index not in weights
+        }
+        verdicts = score_round(
+            current.weights, updates, evaluate_fn, base, self.spec.scoring, failures
+        )
+        for c, v, w in zip(checks, verdicts, updates, strict=True):
+            c.score, c.reason = int(v.score), v.reason
+            ev = cache.get(id(w)) if w is not None else None
+            if ev is None and w is not None:
+                ev = evaluate_fn(w)
+            if ev is not None:
+                c.accuracy, c.loss = ev.accuracy, ev.loss
+
+    def reaggregate(
+        self,
+        rec: RoundRecord,
+        current: GlobalModel | None,
+        checks: list[UpdateCheck],
+        weights: dict[int, Weights],
+        found: list[Discrepancy],
+    ) -> tuple[CIDStr | None, str, GlobalModel | None]:
+        """Repeat the task's aggregation; compare its CID with the certified one."""
+        r, certified = rec.round, rec.certified_state
+        chosen = [c for c in checks if rec.finalization and c.index in rec.finalization.accepted]
+        if not chosen:
+            if certified is not None:
+                found.append(
+                    Discrepancy(
+                        r, "certified aggregate", "aggregate", certified, "nothing accepted"
+                    )
+                )
+                return None, "mismatch", None
+            return None, "nothing accepted", current
+        if current is None:
+            found.append(
+                Discrepancy(
+                    r,
+                    "certified aggregate",
+                    "aggregate",
+                    certified,
+                    "unverifiable: parent model unknown",
+                )
+            )
+            return None, "unverifiable", None
+        missing = [c.index for c in chosen if c.index not in weights]
+        if missing:
+            found.append(
+                Discrepancy(
+                    r,
+                    "certified aggregate",
+                    "aggregate",
+                    certified,
+                    f"unverifiable: update(s) {missing} unavailable",
+                )
+            )
+            return None, "unverifiable", None
+        updates = [
+            AcceptedUpdate(c.index, c.cid, c.num_samples, c.client, weights[c.index])
+            for c in chosen
+        ]
+        result = aggregate_round(
+            self.strategy, current, updates, task=self.task, arch=self.spec.arch
+        )
+        cid = result.model.cid
+        if certified is None:
+            found.append(Discrepancy(r, "certified aggregate", "aggregate", None, cid))
+            return cid, "uncertified", result.model
+        if certified != cid:
+            found.append(Discrepancy(r, "certified aggregate", "aggregate", certified, cid))
+            return cid, "mismatch", result.model
+        return cid, "match", result.model
+
+    def advance(
+        self,
+        r: int,
+        current: GlobalModel | None,
+        certified: CIDStr | None,
+        recomputed: CIDStr | None,
+        model: GlobalModel | None,
+    ) -> GlobalModel | None:
+        """The next round's global model: ours when it matches, else the certified one."""
+        if model is not None and (certified is None or certified == recomputed):
+            return model
+        if certified is not None:
+            try:
+                weights, _ = self.fetch(certified)
+                state = model.state if model is not None else current.state if current else None
+                return GlobalModel(r + 1, certified, weights, state)
+            except FLchainError:
+                pass
+        return model
+
+
+def _meta_notes(
+    meta: ModelMeta, round_id: int, client: str, arch: str, current: GlobalModel | None
+) -> list[str]:
+    """Where an update file's metadata disagrees with the chain (informational)."""
+    notes = []
+    if int(meta.round) != round_id:
+        notes.append(f"file says round {meta.round}")
+    if str(meta.author).lower() != client.lower():
+        notes.append(f"file says author {meta.author}")
+    if meta.architecture != arch:
+        notes.append(f"file says architecture {meta.architecture}")
+    if current is not None and meta.parent not in (None, current.cid):
+        notes.append(f"file says parent {meta.parent}")
+    return notes

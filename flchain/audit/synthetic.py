@@ -1,0 +1,250 @@
+"""A real task history, built quickly by driving the protocol from one process.
+
+For benchmarks and tests of the audit: no client or miner processes, but the
+real contracts on a real node, real encoded models in a real store, and the
+real aggregation. One process plays every party of a task (account layout of
+:mod:`flchain.run.accounts`):
+
+* each client trains the global model on its own shard (one short epoch, the
+  real local training) and submits the result, or its attack on it
+  (``signflip``, ``noise``, ``free-rider``);
+* each committee member scores every update with the task's proof-of-quality
+  rules on its own validation data, commits, and reveals (unless told not to);
+* the admin finalizes; the committee attests the aggregate computed with
+  :func:`flchain.run.aggregate.aggregate_round` (or a forged CID, for tests of
+  a colluding committee).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flchain.chain.accounts import account_from_mnemonic
+from flchain.chain.cidcodec import cid_to_bytes
+from flchain.chain.connection import connect, rpc
+from flchain.chain.deploy import deploy_protocol, protocol_abi
+from flchain.chain.protocol import ProtocolClient, vote_commitment
+from flchain.chain.protocol_types import Phase, TaskParams
+from flchain.chain.transactor import Transactor, TxRequest
+from flchain.learning.attacks import ATTACKS
+from flchain.learning.training import evaluate, train_local
+from flchain.learning.weights import Weights
+from flchain.run.accounts import client_account, miner_account
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.run.setup import pin_task_inputs
+from flchain.run.spec import TaskSpec, TrainSpec
+from flchain.run.workload import Workload, load_workload
+from flchain.storage.base import ContentStore
+from flchain.storage.builder import compute_cid
+from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
+from flchain.types import Address, CIDStr, RoundId
+
+LOCAL_EPOCHS = 1
+CERTIFY_GAS = 400_000
+
+
+@dataclass(frozen=True)
+class SyntheticTask:
+    """What history to build."""
+
+    clients: int = 8
+    miners: int = 3
+    rounds: int = 3
+    committee_size: int = 3
+    quorum: int = 2
+    attackers: Mapping[int, str] = field(default_factory=dict)  # client index -> attack
+    silent_miners: frozenset[int] = frozenset()  # miner indices that commit but never reveal
+    forged_rounds: frozenset[int] = frozenset()  # rounds whose committee certifies a wrong CID
+    seed: int = 0
+    dataset: str = "digits"
+    arch: str = "digits-mlp"
+    strategy: str = "fedavg"
+
+
+@dataclass
+class SyntheticRun:
+    """What was built: where the task lives and what happened, for tests to compare."""
+
+    protocol: Address
+    token: Address
+    block: int
+    spec: TaskSpec
+    clients: list[Address]
+    miners: list[Address]
+    accepted: list[tuple[int, ...]] = field(default_factory=list)
+    certified: list[CIDStr | None] = field(default_factory=list)
+    aggregates: list[CIDStr | None] = field(default_factory=list)
+
+
+class _Driver:
+    """Every party of one task, in one process."""
+
+    def __init__(
+        self, rpc_url: str, mnemonic: str, store: ContentStore, task: SyntheticTask
+    ) -> None:
+        self.task = task
+        self.store = store
+        self.tx = Transactor(connect(rpc_url))
+        self.w3 = self.tx.w3
+        self.admin = self.tx.add_account(account_from_mnemonic(mnemonic, 0))
+        self.miners = [
+            self.tx.add_account(account_from_mnemonic(mnemonic, miner_account(j)))
+            for j in range(task.miners)
+        ]
+        self.clients = [
+            self.tx.add_account(account_from_mnemonic(mnemonic, client_account(i)))
+            for i in range(task.clients)
+        ]
+        self.abi = protocol_abi()
+        self.spec = TaskSpec(
+            dataset=task.dataset,
+            arch=task.arch,
+            strategy=task.strategy,
+            clients=task.clients,
+            miners=task.miners,
+            rounds=task.rounds,
+            seed=task.seed,
+            train=TrainSpec(epochs=LOCAL_EPOCHS),
+        )
+        self.work: Workload = load_workload(self.spec)
+
+    def deploy(self) -> SyntheticRun:
+        spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
+        t = self.task
+        params = TaskParams(
+            initial_model_cid=initial_cid,
+            spec_cid=spec_cid,
+            committee_size=t.committee_size,
+            quorum=t.quorum,
+            acceptance_threshold=1,
+            submit_duration=3_600,
+            commit_duration=3_600,
+            reveal_duration=600,
+            max_updates_per_round=max(t.clients, 1),
+        )
+        d = deploy_protocol(self.tx, self.admin, params)
+        self.params = params
+        self.protocol = d.protocol
+        self.reader = ProtocolClient(self.tx, d.protocol, self.admin, from_block=d.block)
+        self.send([("registerMiner", (), m, params.miner_bond) for m in self.miners])
+        self.send([("registerClient", (), c, params.client_bond) for c in self.clients])
+        self.send([("startTraining", (), self.admin, 0)])
+        weights, _ = decode_weights(self.store.get(initial_cid))
+        self.global_model = GlobalModel(0, initial_cid, weights)
+        return SyntheticRun(d.protocol, d.token, d.block, self.spec, self.clients, self.miners)
+
+    def send(
+        self, calls: Sequence[tuple[str, tuple[Any, ...], Address, int]], gas: int | None = None
+    ) -> None:
+        txs = [
+            TxRequest(sender, self.protocol, self.abi.encode_call(fn, *args), value, gas)
+            for fn, args, sender, value in calls
+        ]
+        self.tx.transact_many(txs)
+
+    # --- one round -------------------------------------------------------------------
+
+    def play_round(self, r: int, run: SyntheticRun) -> None:
+        self.submit(r)
+        submissions = self.reader.submissions(r)
+        committee = self.reader.committee(r)
+        updates = [decode_weights(self.store.get(s.cid))[0] for s in submissions]
+        scores = {m: self.scores(m, updates) for m in committee}
+        salts = {m: hashlib.sha256(f"salt:{r}:{m}".encode()).digest() for m in committee}
+        chain_id = self.tx.chain_id
+        commits = [
+            (
+                "commitVotes",
+                (r, vote_commitment(chain_id, self.protocol, r, m, scores[m], salts[m])),
+                m,
+                0,
+            )
+            for m in committee
+        ]
+        if submissions and committee:
+            self.send(commits)
+            silent = {self.miners[j] for j in self.task.silent_miners}
+            self.send(
+                [
+                    ("revealVotes", (r, scores[m], salts[m]), m, 0)
+                    for m in committee
+                    if m not in silent
+                ]
+            )
+        if self.reader.phase(r) != Phase.CLOSED:
+            rpc(self.w3, "evm_increaseTime", [self.params.reveal_duration + 1])
+            rpc(self.w3, "evm_mine", [])
+        self.send([("finalizeRound", (r,), self.admin, 0)])
+        outcome = self.reader.round_outcome(r)
+        assert outcome is not None
+        run.accepted.append(outcome.accepted)
+        chosen = [
+            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, updates[s.index])
+            for s in submissions
+            if s.index in outcome.accepted
+        ]
+        result = aggregate_round(
+            self.work.strategy, self.global_model, chosen, task=self.protocol, arch=self.spec.arch
+        )
+        self.global_model = result.model
+        if result.data is None:
+            run.aggregates.append(None)
+            run.certified.append(None)
+            return
+        self.store.put(result.data)
+        cid = result.model.cid
+        if r in self.task.forged_rounds:
+            cid = compute_cid(f"forged aggregate {r}".encode()).encode()
+        run.aggregates.append(result.model.cid)
+        self.send(
+            [("certifyAggregate", (r, cid_to_bytes(cid)), m, 0) for m in committee], gas=CERTIFY_GAS
+        )
+        run.certified.append(self.reader.certified_aggregate(r))
+
+    def submit(self, r: int) -> None:
+        calls = []
+        for i, client in enumerate(self.clients):
+            weights = self.make_update(r, i)
+            meta = ModelMeta(RoundId(r), client, self.spec.arch, self.global_model.cid)
+            cid = self.store.put(encode_weights(weights, meta))
+            samples = self.work.data.clients[i].num_samples
+            calls.append(("submitUpdate", (r, cid_to_bytes(cid), samples), client, 0))
+        self.send(calls)
+
+    def make_update(self, r: int, i: int) -> Weights:
+        rng = np.random.default_rng([self.task.seed, r, i])
+        g = self.global_model.weights
+        data = self.work.data.clients[i].train
+        seed = self.task.seed * 1_000_003 + r * 1_009 + i
+        honest = train_local(self.work.model, data, self.work.train_config, dict(g), seed).weights
+        attack = self.task.attackers.get(i)
+        return ATTACKS[attack](dict(g), honest, rng) if attack else honest
+
+    def scores(self, miner: Address, updates: Sequence[Weights]) -> list[int]:
+        """The task's proof-of-quality scores of a committee member."""
+        from miners.scoring import Evaluation, score_round
+
+        data = self.work.data.miners[self.miners.index(miner)]
+
+        def evaluate_fn(w: Any) -> Evaluation:
+            return Evaluation(*evaluate(self.work.model, data, dict(w)))
+
+        g = self.global_model.weights
+        verdicts = score_round(g, list(updates), evaluate_fn, evaluate_fn(g), self.spec.scoring)
+        return [int(v.score) for v in verdicts]
+
+
+def build_history(
+    rpc_url: str, mnemonic: str, store: ContentStore, task: SyntheticTask
+) -> SyntheticRun:
+    """Deploy a task on the node at ``rpc_url`` and play ``task.rounds`` rounds of it."""
+    driver = _Driver(rpc_url, mnemonic, store, task)
+    run = driver.deploy()
+    for r in range(task.rounds):
+        driver.play_round(r, run)
+    return run

@@ -1,0 +1,442 @@
+"""A task's whole history, read back from the chain alone.
+
+    history = read_history(w3, protocol_address, from_block=deployment_block)
+    for record in history.rounds:
+        record.submissions, record.committee, record.reveals, record.scored, ...
+
+Every event of ``FLProtocol`` is read once (paged ``eth_getLogs``), grouped per
+round into typed records; the effects of each ``finalizeRound`` transaction
+(reputation changes, rewards, slashes, miners dropped) are kept apart from
+membership changes made by the parties themselves. Then the state an auditor
+compares against is read from views (client and miner records, certified
+CIDs) and from the reward token (balances, mints and transfers), and the gas of
+every transaction that emitted an event is summed per round.
+
+:func:`draw_committee` repeats the contract's reputation-weighted committee
+draw from the seed it emitted, so the committee can be recomputed too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from flchain.chain.cidcodec import bytes_to_cid
+from flchain.chain.connection import rpc, rpc_batch
+from flchain.chain.deploy import protocol_abi, token_abi
+from flchain.chain.events import DecodedEvent, iter_logs
+from flchain.chain.protocol import ProtocolClient
+from flchain.chain.protocol_types import ClientState, MinerState, Submission, TaskParams
+from flchain.chain.transactor import Transactor
+from flchain.exceptions import ChainError, CIDError, ConfigError, RPCError
+from flchain.types import Address, CIDStr, TxHash
+
+ZERO_ADDRESS = Address("0x" + "00" * 20)
+RECEIPT_BATCH = 200
+
+Position = tuple[int, int]
+"""Where an event sits in the chain: (block number, log index)."""
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A registration, departure or withdrawal, in chain order.
+
+    ``kind`` is ``client_registered``, ``miner_registered``, ``client_left``,
+    ``miner_left`` or ``withdrawn``; ``amount`` is the bond (registration) or
+    the ether paid out (withdrawal); ``round`` the round a party left in.
+    """
+
+    kind: str
+    account: Address
+    position: Position
+    amount: int = 0
+    reputation: int = 0
+    round: int = -1
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A committee member's commitment (``VotesCommitted``)."""
+
+    miner: Address
+    commitment: bytes
+    tx_hash: TxHash
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """A committee member's revealed scores and salt (``VotesRevealed``)."""
+
+    miner: Address
+    scores: tuple[int, ...]
+    salt: bytes
+    tx_hash: TxHash
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The chain's verdict on one update (``UpdateScored``)."""
+
+    index: int
+    client: Address
+    median: int
+    reveals: int
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class ReputationChange:
+    """``ReputationChanged`` as emitted by ``finalizeRound``."""
+
+    account: Address
+    old: int
+    new: int
+
+
+@dataclass(frozen=True)
+class Reward:
+    """Reward tokens minted to ``account`` (``Rewarded``)."""
+
+    account: Address
+    amount: int
+
+
+@dataclass(frozen=True)
+class Slash:
+    """A committee member's bond cut (``Slashed``)."""
+
+    miner: Address
+    amount: int
+    remaining: int
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """A party's claim about the CID of a round's aggregate (``AggregateAttested``)."""
+
+    attester: Address
+    cid: CIDStr
+    counted: bool
+
+
+@dataclass(frozen=True)
+class Finalization:
+    """``RoundFinalized``: the accepted set, and where the finalizing transaction sits."""
+
+    accepted: tuple[int, ...]
+    num_submissions: int
+    num_reveals: int
+    position: Position
+    tx_hash: TxHash
+
+
+@dataclass
+class RoundRecord:
+    """Everything the chain recorded about one round."""
+
+    round: int
+    opened_at: int = 0
+    expected_submissions: int = 0
+    opened: Position | None = None
+    committee: tuple[Address, ...] = ()
+    seed: bytes = b""
+    submissions: list[Submission] = field(default_factory=list)
+    commits: list[Commit] = field(default_factory=list)
+    reveals: list[Reveal] = field(default_factory=list)
+    scored: list[Scored] = field(default_factory=list)
+    finalization: Finalization | None = None
+    reputation_changes: list[ReputationChange] = field(default_factory=list)
+    rewards: list[Reward] = field(default_factory=list)
+    slashes: list[Slash] = field(default_factory=list)
+    miners_dropped: list[Address] = field(default_factory=list)
+    attestations: list[Attestation] = field(default_factory=list)
+    certified: CIDStr | None = None  # from AggregateCertified
+    certified_state: CIDStr | None = None  # from the certifiedAggregate view
+    disputes: list[Attestation] = field(default_factory=list)
+    gas_used: int = 0
+    transactions: int = 0
+
+
+@dataclass
+class ProtocolHistory:
+    """A task's history from events plus the state views at ``to_block``."""
+
+    chain_id: int
+    protocol: Address
+    token: Address
+    from_block: int
+    to_block: int
+    params: TaskParams
+    current_round: int
+    rounds: list[RoundRecord]
+    memberships: list[Membership]
+    clients: dict[Address, ClientState]
+    miners: dict[Address, MinerState]
+    balances: dict[Address, int]
+    minted: dict[Address, int]
+    transferred: dict[Address, int]  # net non-mint token transfers received
+    setup_gas: int = 0  # gas of transactions that belong to no round (registrations, ...)
+
+
+def draw_committee(
+    seed: bytes, pool: Sequence[str], weights: Sequence[int], size: int
+) -> tuple[Address, ...]:
+    """``FLProtocol._drawCommittee``: reputation-weighted sampling without replacement.
+
+    ``pool`` is the active miners in the contract's order, ``weights`` their
+    reputations when the round opened, ``size`` the task's committee size.
+    """
+    if len(pool) != len(weights):
+        raise ConfigError("pool and weights differ in length")
+    left = [int(w) for w in weights]
+    total = sum(left)
+    members: list[Address] = []
+    for j in range(min(size, len(pool))):
+        if total <= 0:
+            break
+        x = int.from_bytes(keccak(seed + j.to_bytes(32, "big")), "big") % total
+        i = 0
+        while x >= left[i]:
+            x -= left[i]
+            i += 1
+        members.append(Address(Web3.to_checksum_address(pool[i])))
+        total -= left[i]
+        left[i] = 0
+    return tuple(members)
+
+
+def read_history(
+    w3: Web3, protocol: str, *, from_block: int = 0, to_block: int | None = None
+) -> ProtocolHistory:
+    """Read ``protocol``'s whole history (events from ``from_block``) and current state."""
+    last = int(rpc(w3, "eth_blockNumber", []), 16) if to_block is None else to_block
+    reader = ProtocolClient(Transactor(w3), protocol, ZERO_ADDRESS)
+    try:
+        params = reader.task_params
+        token = reader.token_address
+    except (ChainError, CIDError) as exc:
+        raise ConfigError(f"{protocol} does not look like an FLchain protocol: {exc}") from exc
+    events = list(iter_logs(w3, reader.address, protocol_abi().abi, None, from_block, last))
+    builder = _Builder()
+    for event in events:
+        builder.add(event)
+    rounds = builder.rounds()
+    accounts = builder.accounts()
+    transfers = list(iter_logs(w3, token, token_abi().abi, ["Transfer"], from_block, last))
+    minted, transferred = _token_flows(transfers)
+    history = ProtocolHistory(
+        chain_id=reader.transactor.chain_id,
+        protocol=reader.address,
+        token=token,
+        from_block=from_block,
+        to_block=last,
+        params=params,
+        current_round=reader.current_round(),
+        rounds=rounds,
+        memberships=builder.memberships,
+        clients={a: reader.client_state(a) for a in accounts},
+        miners={a: reader.miner_state(a) for a in accounts},
+        balances={a: reader.token_balance(a) for a in sorted({*accounts, *minted})},
+        minted=minted,
+        transferred=transferred,
+    )
+    for record in rounds:
+        record.certified_state = reader.certified_aggregate(record.round)
+    _add_gas(w3, history, events)
+    return history
+
+
+# --- grouping events --------------------------------------------------------------
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _address(value: Any) -> Address:
+    return Address(Web3.to_checksum_address(value))
+
+
+class _Builder:
+    """Folds decoded events, in chain order, into round records and memberships."""
+
+    def __init__(self) -> None:
+        self._rounds: dict[int, RoundRecord] = {}
+        self.memberships: list[Membership] = []
+        self._finalize_tx: dict[TxHash, int] = {}
+        self._pending_drops: list[tuple[TxHash, Membership]] = []
+
+    def record(self, r: int) -> RoundRecord:
+        return self._rounds.setdefault(r, RoundRecord(round=r))
+
+    def rounds(self) -> list[RoundRecord]:
+        # a miner dropped for its bond leaves inside the finalizing transaction
+        for tx, left in self._pending_drops:
+            r = self._finalize_tx.get(tx)
+            if r is not None and r == left.round:
+                self.record(r).miners_dropped.append(left.account)
+            else:
+                self.memberships.append(left)
+        self.memberships.sort(key=lambda m: m.position)
+        return [self._rounds[r] for r in sorted(self._rounds)]
+
+    def accounts(self) -> list[Address]:
+        seen = {m.account for m in self.memberships}
+        for record in self._rounds.values():
+            seen.update(s.client for s in record.submissions)
+            seen.update(record.committee)
+        return sorted(seen)
+
+    def add(self, e: DecodedEvent) -> None:
+        a, pos = e.args, (e.block_number, e.log_index)
+        handler = getattr(self, "_on_" + _snake(e.name), None)
+        if handler is not None:
+            handler(e, a, pos)
+
+    def _member(self, kind: str, account: Any, pos: Position, **extra: int) -> None:
+        self.memberships.append(Membership(kind, _address(account), pos, **extra))
+
+    def _on_client_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self._member(
+            "client_registered", a["client"], pos, amount=a["bond"], reputation=a["reputation"]
+        )
+
+    def _on_miner_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self._member(
+            "miner_registered", a["miner"], pos, amount=a["bond"], reputation=a["reputation"]
+        )
+
+    def _on_client_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self._member("client_left", a["client"], pos, round=a["round"])
+
+    def _on_miner_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        left = Membership("miner_left", _address(a["miner"]), pos, round=a["round"])
+        self._pending_drops.append((e.tx_hash, left))
+
+    def _on_bond_withdrawn(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self._member("withdrawn", a["account"], pos, amount=a["amount"])
+
+    def _on_round_opened(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        rec = self.record(a["round"])
+        rec.opened_at, rec.expected_submissions = a["openedAt"], a["expectedSubmissions"]
+        rec.opened = pos
+
+    def _on_committee_drawn(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        rec = self.record(a["round"])
+        rec.committee = tuple(_address(m) for m in a["members"])
+        rec.seed = bytes(a["seed"])
+
+    def _on_update_submitted(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self.record(a["round"]).submissions.append(
+            Submission(
+                round=a["round"],
+                index=a["index"],
+                client=_address(a["client"]),
+                cid=bytes_to_cid(a["cid"]),
+                num_samples=a["numSamples"],
+                block_number=e.block_number,
+            )
+        )
+
+    def _on_votes_committed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        commit = Commit(_address(a["miner"]), bytes(a["commitment"]), e.tx_hash)
+        self.record(a["round"]).commits.append(commit)
+
+    def _on_votes_revealed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        reveal = Reveal(_address(a["miner"]), tuple(a["scores"]), bytes(a["salt"]), e.tx_hash)
+        self.record(a["round"]).reveals.append(reveal)
+
+    def _on_update_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        scored = Scored(a["index"], _address(a["client"]), a["median"], a["reveals"], a["accepted"])
+        self.record(a["round"]).scored.append(scored)
+
+    def _on_reputation_changed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        change = ReputationChange(_address(a["account"]), a["oldReputation"], a["newReputation"])
+        self.record(a["round"]).reputation_changes.append(change)
+
+    def _on_rewarded(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self.record(a["round"]).rewards.append(Reward(_address(a["account"]), a["amount"]))
+
+    def _on_slashed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        slash = Slash(_address(a["miner"]), a["amount"], a["remainingBond"])
+        self.record(a["round"]).slashes.append(slash)
+
+    def _on_round_finalized(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        accepted = tuple(int(i) for i in a["acceptedIndices"])
+        final = Finalization(accepted, a["numSubmissions"], a["numReveals"], pos, e.tx_hash)
+        self.record(a["round"]).finalization = final
+        self._finalize_tx[e.tx_hash] = int(a["round"])
+
+    def _on_aggregate_attested(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        att = Attestation(_address(a["attester"]), bytes_to_cid(a["cid"]), bool(a["counted"]))
+        self.record(a["round"]).attestations.append(att)
+
+    def _on_aggregate_certified(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self.record(a["round"]).certified = bytes_to_cid(a["cid"])
+
+    def _on_aggregate_disputed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        att = Attestation(_address(a["attester"]), bytes_to_cid(a["cid"]), False)
+        self.record(a["round"]).disputes.append(att)
+
+
+def _token_flows(
+    transfers: Iterable[DecodedEvent],
+) -> tuple[dict[Address, int], dict[Address, int]]:
+    """Tokens minted to each account, and net tokens each received by plain transfers."""
+    minted: dict[Address, int] = defaultdict(int)
+    moved: dict[Address, int] = defaultdict(int)
+    for t in transfers:
+        src, dst, value = _address(t.args["from"]), _address(t.args["to"]), int(t.args["value"])
+        if src == ZERO_ADDRESS:
+            minted[dst] += value
+            continue
+        moved[src] -= value
+        if dst != ZERO_ADDRESS:
+            moved[dst] += value
+    return dict(minted), dict(moved)
+
+
+# --- gas ----------------------------------------------------------------------------
+
+_ROUND_ARG = "round"
+
+
+def _add_gas(w3: Web3, history: ProtocolHistory, events: Sequence[DecodedEvent]) -> None:
+    """Sum ``gasUsed`` per round over the transactions that emitted the events.
+
+    A transaction counts for the lowest round any of its events names (the
+    finalizing transaction of round r also opens round r + 1); one naming no
+    round (registration, withdrawal) counts as setup.
+    """
+    tx_round: dict[TxHash, int | None] = {}
+    for e in events:
+        r = e.args.get(_ROUND_ARG)
+        current = tx_round.get(e.tx_hash)
+        if r is None:
+            tx_round.setdefault(e.tx_hash, None)
+        elif current is None or int(r) < current:
+            tx_round[e.tx_hash] = int(r)
+    hashes = list(tx_round)
+    gas: dict[TxHash, int] = {}
+    for start in range(0, len(hashes), RECEIPT_BATCH):
+        chunk = hashes[start : start + RECEIPT_BATCH]
+        replies = rpc_batch(w3, [("eth_getTransactionReceipt", [h]) for h in chunk])
+        for h, reply in zip(chunk, replies, strict=True):
+            if isinstance(reply, RPCError) or not reply:
+                raise ChainError(f"no receipt for transaction {h}: {reply}")
+            gas[h] = int(reply["gasUsed"], 16)
+    by_round = {rec.round: rec for rec in history.rounds}
+    for h, r in tx_round.items():
+        rec = by_round.get(r) if r is not None else None
+        if rec is None:
+            history.setup_gas += gas[h]
+        else:
+            rec.gas_used += gas[h]
+            rec.transactions += 1

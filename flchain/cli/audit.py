@@ -1,0 +1,87 @@
+"""``flchain audit``: rebuild and verify a task's whole history from the chain and the store.
+
+Exit status: 0 when everything verifies, 1 when a discrepancy was found,
+2 when the audit could not run (bad options, no node, no task).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flchain.exceptions import FLchainError
+
+DEFAULT_TESTNET = Path(".flchain/testnet.json")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("audit")(audit)
+
+
+def audit(
+    testnet: Annotated[
+        Path | None,
+        typer.Option("--testnet", help="Testnet file (default .flchain/testnet.json if present)."),
+    ] = None,
+    rpc: Annotated[str | None, typer.Option("--rpc", help="RPC URL of the node to read.")] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Protocol (task) contract address.")
+    ] = None,
+    task_file: Annotated[
+        Path | None, typer.Option("--task", help="A run's task.json (address + deployment block).")
+    ] = None,
+    from_block: Annotated[
+        int | None, typer.Option("--from-block", help="First block to read events from.")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option("--store", help="Store directory (default .flchain/store).")
+    ] = None,
+    kubo: Annotated[
+        str | None, typer.Option("--kubo", help="Kubo RPC URL instead of a store.")
+    ] = None,
+    test_data: Annotated[
+        str | None,
+        typer.Option(
+            "--test-data", help="Held-out data: digits, mnist1d or an .npz (default: the task's)."
+        ),
+    ] = None,
+    rescore: Annotated[
+        bool, typer.Option("--rescore/--no-rescore", help="Re-score every update on the test data.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write an HTML report here.")
+    ] = None,
+) -> None:
+    """Verify every round of a task from chain logs, state and content addresses alone."""
+    from flchain.audit.auditor import audit_history
+    from flchain.audit.history import load_history, load_spec, load_test_data, resolve_source
+    from flchain.audit.html import write_html
+    from flchain.audit.report import print_report, to_json
+    from flchain.storage import open_store
+
+    if testnet is None and rpc is None and DEFAULT_TESTNET.exists():
+        testnet = DEFAULT_TESTNET
+    try:
+        source = resolve_source(testnet, rpc, address, from_block, task_file)
+        history = load_history(source)
+        with open_store(store, kubo) as content:
+            spec = load_spec(content, history.params.spec_cid)
+            data = load_test_data(test_data or spec.dataset)
+            report = audit_history(history, content, test_data=data, rescore=rescore, spec=spec)
+    except (FLchainError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(2) from None
+    if html is not None:
+        write_html(report, html)
+    if as_json:
+        typer.echo(to_json(report))
+    else:
+        print_report(report)
+        if html is not None:
+            typer.echo(f"HTML report: {html}")
+    if not report.verified:
+        raise typer.Exit(1)
