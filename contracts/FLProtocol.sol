@@ -265,8 +265,8 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
         if (numSamples > type(uint32).max) revert TooManySamples(numSamples, type(uint32).max);
+        // Never full here: the submission that fills the round closes the submit phase.
         uint256 index = rd.numSubmissions;
-        if (index >= _maxUpdates) revert RoundFull(round, _maxUpdates);
 
         _updates[index] =
             uint256(uint160(msg.sender)) |

@@ -136,7 +136,6 @@ interface IFLProtocol {
     error InvalidCid(bytes cid);
     error ZeroSamples();
     error TooManySamples(uint256 given, uint256 max);
-    error RoundFull(uint256 round, uint256 maxUpdates);
     error NotInCommittee(uint256 round, address account);
     error AlreadyCommitted(uint256 round, address miner);
     error EmptyCommitment();

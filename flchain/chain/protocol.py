@@ -287,7 +287,7 @@ class ProtocolClient:
 
     def miners(self) -> tuple[Address, ...]:
         """Active miners."""
-        return tuple(Address(a) for a in self._view("miners")[0])
+        return tuple(Address(Web3.to_checksum_address(a)) for a in self._view("miners")[0])
 
     def token_balance(self, account: str | None = None) -> int:
         """Reward-token balance of ``account`` (default: ours)."""

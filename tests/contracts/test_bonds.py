@@ -14,8 +14,6 @@ from flchain.chain.build import compile_sources
 from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import ContractRevertError
 
-pytestmark = pytest.mark.xdist_group("anvil-contracts")
-
 MEMBER_SOURCE = Path(__file__).parent / "solidity" / "Member.sol"
 
 

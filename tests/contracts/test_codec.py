@@ -14,8 +14,6 @@ from flchain.chain.protocol import vote_commitment
 from flchain.chain.protocol_types import TaskParams
 from flchain.exceptions import CIDError, ConfigError
 
-pytestmark = pytest.mark.xdist_group("anvil-contracts")
-
 digests = st.binary(min_size=32, max_size=32).filter(any)
 prefixes = st.sampled_from([b"\x12\x20", b"\x01\x55\x12\x20", b"\x01\x70\x12\x20"])
 

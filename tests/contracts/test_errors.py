@@ -8,15 +8,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
 from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.deploy import protocol_abi
 from flchain.chain.protocol_types import Phase
 from flchain.exceptions import ContractRevertError
-
-pytestmark = pytest.mark.xdist_group("anvil-contracts")
 
 
 def raw(p: Protocol, who: int, fn: str, *args: Any, value: int = 0) -> Any:

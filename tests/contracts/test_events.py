@@ -7,14 +7,11 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-import pytest
 from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain import iter_logs
 from flchain.chain.cidcodec import bytes_to_cid
 from flchain.chain.protocol_types import Phase
-
-pytestmark = pytest.mark.xdist_group("anvil-contracts")
 
 
 def events(p: Protocol) -> dict[str, list[dict[str, Any]]]:

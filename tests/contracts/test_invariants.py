@@ -32,8 +32,6 @@ from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Phase
 from flchain.exceptions import ContractRevertError
 
-pytestmark = pytest.mark.xdist_group("anvil-contracts")
-
 STATS: Counter[str] = Counter()
 CLIENT_IDS = (1, 2, 3, 4)
 MINER_IDS = (10, 11, 12, 13)

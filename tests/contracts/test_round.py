@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from protocol_helpers import CLIENTS, PARAMS, Protocol, make_cid
 
 from flchain.chain.protocol_types import MemberStatus, Phase
-
-pytestmark = pytest.mark.xdist_group("anvil-contracts")
 
 
 def test_phases_end_early_once_everybody_acted(proto: Protocol) -> None:

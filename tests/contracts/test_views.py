@@ -1,0 +1,60 @@
+"""The read-only views not exercised elsewhere, and the token's minter restriction."""
+
+from __future__ import annotations
+
+import pytest
+from protocol_helpers import PARAMS, Protocol, make_cid
+
+from flchain.chain.cidcodec import cid_to_bytes
+from flchain.chain.deploy import token_abi
+from flchain.exceptions import ContractRevertError
+from flchain.types import Address
+
+
+def view(p: Protocol, fn: str, *args: object) -> tuple[object, ...]:
+    return p.admin._view(fn, *args)
+
+
+def test_current_round_views(proto: Protocol) -> None:
+    proto.register(clients=2, miners=4)
+    assert view(proto, "activeClientCount") == (2,)
+    assert view(proto, "committee") == ((),)  # no round open yet
+    proto.admin.start_training()
+    raw = view(proto, "committee")[0]
+    members = [proto.w3.to_checksum_address(a) for a in raw]  # type: ignore[attr-defined]
+    assert members == list(proto.admin.committee(0)) and len(members) == 3
+    for i in range(10, 14):
+        assert proto.admin.is_committee_member(0, proto.address(i)) == (proto.address(i) in members)
+
+    cid = make_cid("record")
+    proto.as_(2).submit_update(0, cid, 77)
+    client, samples, tag = view(proto, "submissionRecord", 0)
+    assert (client, samples) == (proto.address(2).lower(), 77)
+    assert tag == proto.w3.keccak(cid_to_bytes(cid))[:8]
+    assert view(proto, "submissionRecord", 1) == ("0x" + "0" * 40, 0, bytes(8))
+
+
+def test_slashed_total_and_attestation_views(proto: Protocol) -> None:
+    proto.register(clients=1, miners=3)
+    proto.admin.start_training()
+    proto.as_(1).submit_update(0, make_cid("only"), 5)  # nobody on the committee votes
+    proto.advance(PARAMS.commit_duration + PARAMS.reveal_duration)
+    proto.admin.finalize_round(0)
+    slash = PARAMS.miner_bond * PARAMS.slash_bps // 10_000
+    assert view(proto, "slashedTotal") == (3 * slash,)
+
+    aggregate = make_cid("agg")
+    proto.as_(1).certify_aggregate(0, aggregate)  # a client: recorded, not counted
+    digest = proto.w3.keccak(cid_to_bytes(aggregate))
+    assert view(proto, "attestationOf", 0, proto.address(1)) == (digest,)
+    assert view(proto, "attestationOf", 0, proto.address(2)) == (bytes(32),)
+    assert view(proto, "attestationCount", 0, digest) == (0,)
+
+
+def test_only_the_protocol_mints(proto: Protocol) -> None:
+    token = token_abi()
+    data = token.encode_call("mint", proto.address(1), 10**18)
+    with pytest.raises(ContractRevertError) as exc:
+        proto.transactor.transact(proto.address(0), proto.deployment.token, data)
+    assert exc.value.name == "AccessControlUnauthorizedAccount"
+    assert exc.value.args_[0] == Address(proto.address(0))
