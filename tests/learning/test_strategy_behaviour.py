@@ -119,7 +119,7 @@ def test_fedavgm_momentum_accumulates() -> None:
 
 
 def test_fltrust_ignores_updates_against_the_root_direction() -> None:
-    g, ups, _ = _problem(3, n=6)
+    g, _, _ = _problem(3, n=6)
     good_dir = {k: np.full(v.shape, 0.01, np.float32) for k, v in g.items()}
     root = {k: g[k] + good_dir[k] for k in g}
     honest = [
