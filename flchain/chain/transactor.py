@@ -108,6 +108,21 @@ class Transactor:
             return []
         txs = [self._checked(tx) for tx in txs]
         gases = self._gas_limits(txs)
+        results = self._sign_and_send(txs, gases)
+        failed = [i for i, r in enumerate(results) if isinstance(r, RPCError)]
+        if failed and all(_retryable(results[i]) for i in failed):
+            # another process used the account, or the base fee rose: refetch, retry once
+            self._fees = (0.0, {})
+            again = self._sign_and_send([txs[i] for i in failed], [gases[i] for i in failed])
+            for i, result in zip(failed, again, strict=True):
+                results[i] = result
+            failed = [i for i in failed if isinstance(results[i], RPCError)]
+        if failed:
+            raise self._send_error(results[failed[0]], txs[failed[0]], len(failed))
+        return [TxHash(str(r)) for r in results]
+
+    def _sign_and_send(self, txs: Sequence[TxRequest], gases: Sequence[int]) -> list[Any]:
+        """Raw-send ``txs`` under their senders' nonce locks: hashes, or RPCErrors."""
         fees = self._fee_fields()
         raws: list[str] = []
         with self._nonces.hold(tx.sender for tx in txs) as nonces:
@@ -122,15 +137,10 @@ class Transactor:
                     for tx in txs:
                         nonces.forget(tx.sender)
                     raise
-            failed = [
-                (tx, r) for tx, r in zip(txs, results, strict=True) if isinstance(r, RPCError)
-            ]
-            for tx, _ in failed:
-                nonces.forget(tx.sender)
-        if failed:
-            tx, error = failed[0]
-            raise self._send_error(error, tx, len(failed))
-        return [TxHash(str(r)) for r in results]
+            for tx, result in zip(txs, results, strict=True):
+                if isinstance(result, RPCError):
+                    nonces.forget(tx.sender)
+        return results
 
     def wait(self, tx_hash: TxHash, timeout: float = 60.0) -> TxReceipt:
         """The receipt of ``tx_hash`` once mined; a failed transaction raises."""
@@ -306,8 +316,6 @@ class Transactor:
         return int(rpc(self.w3, "eth_getTransactionCount", [sender, "pending"]), 16)
 
     def _send_error(self, error: RPCError, tx: TxRequest, count: int) -> ChainError:
-        if "base fee" in str(error).lower() or "fee cap" in str(error).lower():
-            self._fees = (0.0, {})  # refetch fees before the next send
         function = self._errors.function_name(HexBytes(tx.data))
         where = f" calling {function}" if function else ""
         more = f" ({count - 1} more refused)" if count > 1 else ""
@@ -343,6 +351,15 @@ class Transactor:
         return TransactionFailedError(
             f"transaction {tx_hash} failed{where} (status 0, gas used {used} of {limit})"
         )
+
+
+_RETRYABLE = ("nonce too low", "transaction nonce", "correct nonce", "base fee", "fee cap")
+
+
+def _retryable(error: RPCError) -> bool:
+    """A refusal that a fresh nonce or fee fixes."""
+    message = str(error).lower()
+    return any(fragment in message for fragment in _RETRYABLE)
 
 
 def _hexdata(data: bytes | str) -> str:

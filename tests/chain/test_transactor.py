@@ -8,7 +8,7 @@ import pytest
 from conftest import Chain, calldata
 from eth_abi import decode
 
-from flchain.chain import Transactor, TxRequest, rpc
+from flchain.chain import DEFAULT_MNEMONIC, Transactor, TxRequest, accounts_from_mnemonic, rpc
 from flchain.exceptions import ConfigError, ContractRevertError, TransactionFailedError
 from flchain.types import Address
 
@@ -153,3 +153,15 @@ def test_resync_after_revert_to_snapshot(chain: Chain) -> None:
     chain.transactor.resync_nonces()
     receipt = chain.transactor.transact(me, chain.accounts[7], b"", value=1, gas=21_000)
     assert receipt["status"] == 1
+
+
+def test_stale_nonce_from_another_sender_process_is_recovered(chain: Chain) -> None:
+    me = chain.accounts[8]
+    chain.transactor.transact(me, chain.accounts[9], b"", value=1, gas=21_000)  # nonce cached
+    other = Transactor(chain.w3)  # stands for another process holding the same key
+    other.add_account(accounts_from_mnemonic(DEFAULT_MNEMONIC, 9)[8])
+    other.transact(me, chain.accounts[9], b"", value=1, gas=21_000)
+    before = chain.w3.eth.get_transaction_count(me)
+    receipt = chain.transactor.transact(me, chain.accounts[9], b"", value=1, gas=21_000)
+    assert receipt["status"] == 1
+    assert chain.w3.eth.get_transaction_count(me) == before + 1
