@@ -582,7 +582,7 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
 
     function _openRound(uint256 round) private {
         _currentRound = round;
-        uint256 expected = _activeClients < _maxUpdates ? _activeClients : _maxUpdates;
+        uint256 expected = _activeClients < type(uint16).max ? _activeClients : type(uint16).max;
         (address[] memory members, bytes32 seed) = _drawCommittee(round);
         _rounds[round] = Round({
             openedAt: uint40(block.timestamp),
@@ -764,14 +764,15 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         emit MinerLeft(miner, round);
     }
 
-    /// Keeps the open round's expected submissions equal to its active clients while it
-    /// is in the submit phase; closes the phase once nobody else is expected.
+    /// While the open round is in its submit phase, keeps its expected submissions equal to
+    /// the clients that have submitted or still may (joiners count, leavers who had not
+    /// submitted don't); closes the phase once nobody else is expected.
     function _expectOneMore(bool more) private {
         Round storage rd = _rounds[_currentRound];
         if (_phase(rd) != Phase.Submit) return;
         uint256 expected = rd.expectedSubmissions;
         if (more) {
-            if (expected < _maxUpdates) rd.expectedSubmissions = uint16(expected + 1);
+            if (expected < type(uint16).max) rd.expectedSubmissions = uint16(expected + 1);
         } else if (expected > 0) {
             rd.expectedSubmissions = uint16(expected - 1);
             if (rd.numSubmissions >= expected - 1) rd.submitClosedAt = uint40(block.timestamp);

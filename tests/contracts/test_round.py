@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from protocol_helpers import CLIENTS, PARAMS, Protocol, make_cid
+from protocol_helpers import CLIENTS, MINERS, PARAMS, Protocol, make_cid
 
+from flchain.chain import TxRequest, account_from_key
+from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.protocol_types import MemberStatus, Phase
 
 
@@ -137,3 +140,41 @@ def test_vanished_committee_is_slashed_and_round_closes_by_time(proto: Protocol)
         assert state.reputation == 50
         assert state.status is MemberStatus.LEFT  # bond below the minimum: deactivated
     assert proto.admin.miners() == ()
+
+
+def test_many_updates_and_a_large_committee(deploy_with: Any) -> None:
+    """Scores pack 16 per word: 20 updates span two words; 5 of 6 miners sit on the committee."""
+    p: Protocol = deploy_with(committee_size=5, quorum=3, max_updates_per_round=32)
+    tx = p.transactor
+    clients = [tx.add_account(account_from_key(os.urandom(32))) for _ in range(20)]
+    tx.transact_many([TxRequest(p.address(0), c, b"", 10**18) for c in clients])
+    register = p.admin.abi.encode_call("registerClient")
+    target = p.deployment.protocol
+    tx.transact_many([TxRequest(c, target, register, PARAMS.client_bond) for c in clients])
+    for i in MINERS:
+        p.as_(i).register_miner()
+    p.admin.start_training()
+    assert p.admin.round_info(0).expected_submissions == 20
+    calls = [
+        p.admin.abi.encode_call("submitUpdate", 0, cid_to_bytes(make_cid(f"m{i}")), 1 + i)
+        for i in range(20)
+    ]
+    submit = [TxRequest(c, target, data) for c, data in zip(clients, calls, strict=True)]
+    tx.transact_many(submit)
+    assert p.admin.phase(0) is Phase.COMMIT
+    committee = p.committee_clients(0)
+    assert len(committee) == 5
+    # member s scores update i as (i * 500 + s * 1_000) % 10_001
+    votes = [[(i * 500 + s * 1_000) % 10_001 for i in range(20)] for s in range(5)]
+    salts = [os.urandom(32) for _ in committee]
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.commit_votes(0, m.vote_commitment(0, v, salt))
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.reveal_votes(0, v, salt)
+    p.admin.finalize_round(0)
+    outcome = p.admin.round_outcome(0)
+    assert outcome is not None
+    medians = [sorted(v[i] for v in votes)[2] for i in range(20)]
+    assert [u.median for u in outcome.updates] == medians
+    assert outcome.accepted == tuple(i for i, m in enumerate(medians) if m >= 5_000)
+    assert [u.client for u in outcome.updates] == clients
