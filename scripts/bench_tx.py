@@ -27,7 +27,7 @@ from eth_utils.crypto import keccak
 from flchain.chain import Transactor, TxRequest, accounts_from_mnemonic, connect
 from flchain.chain.abicodec import ContractABI
 from flchain.chain.artifacts import load_artifact
-from flchain.chain.node import NodeConfig, free_port, start_node
+from flchain.chain.node import NodeConfig, start_on_free_port
 from flchain.types import Address
 
 TRANSFER_GAS = 60_000
@@ -66,8 +66,8 @@ def _transfers(
 def run(n: int, senders_count: int, sequential_n: int) -> dict[str, Any]:
     """Start Anvil, measure both modes, stop Anvil; returns the figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        config = NodeConfig(accounts=senders_count + 1, hardfork="shanghai").with_port(free_port())
-        node = start_node("anvil", config, log_path=Path(tmp) / "node.log")
+        config = NodeConfig(accounts=senders_count + 1, hardfork="shanghai")
+        node = start_on_free_port("anvil", config, log_path=Path(tmp) / "node.log")
         try:
             w3 = connect(node.rpc_url)
             tx = Transactor(w3)

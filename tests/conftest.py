@@ -35,11 +35,11 @@ def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
     Has ``.rpc_url``, ``.mnemonic``, ``.chain_id``, ``.port``. Tests that change
     chain state should use ``chain_snapshot`` so they do not see each other.
     """
-    from flchain.chain.node import NodeConfig, free_port, start_node
+    from flchain.chain.node import NodeConfig, start_on_free_port
 
-    config = NodeConfig(accounts=CHAIN_ACCOUNTS, hardfork="shanghai").with_port(free_port())
+    config = NodeConfig(accounts=CHAIN_ACCOUNTS, hardfork="shanghai")
     log = tmp_path_factory.mktemp("anvil") / "node.log"
-    node = start_node("anvil", config, log_path=log)
+    node = start_on_free_port("anvil", config, log_path=log)
     yield node
     node.stop()
 

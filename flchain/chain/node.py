@@ -216,6 +216,19 @@ def start_node(
     )
 
 
+def start_on_free_port(
+    backend: str, config: NodeConfig, *, log_path: Path, attempts: int = 3
+) -> NodeProcess:
+    """Start ``backend`` on a free port, trying another if one is taken in the meantime."""
+    for attempt in range(attempts):
+        try:
+            return start_node(backend, config.with_port(free_port()), log_path=log_path)
+        except TestnetError:
+            if attempt == attempts - 1:
+                raise
+    raise TestnetError("no attempts made")  # unreachable with attempts >= 1
+
+
 def wait_ready(rpc_url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> int:
     """Poll ``eth_chainId`` until the node answers; returns the chain id."""
     deadline = time.monotonic() + timeout

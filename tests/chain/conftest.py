@@ -16,7 +16,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 
 from flchain.chain import Transactor, accounts_from_mnemonic, connect, connect_embedded, rpc
-from flchain.chain.node import NodeConfig, NodeProcess, free_port, start_node
+from flchain.chain.node import NodeConfig, NodeProcess, start_on_free_port
 from flchain.types import Address
 
 PROBE_SOURCE = Path(__file__).parent / "contracts" / "Probe.sol"
@@ -109,9 +109,9 @@ def embedded_chain(probe_artifact: Any) -> Chain:
 
 @pytest.fixture(scope="session")
 def ganache_chain(tmp_path_factory: pytest.TempPathFactory, probe_artifact: Any) -> Iterator[Chain]:
-    config = NodeConfig(accounts=10, hardfork="shanghai").with_port(free_port())
+    config = NodeConfig(accounts=10, hardfork="shanghai")
     log = tmp_path_factory.mktemp("ganache") / "node.log"
-    node = start_node("ganache", config, log_path=log)
+    node = start_on_free_port("ganache", config, log_path=log)
     yield _deploy(connect(node.rpc_url), node.mnemonic, "ganache", probe_artifact)
     node.stop()
 
