@@ -233,10 +233,14 @@ def _summary(
             bucket = accepted if update.accepted else rejected
             bucket[behaviour] = bucket.get(behaviour, 0) + 1
     rewards = {a: viewer.token_balance(a) / 10**18 for a in addresses.values()}
-    reputation = {
-        a: (viewer.miner_state(a) if n.startswith("miner") else viewer.client_state(a)).reputation
+    states = {
+        n: viewer.miner_state(a) if n.startswith("miner") else viewer.client_state(a)
         for n, a in addresses.items()
     }
+    reputation = {addresses[n]: s.reputation for n, s in states.items()}
+    bonds = {addresses[n]: s.bond / 10**18 for n, s in states.items()}
+    minimum = {"miner": task.params.miner_bond, "client": task.params.client_bond}
+    slashed = sorted(n for n, s in states.items() if s.bond < minimum[n.split("-")[0]])
     last = monitor.reports[-1] if monitor.reports else None
     return {
         "final_accuracy": last.accuracy if last else monitor.initial[0],
@@ -246,6 +250,8 @@ def _summary(
         "rounds": len(monitor.reports),
         "rewards": rewards,
         "reputation": reputation,
+        "bonds": bonds,
+        "slashed": slashed,
         "rejected_by_behaviour": rejected,
         "accepted_by_behaviour": accepted,
         "parties": {
