@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from flchain.chain.node import (
     BACKENDS,
     NodeConfig,
     NodeProcess,
+    find_tool,
     pid_alive,
     port_in_use,
     start_node,
@@ -52,6 +53,10 @@ def up(options: UpOptions) -> dict[str, Any]:
     """Start a node, deploy (or reuse) the protocol, write and return the testnet record."""
     if options.backend not in BACKENDS:
         raise ConfigError(f"unknown backend {options.backend!r}; choose {', '.join(BACKENDS)}")
+    fallback = None
+    if options.backend == "anvil" and options.state_dir is None and not _has_tool("anvil"):
+        fallback = "anvil not found (no node_modules?): using the embedded py-evm node"
+        options = replace(options, backend="embedded")
     if options.state_dir is not None and options.backend == "embedded":
         raise ConfigError("--state needs a persistent backend (anvil or ganache)")
     _refuse_if_running(options.home, options.config.port)
@@ -69,6 +74,8 @@ def up(options: UpOptions) -> dict[str, Any]:
         node.stop()
         raise TestnetError(f"node started but deployment failed: {exc}") from exc
     record = _record(node, options, state_dir, deployment)
+    if fallback:
+        record["fallback"] = fallback
     _write_json(options.home / TESTNET_FILE, record)
     if deployment is not None:
         saved = {k: v for k, v in deployment.items() if k != "reused"}
@@ -136,6 +143,14 @@ def task_params(fields_: dict[str, Any]) -> Any:
         return TaskParams(**values)
     except TypeError as exc:
         raise ConfigError(f"bad task parameters: {exc}") from exc
+
+
+def _has_tool(name: str) -> bool:
+    try:
+        find_tool(name)
+    except TestnetError:
+        return False
+    return True
 
 
 def _refuse_if_running(home: Path, port: int) -> None:

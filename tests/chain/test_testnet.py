@@ -148,3 +148,29 @@ def test_bad_options_are_clear_errors(workdir: Path) -> None:
     assert not (workdir / ".flchain" / "testnet.json").exists()
     embedded_state = flchain(workdir, "up", "--backend", "embedded", "--state", "s", check=False)
     assert "--state needs" in embedded_state.stderr
+
+
+def test_falls_back_to_embedded_without_anvil(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flchain.chain import testnet
+    from flchain.chain.node import NodeConfig
+    from flchain.exceptions import TestnetError
+
+    def missing(name: str) -> str:
+        raise TestnetError(f"{name} not found")
+
+    monkeypatch.setattr(testnet, "find_tool", missing)  # as on a machine without npm
+    options = testnet.UpOptions(
+        config=NodeConfig().with_port(free_port()),
+        home=workdir / ".flchain",
+        deployments=workdir / "deployments",
+        deploy=False,
+    )
+    record = testnet.up(options)
+    try:
+        assert record["backend"] == "embedded"
+        assert "anvil not found" in record["fallback"]
+        assert testnet.status(workdir / ".flchain")["alive"] is True
+    finally:
+        assert testnet.down(workdir / ".flchain")["stopped"] is True
