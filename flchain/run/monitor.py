@@ -80,6 +80,10 @@ class Monitor:
         self.initial = self.evaluate_cid(initial_cid)
         self.last_eval = self.initial
 
+    def start_clock(self) -> None:
+        """Round 0 starts now (when training starts)."""
+        self._round_start = time.monotonic()
+
     def evaluate_cid(self, cid: str) -> tuple[float, float]:
         weights, _ = decode_weights_from_store(self.store, cid, expected=self.work.arch)
         return evaluate(self.work.model, self.work.data.test, weights)

@@ -90,6 +90,7 @@ def _run(
     out: Path,
 ) -> RunResult:
     spec = options.spec
+    workload = load_workload(spec)  # also fills the data set cache the children read
     store_dir = (options.store or out / "store").resolve()
     store = open_store(None if options.kubo else store_dir, options.kubo)
     task = create_task(network.info, store, spec, options.phases)
@@ -116,12 +117,12 @@ def _run(
     addresses = _addresses(network, spec)
     _wait_registered(viewer, addresses, children, console)
     startup_s = time.time() - start
+    monitor = Monitor(viewer, store, workload, out / "logs", task.initial_cid)
     start_gas = start_training(network.info, task)
+    monitor.start_clock()
     console.print(f"all {len(addresses)} parties registered after {startup_s:.1f} s; round 0 open")
     if options.on_started is not None:
         options.on_started(children, task)
-    workload = load_workload(spec)
-    monitor = Monitor(viewer, store, workload, out / "logs", task.initial_cid)
     _follow(monitor, children, spec, options, console, out)
     children.wait_all(60.0)
     monitor.refresh_phases()

@@ -4,16 +4,24 @@ Every party derives the same federation split from (dataset, partition, seed,
 clients, miners): client ``i`` trains on ``clients[i]``, miner ``j`` scores on
 ``miners[j]`` (disjoint from every client's data), and the orchestrator
 evaluates on the held-out test set.
+
+Generated built-in data sets (MNIST-1D takes seconds to generate) are cached
+as ``.npz`` under ``$FLCHAIN_CACHE`` (default ``~/.cache/flchain``), written
+atomically, so a run's many processes generate them once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import numpy as np
 import torch
 
-from flchain.learning.data import load_dataset
+from flchain.learning.data import Dataset, load_dataset, make_dataset
 from flchain.learning.models import build_model
 from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.strategies import Strategy, strategy_from_name
@@ -38,7 +46,7 @@ class Workload:
 def load_workload(spec: TaskSpec, *, threads: int = 1) -> Workload:
     """Build the task's learning side (one torch thread by default: cores are shared)."""
     torch.set_num_threads(threads)
-    dataset = load_dataset(spec.dataset)
+    dataset = cached_dataset(spec.dataset)
     data = split_for_federation(dataset, spec.clients, spec.miners, spec.partition, spec.seed)
     model = build_model(spec.arch, seed=spec.seed)
     strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
@@ -54,6 +62,42 @@ def load_workload(spec: TaskSpec, *, threads: int = 1) -> Workload:
         config = replace(config, proximal_mu=float(fit["proximal_mu"]))
     arch = ArchitectureSpec.from_weights(get_weights(model))
     return Workload(spec, data, model, arch, strategy, config)
+
+
+CACHED = ("mnist1d",)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("FLCHAIN_CACHE", Path.home() / ".cache" / "flchain"))
+
+
+def cached_dataset(name: str) -> Dataset:
+    """``load_dataset(name)``, through the on-disk cache for slow generated sets."""
+    if name not in CACHED:
+        return load_dataset(name)
+    path = cache_dir() / f"{name}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                return make_dataset(
+                    name, z["x_train"], z["y_train"], z["x_test"], z["y_test"], int(z["classes"])
+                )
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
+    dataset = load_dataset(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npz", dir=path.parent)
+    with os.fdopen(fd, "wb") as out:
+        np.savez(
+            out,
+            x_train=dataset.x_train,
+            y_train=dataset.y_train,
+            x_test=dataset.x_test,
+            y_test=dataset.y_test,
+            classes=dataset.num_classes,
+        )
+    os.replace(tmp, path)
+    return dataset
 
 
 def initial_weights(spec: TaskSpec) -> Weights:

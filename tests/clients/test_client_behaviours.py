@@ -1,0 +1,49 @@
+"""What each client behaviour submits, and that the miners' rules catch the adversaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clients.behaviours import apply_behaviour, plagiarise
+from flchain.run.spec import ScoreRules
+from miners.scoring import find_copies, flat_delta, global_norm, is_unchanged
+
+RULES = ScoreRules()
+
+
+def _model(seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {"w": rng.normal(0, 0.1, size=(8, 4)).astype(np.float32), "b": np.zeros(8, np.float32)}
+
+
+def test_honest_submits_its_training_and_signflip_reverses_it() -> None:
+    g, trained = _model(0), _model(1)
+    rng = np.random.default_rng(0)
+    honest = apply_behaviour("honest", g, trained, rng)
+    assert all(np.array_equal(honest[k], trained[k]) for k in g)
+    flipped = apply_behaviour("signflip", g, trained, rng)
+    expected = g["w"] - 10 * (trained["w"] - g["w"])
+    assert np.allclose(flipped["w"], expected, atol=1e-5)
+
+
+def test_free_rider_is_unchanged_and_noise_is_large() -> None:
+    g = _model(0)
+    rng = np.random.default_rng(0)
+    rider = apply_behaviour("free-rider", g, None, rng)
+    assert is_unchanged(flat_delta(rider, g), global_norm(g), RULES)
+    noisy = apply_behaviour("noise", g, None, rng)
+    assert float(np.abs(noisy["w"] - g["w"]).mean()) > 0.5
+
+
+def test_plagiarist_copy_is_caught_as_a_later_near_copy() -> None:
+    g, victim, other = _model(0), _model(1), _model(2)
+    copy = plagiarise(g, victim, np.random.default_rng(3))
+    assert not all(np.array_equal(copy[k], victim[k]) for k in g)
+    deltas = [flat_delta(w, g) for w in (victim, other, copy)]
+    assert find_copies(deltas, RULES) == {2: 0}
+
+
+def test_unknown_behaviour_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot be applied"):
+        apply_behaviour("plagiarist", _model(0), None, np.random.default_rng(0))

@@ -1,0 +1,55 @@
+"""The run, client and miner commands refuse bad input with one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flchain.exceptions import ConfigError
+from flchain.run.party import TestnetInfo
+
+CLI = [sys.executable, "-c", "from flchain.cli import main; main()"]
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
+    )
+
+
+def test_unknown_client_behaviour(tmp_path: Path) -> None:
+    out = _run("client", "--index", "0", "--behaviour", "evil", cwd=tmp_path)
+    assert out.returncode != 0
+    assert "evil" in out.stderr
+
+
+def test_missing_testnet_file(tmp_path: Path) -> None:
+    out = _run("miner", "--index", "0", "--testnet", str(tmp_path / "nope.json"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "nope.json" in out.stderr
+
+
+def test_bad_malicious_spec_fails_before_starting_anything(tmp_path: Path) -> None:
+    out = _run(
+        "run", "--malicious", "evil:1", "--home", str(tmp_path / "h"), "--out",
+        str(tmp_path / "r"), cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "unknown behaviour 'evil'" in out.stdout + out.stderr
+    assert not (tmp_path / "h" / "testnet.json").exists()
+
+
+def test_testnet_file_errors_name_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "testnet.json"
+    path.write_text("{")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        TestnetInfo.load(path)
+    path.write_text('{"rpc_url": "http://127.0.0.1:1"}')
+    with pytest.raises(ConfigError, match="'mnemonic'"):
+        TestnetInfo.load(path)
+    path.write_text('{"rpc_url": "u", "mnemonic": "m", "contracts": {"FLProtocol": "0xab"}}')
+    info = TestnetInfo.load(path)
+    assert (info.protocol, info.deployment_block, info.funded_accounts) == ("0xab", 0, 0)
