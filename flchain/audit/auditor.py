@@ -201,7 +201,7 @@ def audit_history(
         initial_accuracy=initial_accuracy,
         client_reputation=_series(ledger, history, miner=False),
         miner_reputation=_series(ledger, history, miner=True),
-        rewards=dict(sorted(ledger.rewards.items())),
+        rewards=_rewards(ledger),
         setup_gas=history.setup_gas,
     )
     report.audit_s = time.perf_counter() - start
@@ -270,6 +270,15 @@ def _round_audit(
     ]
     row.discrepancies = [d for d in found if d.round == rec.round]
     return row
+
+
+def _rewards(ledger: LedgerResult) -> dict[str, int]:
+    """Tokens earned by every participant (zero for those never rewarded)."""
+    last = max(ledger.client_reputation, default=None)
+    people = set(ledger.rewards)
+    if last is not None:
+        people |= set(ledger.client_reputation[last]) | set(ledger.miner_reputation[last])
+    return {a: ledger.rewards.get(a, 0) for a in sorted(people)}
 
 
 def _series(

@@ -7,7 +7,7 @@ Exit status: 0 when everything verifies, 1 when a discrepancy was found,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -56,25 +56,28 @@ def audit(
     ] = None,
 ) -> None:
     """Verify every round of a task from chain logs, state and content addresses alone."""
-    from flchain.audit.auditor import audit_history
-    from flchain.audit.history import load_history, load_spec, load_test_data, resolve_source
-    from flchain.audit.html import write_html
-    from flchain.audit.report import print_report, to_json
-    from flchain.storage import open_store
+    from flchain.audit.source import resolve_source
 
     if testnet is None and rpc is None and DEFAULT_TESTNET.exists():
         testnet = DEFAULT_TESTNET
     try:
         source = resolve_source(testnet, rpc, address, from_block, task_file)
+    except FLchainError as exc:
+        _fail(exc)
+    from flchain.audit.auditor import audit_history
+    from flchain.audit.history import load_history, load_spec, load_test_data
+    from flchain.audit.html import write_html
+    from flchain.audit.report import print_report, to_json
+    from flchain.storage import open_store
+
+    try:
         history = load_history(source)
         with open_store(store, kubo) as content:
             spec = load_spec(content, history.params.spec_cid)
             data = load_test_data(test_data or spec.dataset)
             report = audit_history(history, content, test_data=data, rescore=rescore, spec=spec)
     except (FLchainError, OSError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(2) from None
+        _fail(exc)
     if html is not None:
         write_html(report, html)
     if as_json:
@@ -85,3 +88,10 @@ def audit(
             typer.echo(f"HTML report: {html}")
     if not report.verified:
         raise typer.Exit(1)
+
+
+def _fail(exc: Exception) -> NoReturn:
+    """One line on stderr, exit status 2."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2) from None

@@ -1,0 +1,170 @@
+"""Auditing real histories on Anvil: a clean run verifies; tampering is flagged, not crashed on."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ATTACKERS, SILENT_MINER, BuiltTask
+
+from flchain.audit.auditor import AuditReport, audit_history
+from flchain.audit.history import Source, load_history, load_test_data
+from flchain.chain.history import ProtocolHistory, Reward
+from flchain.storage import CID, LocalStore
+
+pytestmark = pytest.mark.xdist_group("audit")
+
+
+def _history(built: BuiltTask) -> ProtocolHistory:
+    return load_history(Source(built.node.rpc_url, built.run.protocol, built.run.block))
+
+
+def _audit(built: BuiltTask, store: LocalStore | None = None) -> AuditReport:
+    data = load_test_data("digits")
+    return audit_history(_history(built), store or LocalStore(built.store_dir), test_data=data)
+
+
+def test_clean_run_verifies(clean_task: BuiltTask) -> None:
+    report = _audit(clean_task)
+    assert report.discrepancies == []
+    assert report.verified
+    finalized = [r for r in report.rounds if r.finalized]
+    assert len(finalized) == 3
+    for r, certified, accepted in zip(
+        finalized, clean_task.run.certified, clean_task.run.accepted, strict=True
+    ):
+        assert r.aggregate_status == "match"
+        assert r.recomputed_cid == r.certified_cid == certified
+        assert r.accepted == len(accepted) and r.submitted == 6
+        assert r.accuracy is not None and 0.0 <= r.accuracy <= 1.0
+        assert r.gas_used > 0
+    assert report.rounds[-1].finalized is False  # the round opened by the last finalize
+
+
+def test_rejected_attackers_are_shown_with_the_reasons(clean_task: BuiltTask) -> None:
+    report = _audit(clean_task)
+    attackers = {clean_task.run.clients[i]: kind for i, kind in ATTACKERS.items()}
+    for r in report.rounds:
+        for u in r.updates:
+            if u.client not in attackers or not r.finalized:
+                continue
+            assert u.accepted is False and u.recomputed_accepted is False
+            assert u.median is not None and u.median < int(report.task["acceptance_threshold"])
+            assert u.scores and all(s == 0 for s in u.scores.values())
+            assert u.check is not None and u.check.score == 0  # the auditor agrees
+            if attackers[u.client] == "free-rider":
+                assert "unchanged global model" in (u.check.reason or "")
+            else:
+                assert "validation" in (u.check.reason or "")
+    assert all(report.rewards.get(a, 0) == 0 for a in attackers)
+    # honest clients earned, and their reputation grew
+    honest = [a for a in clean_task.run.clients if a not in attackers]
+    assert all(report.rewards[a] > 0 for a in honest)
+    assert all(report.client_reputation[a] == [80, 60, 40] for a in attackers)
+    assert all(report.client_reputation[a][-1] > 100 for a in honest if report.rewards[a] > 0)
+
+
+def test_silent_miner_is_slashed_and_dropped(clean_task: BuiltTask) -> None:
+    report = _audit(clean_task)
+    silent = clean_task.run.miners[SILENT_MINER]
+    first = report.rounds[0]
+    assert silent in first.committee and silent not in first.revealed
+    assert first.slashes[silent] > 0
+    assert all(silent not in r.committee for r in report.rounds[1:])
+    history = _history(clean_task)
+    assert history.rounds[0].miners_dropped == [silent]
+
+
+def test_a_corrupted_update_flags_its_round_and_the_audit_goes_on(
+    clean_task: BuiltTask, tmp_path: Path
+) -> None:
+    store = clean_task.copy_store(tmp_path / "store")
+    history = _history(clean_task)
+    victim = next(
+        s
+        for s in history.rounds[1].submissions
+        if s.index in history.rounds[1].finalization.accepted
+    )  # type: ignore[union-attr]
+    path = store.block_path(CID.parse(victim.cid))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+    report = audit_history(history, store, test_data=load_test_data("digits"))
+    assert not report.verified
+    flagged = {d.round for d in report.discrepancies}
+    assert flagged == {1}
+    checks = {d.check for d in report.discrepancies}
+    assert checks == {"accepted update verifies", "certified aggregate"}
+    bad = next(d for d in report.discrepancies if d.check == "accepted update verifies")
+    assert victim.cid in bad.subject and "IntegrityError" in str(bad.recomputed)
+    assert report.rounds[1].aggregate_status == "unverifiable"
+    # round 2 starts from the certified model and verifies
+    assert report.rounds[0].aggregate_status == "match"
+    assert report.rounds[2].aggregate_status == "match"
+
+
+def test_a_forged_certification_is_flagged(forged_task: BuiltTask) -> None:
+    report = _audit(forged_task)
+    assert not report.verified
+    (d,) = report.discrepancies
+    assert (d.round, d.check) == (1, "certified aggregate")
+    assert d.chain_value == forged_task.run.certified[1]
+    assert d.recomputed == forged_task.run.aggregates[1]
+    assert [r.aggregate_status for r in report.rounds if r.finalized] == [
+        "match",
+        "mismatch",
+        "match",
+    ]
+
+
+def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -> None:
+    history = copy.deepcopy(_history(clean_task))
+    rec = history.rounds[1]
+    reward = rec.rewards[0]
+    rec.rewards[0] = Reward(reward.account, reward.amount + 1)
+    reveal = rec.reveals[0]
+    rec.reveals[0] = dataclasses.replace(reveal, salt=bytes(32))
+    scored = rec.scored[2]
+    rec.scored[2] = dataclasses.replace(scored, median=scored.median + 1)
+    report = audit_history(history, None)
+    found = {(d.round, d.check) for d in report.discrepancies}
+    assert (1, "reward") in found
+    assert (1, "reveal matches commitment") in found
+    assert (1, "median score") in found
+    assert all(d.round == 1 for d in report.discrepancies)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flchain", "audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_cli_json_and_exit_status(clean_task: BuiltTask, tmp_path: Path) -> None:
+    common = ["--rpc", clean_task.node.rpc_url, "--address", clean_task.run.protocol]
+    ok = _cli(*common, "--store", str(clean_task.store_dir), "--json", "--no-rescore")
+    assert ok.returncode == 0, ok.stderr
+    body = json.loads(ok.stdout)
+    assert body["verified"] is True and body["discrepancies"] == []
+    assert [r["cid_ok"] for r in body["rounds"]] == [True, True, True, None]
+
+    store = clean_task.copy_store(tmp_path / "store")
+    history = _history(clean_task)
+    victim = history.rounds[0].submissions[history.rounds[0].finalization.accepted[0]]  # type: ignore[union-attr]
+    store.block_path(CID.parse(victim.cid)).write_bytes(b"not the block")
+    bad = _cli(*common, "--store", str(tmp_path / "store"))
+    assert bad.returncode == 1, bad.stderr
+    assert "NOT VERIFIED" in bad.stdout and "round(s) 0" in bad.stdout
+
+    missing = _cli("--rpc", clean_task.node.rpc_url, "--store", str(tmp_path / "store"))
+    assert missing.returncode == 2 and "--address" in missing.stderr

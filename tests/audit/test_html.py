@@ -1,0 +1,111 @@
+"""The HTML report is one self-contained file whose plots render in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BuiltTask
+
+from flchain.audit.auditor import AuditReport, audit_history
+from flchain.audit.history import Source, load_history, load_test_data
+from flchain.audit.html import render_html, write_html
+from flchain.audit.svg import bar_chart, hbar_chart, line_chart
+from flchain.storage import LocalStore
+
+pytestmark = pytest.mark.xdist_group("audit")
+
+PLOTS = ("plot-accuracy", "plot-acceptance", "plot-reputation", "plot-rewards", "plot-gas")
+WIDTH, HEIGHT = 1200, 2400
+
+
+@pytest.fixture(scope="module")
+def report(clean_task: BuiltTask) -> AuditReport:
+    history = load_history(
+        Source(clean_task.node.rpc_url, clean_task.run.protocol, clean_task.run.block)
+    )
+    store = LocalStore(clean_task.store_dir)
+    return audit_history(history, store, test_data=load_test_data("digits"))
+
+
+def test_page_is_self_contained_with_every_plot(report: AuditReport) -> None:
+    page = render_html(report)
+    for plot in PLOTS:
+        assert f'id="{plot}"' in page
+    assert "<script" not in page
+    external = re.findall(r'(?:src|href)="(?!#)[^"]*"', page)
+    assert external == []
+    assert "VERIFIED" in page
+    for r in report.rounds:
+        assert f'id="round-{r.round}"' in page
+    # one dot per finalized round plus the initial model on the accuracy plot
+    accuracy = page.split('id="plot-accuracy"')[1].split("</svg>")[0]
+    assert accuracy.count("<circle") == 1 + sum(r.finalized for r in report.rounds)
+
+
+def test_charts_scale_their_data() -> None:
+    svg = line_chart("p", "t", ["0", "1"], {"a": [0.5, None], "b": [0.25, 1.0]}, y_max=1.0)
+    assert svg.count("<circle") == 3 and svg.count("<polyline") == 1
+    bars = bar_chart("q", "t", ["0", "1"], {"x": [2, 0], "y": [1, 3]})
+    assert bars.count('class="bar"') == 3
+    h = hbar_chart("r", "t", ["a", "b"], [1.0, 3.0], unit="tokens")
+    assert h.count('class="bar"') == 2 and "3.00" in h
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+
+
+def _run_chromium(page: Path, profile: Path, *mode: str) -> subprocess.CompletedProcess[str]:
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},{HEIGHT}",
+    ]
+    return subprocess.run(
+        [_chromium(), *flags, *mode, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_plots_render_in_headless_chromium(report: AuditReport, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    write_html(report, page)
+    shot = tmp_path / "report.png"
+    done = _run_chromium(page, tmp_path / "profile", f"--screenshot={shot}")
+    assert shot.exists(), done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    dom = _run_chromium(page, tmp_path / "profile2", "--dump-dom").stdout
+    for plot in PLOTS:
+        assert re.search(rf'<svg[^>]*id="{plot}"', dom), plot
+    assert dom.count("<polyline") >= 1 + len(report.client_reputation)
+    assert dom.count('class="bar"') >= sum(r.finalized for r in report.rounds)
+
+    image = pytest.importorskip("PIL.Image")
+    with image.open(shot) as png:
+        rgb = png.convert("RGB")
+        assert rgb.size == (WIDTH, HEIGHT)
+        colours = rgb.getcolors(maxcolors=WIDTH * HEIGHT) or []
+    counts = {c: n for n, c in colours}
+    # pixels painted by the plots: accuracy line, accepted and rejected bars
+    assert counts.get((0x1F, 0x77, 0xB4), 0) > 100
+    assert counts.get((0x2C, 0xA0, 0x2C), 0) > 100
+    assert counts.get((0xD6, 0x27, 0x28), 0) > 100
