@@ -98,22 +98,25 @@ class Transactor:
         """Sign and send one transaction; ``gas=None`` estimates it (a revert raises here)."""
         return self.send_many([TxRequest(sender, to, data, value, gas)])[0]
 
-    def send_many(self, txs: Sequence[TxRequest]) -> list[TxHash]:
+    def send_many(self, txs: Sequence[TxRequest], *, ordered: bool = True) -> list[TxHash]:
         """Sign and send ``txs``, batching the requests; returns their hashes, in order.
 
-        Each sender's transactions get consecutive nonces in list order; across senders
-        the node may mine a batch in any order.
+        Each sender's transactions get consecutive nonces in list order, so they are
+        mined in that order. A node may run the requests of one batch concurrently, so
+        with ``ordered`` (the default) only runs of one sender share a batch and the
+        chain sees the list's order; ``ordered=False`` batches freely (fastest).
         """
         if not txs:
             return []
         txs = [self._checked(tx) for tx in txs]
         gases = self._gas_limits(txs)
-        results = self._sign_and_send(txs, gases)
+        results = self._sign_and_send(txs, gases, ordered)
         failed = [i for i, r in enumerate(results) if isinstance(r, RPCError)]
         if failed and all(_retryable(results[i]) for i in failed):
             # another process used the account, or the base fee rose: refetch, retry once
             self._fees = (0.0, {})
-            again = self._sign_and_send([txs[i] for i in failed], [gases[i] for i in failed])
+            retry = [txs[i] for i in failed]
+            again = self._sign_and_send(retry, [gases[i] for i in failed], ordered)
             for i, result in zip(failed, again, strict=True):
                 results[i] = result
             failed = [i for i in failed if isinstance(results[i], RPCError)]
@@ -121,7 +124,9 @@ class Transactor:
             raise self._send_error(results[failed[0]], txs[failed[0]], len(failed))
         return [TxHash(str(r)) for r in results]
 
-    def _sign_and_send(self, txs: Sequence[TxRequest], gases: Sequence[int]) -> list[Any]:
+    def _sign_and_send(
+        self, txs: Sequence[TxRequest], gases: Sequence[int], ordered: bool
+    ) -> list[Any]:
         """Raw-send ``txs`` under their senders' nonce locks: hashes, or RPCErrors."""
         fees = self._fee_fields()
         raws: list[str] = []
@@ -129,8 +134,8 @@ class Transactor:
             for tx, gas in zip(txs, gases, strict=True):
                 raws.append(self._sign(tx, gas, nonces.take(tx.sender), fees))
             results: list[Any] = []
-            for start in range(0, len(raws), BATCH_SIZE):
-                chunk = raws[start : start + BATCH_SIZE]
+            for start, end in batch_bounds([tx.sender for tx in txs], ordered):
+                chunk = raws[start:end]
                 try:
                     results += self._send_raw(chunk)
                 except ChainError:
@@ -186,9 +191,11 @@ class Transactor:
         """Send one transaction and wait for its receipt."""
         return self.wait(self.send(sender, to, data, value=value, gas=gas))
 
-    def transact_many(self, txs: Sequence[TxRequest], timeout: float = 60.0) -> list[TxReceipt]:
-        """Send ``txs`` in batches, then wait for all their receipts."""
-        return self.wait_many(self.send_many(txs), timeout)
+    def transact_many(
+        self, txs: Sequence[TxRequest], timeout: float = 60.0, *, ordered: bool = True
+    ) -> list[TxReceipt]:
+        """Send ``txs`` in batches (see :meth:`send_many`), then wait for all receipts."""
+        return self.wait_many(self.send_many(txs, ordered=ordered), timeout)
 
     # --- reading ----------------------------------------------------------
 
@@ -351,6 +358,18 @@ class Transactor:
         return TransactionFailedError(
             f"transaction {tx_hash} failed{where} (status 0, gas used {used} of {limit})"
         )
+
+
+def batch_bounds(senders: Sequence[Address], ordered: bool) -> list[tuple[int, int]]:
+    """Batch bounds: at most BATCH_SIZE, and one sender per batch when ``ordered``."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(senders) + 1):
+        full = i - start == BATCH_SIZE
+        if i == len(senders) or full or (ordered and senders[i] != senders[start]):
+            bounds.append((start, i))
+            start = i
+    return bounds
 
 
 _RETRYABLE = ("nonce too low", "transaction nonce", "correct nonce", "base fee", "fee cap")

@@ -9,6 +9,7 @@ from conftest import Chain, calldata
 from eth_abi import decode
 
 from flchain.chain import DEFAULT_MNEMONIC, Transactor, TxRequest, accounts_from_mnemonic, rpc
+from flchain.chain.transactor import BATCH_SIZE, batch_bounds
 from flchain.exceptions import ConfigError, ContractRevertError, TransactionFailedError
 from flchain.types import Address
 
@@ -165,3 +166,29 @@ def test_stale_nonce_from_another_sender_process_is_recovered(chain: Chain) -> N
     receipt = chain.transactor.transact(me, chain.accounts[9], b"", value=1, gas=21_000)
     assert receipt["status"] == 1
     assert chain.w3.eth.get_transaction_count(me) == before + 1
+
+
+def test_ordered_batches_keep_list_order_across_senders(chain: Chain) -> None:
+    senders = chain.accounts[1:6]
+    txs = [TxRequest(senders[i % 5], chain.probe, _store_data(i)) for i in range(15)] + [
+        TxRequest(senders[0], chain.probe, _store_data(100 + i)) for i in range(5)
+    ]
+    receipts = chain.transactor.transact_many(txs)
+    positions = [(int(r["blockNumber"]), int(r["transactionIndex"])) for r in receipts]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == 20
+
+
+def test_batch_bounds() -> None:
+    a, b = Address("0xa"), Address("0xb")
+    assert batch_bounds([a, a, b, a], ordered=True) == [(0, 2), (2, 3), (3, 4)]
+    assert batch_bounds([a, a, b, a], ordered=False) == [(0, 4)]
+    assert batch_bounds([], ordered=True) == []
+    assert batch_bounds([a] * (BATCH_SIZE + 1), ordered=True) == [
+        (0, BATCH_SIZE),
+        (BATCH_SIZE, BATCH_SIZE + 1),
+    ]
+
+
+def _store_data(i: int) -> bytes:
+    return calldata("store(uint256,uint256,string)", i, i % 1000, "o")
