@@ -1,0 +1,87 @@
+"""The in-process baseline: CLI output, reproducibility, and the accuracy claims of the docs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from flchain.learning.baseline import BaselineConfig, run_baseline
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from flchain.cli import main; main()", "baseline", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_cli_json_has_the_promised_keys() -> None:
+    out = _cli("--clients", "4", "--rounds", "2", "--malicious", "signflip:0.25", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"accuracy", "accuracy_per_round", "wall_s"} <= data.keys()
+    assert len(data["accuracy_per_round"]) == 2
+    assert data["accuracy"] == data["accuracy_per_round"][-1]
+    assert 0.0 <= data["accuracy"] <= 1.0 and data["wall_s"] > 0
+    assert data["malicious_clients"] and len(data["malicious_clients"]) == 1
+
+
+def test_cli_table_and_errors() -> None:
+    out = _cli("--clients", "3", "--rounds", "1", "--compress", "q8")
+    assert out.returncode == 0, out.stderr
+    assert "final accuracy" in out.stdout and "update size" in out.stdout
+    bad = _cli("--strategy", "fedsgd", "--rounds", "1")
+    assert bad.returncode == 2 and "unknown strategy 'fedsgd'" in bad.stderr
+    bad = _cli("--partition", "zipf", "--rounds", "1")
+    assert bad.returncode == 2 and "unknown partition" in bad.stderr
+
+
+def test_runs_are_reproducible_for_a_seed() -> None:
+    cfg = BaselineConfig(clients=5, rounds=2, strategy="fedadam", seed=3)
+    assert run_baseline(cfg).accuracy_per_round == run_baseline(cfg).accuracy_per_round
+
+
+def test_compression_and_dp_are_reported() -> None:
+    topk = run_baseline(BaselineConfig(clients=4, rounds=2, compress="topk:0.1"))
+    assert topk.bytes_per_update_sent < topk.bytes_per_update_raw / 4
+    private = run_baseline(
+        BaselineConfig(clients=4, rounds=3, dp_clip=1.0, dp_noise=1.0, fraction_fit=0.5)
+    )
+    assert private.epsilon is not None and 0 < private.epsilon < 100
+
+
+@pytest.mark.slow
+def test_fedavg_reaches_093_on_non_iid_digits() -> None:
+    res = run_baseline(BaselineConfig())  # 20 clients, Dirichlet 0.5, 30 rounds, FedAvg
+    assert res.accuracy >= 0.93
+
+
+@pytest.mark.slow
+def test_signflip_breaks_fedavg_but_not_multikrum_or_fltrust() -> None:
+    attack = {"malicious": "signflip:0.3"}
+    assert run_baseline(BaselineConfig(strategy="fedavg", **attack)).accuracy < 0.3
+    assert run_baseline(BaselineConfig(strategy="multikrum", **attack)).accuracy >= 0.85
+    assert run_baseline(BaselineConfig(strategy="fltrust", **attack)).accuracy >= 0.85
+
+
+@pytest.mark.slow
+def test_mnist1d_centralised_cnn_reaches_090() -> None:
+    res = run_baseline(
+        BaselineConfig(
+            dataset="mnist1d",
+            arch="mnist1d-cnn",
+            clients=1,
+            rounds=1,
+            partition="iid",
+            optimizer="adam",
+            lr=0.01,
+            batch_size=50,
+            local_epochs=50,
+        )
+    )
+    assert res.accuracy >= 0.90
