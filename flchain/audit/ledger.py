@@ -176,7 +176,11 @@ class Ledger:
     # --- rounds ---------------------------------------------------------------------
 
     def open_round(self, rec: RoundRecord) -> None:
-        """Redraw the committee from the emitted seed and our reputations."""
+        """Check the seed against the opening block; redraw the committee from it."""
+        if rec.expected_seed is not None:
+            self.out += compare(
+                rec.round, "committee seed", "committee", rec.seed, rec.expected_seed
+            )
         weights = [self.accounts[a].miner_rep for a in self.pool]
         drawn = draw_committee(rec.seed, self.pool, weights, self.p.committee_size)
         self.out += compare(

@@ -12,8 +12,10 @@ compares against is read from views (client and miner records, certified
 CIDs) and from the reward token (balances, mints and transfers), and the gas of
 every transaction that emitted an event is summed per round.
 
-:func:`draw_committee` repeats the contract's reputation-weighted committee
-draw from the seed it emitted, so the committee can be recomputed too.
+:func:`committee_seed` recomputes each round's committee seed from the header
+of the block that opened the round, and :func:`draw_committee` repeats the
+contract's reputation-weighted draw from that seed, so the committee can be
+recomputed too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 from web3 import Web3
 
@@ -147,6 +150,7 @@ class RoundRecord:
     opened: Position | None = None
     committee: tuple[Address, ...] = ()
     seed: bytes = b""
+    expected_seed: bytes | None = None  # recomputed from the opening block's header
     submissions: list[Submission] = field(default_factory=list)
     commits: list[Commit] = field(default_factory=list)
     reveals: list[Reveal] = field(default_factory=list)
@@ -249,8 +253,36 @@ def read_history(
     )
     for record in rounds:
         record.certified_state = reader.certified_aggregate(record.round)
+    _add_seeds(w3, history)
     _add_gas(w3, history, events)
     return history
+
+
+def committee_seed(
+    parent_hash: bytes, prevrandao: bytes, chain_id: int, protocol: str, round_id: int
+) -> bytes:
+    """``keccak256(abi.encode(blockhash(n - 1), block.prevrandao, chainid, this, round))``."""
+    payload = encode(
+        ["bytes32", "bytes32", "uint256", "address", "uint256"],
+        [parent_hash, prevrandao, chain_id, protocol, round_id],
+    )
+    return bytes(keccak(payload))
+
+
+def _add_seeds(w3: Web3, history: ProtocolHistory) -> None:
+    """Recompute each committee seed from the header of the block that opened the round."""
+    opened = [r for r in history.rounds if r.opened is not None]
+    calls = [("eth_getBlockByNumber", [hex(r.opened[0]), False]) for r in opened if r.opened]
+    for start in range(0, len(calls), RECEIPT_BATCH):
+        replies = rpc_batch(w3, calls[start : start + RECEIPT_BATCH])
+        for rec, block in zip(opened[start : start + RECEIPT_BATCH], replies, strict=True):
+            mix = block.get("mixHash") if isinstance(block, dict) else None
+            if not mix:
+                continue  # a node without prevrandao in its headers: seed not checked
+            parent = bytes.fromhex(block["parentHash"][2:])
+            rec.expected_seed = committee_seed(
+                parent, bytes.fromhex(mix[2:]), history.chain_id, history.protocol, rec.round
+            )
 
 
 # --- grouping events --------------------------------------------------------------

@@ -44,6 +44,8 @@ def test_clean_run_verifies(clean_task: BuiltTask) -> None:
         assert r.accuracy is not None and 0.0 <= r.accuracy <= 1.0
         assert r.gas_used > 0
     assert report.rounds[-1].finalized is False  # the round opened by the last finalize
+    history = _history(clean_task)
+    assert all(r.expected_seed == r.seed for r in history.rounds)  # seeds were checked
 
 
 def test_rejected_attackers_are_shown_with_the_reasons(clean_task: BuiltTask) -> None:
@@ -132,11 +134,13 @@ def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -
     rec.reveals[0] = dataclasses.replace(reveal, salt=bytes(32))
     scored = rec.scored[2]
     rec.scored[2] = dataclasses.replace(scored, median=scored.median + 1)
+    rec.seed = bytes(32)
     report = audit_history(history, None)
     found = {(d.round, d.check) for d in report.discrepancies}
     assert (1, "reward") in found
     assert (1, "reveal matches commitment") in found
     assert (1, "median score") in found
+    assert (1, "committee seed") in found
     assert all(d.round == 1 for d in report.discrepancies)
 
 
