@@ -21,6 +21,7 @@ from flchain.audit.history import ArrayPair, load_spec
 from flchain.audit.ledger import LedgerResult, replay
 from flchain.audit.models import ModelAuditor, ModelRound, UpdateCheck
 from flchain.chain.history import ProtocolHistory, RoundRecord
+from flchain.exceptions import ConfigError
 from flchain.run.spec import TaskSpec
 from flchain.storage.base import ContentStore
 
@@ -97,7 +98,7 @@ class RoundAudit:
     @property
     def cid_ok(self) -> bool | None:
         """True when the certified CID equals the recomputed one (or nothing was accepted)."""
-        if not self.finalized:
+        if not self.finalized or self.aggregate_status == "not checked":
             return None
         return self.aggregate_status in ("match", "nothing accepted")
 
@@ -183,9 +184,12 @@ def audit_history(
     found = list(ledger.discrepancies)
     models: dict[int, ModelRound] = {}
     initial_accuracy: float | None = None
-    if store is not None:
-        if spec is None:
+    if store is not None and spec is None:
+        try:
             spec = load_spec(store, history.params.spec_cid)
+        except ConfigError as exc:
+            found += _no_spec(history, exc)
+    if store is not None and spec is not None:
         auditor = ModelAuditor(store, spec, history.protocol, test_data, rescore=rescore)
         found += auditor.start(history.params.initial_model_cid)
         initial_accuracy = auditor.initial_eval[0] if auditor.initial_eval else None
@@ -206,6 +210,13 @@ def audit_history(
     )
     report.audit_s = time.perf_counter() - start
     return report
+
+
+def _no_spec(history: ProtocolHistory, error: ConfigError) -> list[Discrepancy]:
+    """Without the task spec no aggregate can be checked: flag it if any had to be."""
+    if not any(r.finalization and r.finalization.accepted for r in history.rounds):
+        return []
+    return [Discrepancy(None, "task spec fetched", history.params.spec_cid, "on chain", str(error))]
 
 
 def _round_audit(

@@ -125,6 +125,19 @@ def test_a_forged_certification_is_flagged(forged_task: BuiltTask) -> None:
     ]
 
 
+def test_without_the_models_the_chain_is_still_checked(
+    clean_task: BuiltTask, tmp_path: Path
+) -> None:
+    history = _history(clean_task)
+    report = audit_history(history, LocalStore(tmp_path / "empty"))
+    (d,) = report.discrepancies
+    assert (d.round, d.check, d.subject) == (None, "task spec fetched", history.params.spec_cid)
+    assert all(r.aggregate_status == "not checked" for r in report.rounds if r.finalized)
+    assert all(r.cid_ok is None for r in report.rounds)
+    chain_only = audit_history(history, None)
+    assert chain_only.verified and chain_only.rewards == report.rewards
+
+
 def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -> None:
     history = copy.deepcopy(_history(clean_task))
     rec = history.rounds[1]
