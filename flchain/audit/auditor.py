@@ -88,6 +88,7 @@ class RoundAudit:
     rewards: dict[str, int] = field(default_factory=dict)
     slashes: dict[str, int] = field(default_factory=dict)
     attestations: list[dict[str, Any]] = field(default_factory=list)
+    votes: list[dict[str, Any]] = field(default_factory=list)
     updates: list[UpdateRow] = field(default_factory=list)
     discrepancies: list[Discrepancy] = field(default_factory=list)
 
@@ -127,6 +128,7 @@ class RoundAudit:
             "transactions": self.transactions,
             "rewards": {k: str(v) for k, v in self.rewards.items()},
             "slashes": {k: str(v) for k, v in self.slashes.items()},
+            "votes": self.votes,
             "attestations": self.attestations,
             "updates": [u.to_json() for u in self.updates],
             "discrepancies": [d.to_json() for d in self.discrepancies],
@@ -280,7 +282,27 @@ def _round_audit(
         for a in rec.attestations
     ]
     row.discrepancies = [d for d in found if d.round == rec.round]
+    row.votes = _votes(rec, row)
     return row
+
+
+def _votes(rec: RoundRecord, row: RoundAudit) -> list[dict[str, Any]]:
+    """Each committee seat: committed, revealed, reveal matching its commitment, paid or cut."""
+    commits = {c.miner: c for c in rec.commits}
+    reveals = {v.miner for v in rec.reveals}
+    broken = {d.subject for d in row.discrepancies if d.check == "reveal matches commitment"}
+    return [
+        {
+            "seat": seat,
+            "miner": miner,
+            "commitment": "0x" + commits[miner].commitment.hex() if miner in commits else None,
+            "revealed": miner in reveals,
+            "commitment_ok": (miner not in broken) if miner in reveals else None,
+            "reward": str(row.rewards.get(miner, 0)),
+            "slashed": str(row.slashes.get(miner, 0)),
+        }
+        for seat, miner in enumerate(rec.committee)
+    ]
 
 
 def _rewards(ledger: LedgerResult) -> dict[str, int]:

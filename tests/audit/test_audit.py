@@ -77,6 +77,11 @@ def test_silent_miner_is_slashed_and_dropped(clean_task: BuiltTask) -> None:
     first = report.rounds[0]
     assert silent in first.committee and silent not in first.revealed
     assert first.slashes[silent] > 0
+    votes = {v["miner"]: v for v in first.votes}
+    assert votes[silent]["commitment"] is not None and votes[silent]["revealed"] is False
+    assert int(votes[silent]["slashed"]) == first.slashes[silent]
+    others = [v for m, v in votes.items() if m != silent]
+    assert all(v["commitment_ok"] is True and int(v["reward"]) > 0 for v in others)
     assert all(silent not in r.committee for r in report.rounds[1:])
     history = _history(clean_task)
     assert history.rounds[0].miners_dropped == [silent]
