@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Chain
+from chain_helpers import Chain
 
 from flchain.chain import accounts_from_mnemonic, connect, rpc, rpc_batch
 from flchain.chain.accounts import account_from_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import Chain, calldata
+from chain_helpers import Chain, calldata
 from eth_abi import decode
 
 from flchain.chain import DEFAULT_MNEMONIC, Transactor, TxRequest, accounts_from_mnemonic, rpc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Chain, calldata
+from chain_helpers import Chain, calldata
 
 from flchain.chain import TxRequest, iter_logs
 from flchain.exceptions import ConfigError
