@@ -76,6 +76,7 @@ class Monitor:
         self.next_round = 0
         self.reports: list[RoundReport] = []
         self._finalized_at: dict[int, float] = {}
+        self._outcomes: dict[int, RoundOutcome] = {}
         self._round_start = time.monotonic()
         self.initial = self.evaluate_cid(initial_cid)
         self.last_eval = self.initial
@@ -108,9 +109,10 @@ class Monitor:
             return None
         now = time.monotonic()
         self._finalized_at.setdefault(r, now)
-        outcome = self.protocol.round_outcome(r)
+        outcome = self._outcomes.get(r) or self.protocol.round_outcome(r)
         if outcome is None:
             return None
+        self._outcomes[r] = outcome
         certified = self.protocol.certified_aggregate(r)
         waited = now - self._finalized_at[r]
         if certified is None and outcome.accepted and waited < CERTIFY_GRACE_S:

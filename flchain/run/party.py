@@ -32,8 +32,10 @@ from flchain.storage.base import ContentStore
 from flchain.types import Address
 
 T = TypeVar("T")
-POLL_S = 0.05
-"""How often a waiting party polls the chain."""
+POLL_S = {"embedded": 0.25}
+"""How often a waiting party polls the chain, by backend (default 50 ms): the embedded
+py-evm node serves one request at a time."""
+DEFAULT_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class TestnetInfo:
     protocol: str | None
     deployment_block: int
     funded_accounts: int = 0
+    backend: str = "anvil"
+
+    @property
+    def poll_s(self) -> float:
+        return POLL_S.get(self.backend, DEFAULT_POLL_S)
 
     @classmethod
     def load(cls, path: Path) -> TestnetInfo:
@@ -67,6 +74,7 @@ class TestnetInfo:
                 protocol=contracts.get("FLProtocol"),
                 deployment_block=int(raw.get("deployment_block") or 0),
                 funded_accounts=len(raw.get("accounts") or ()),
+                backend=str(raw.get("backend", "anvil")),
             )
         except KeyError as exc:
             raise ConfigError(f"testnet file {path} has no {exc.args[0]!r}") from exc
@@ -82,6 +90,7 @@ class Party:
     spec: TaskSpec
     private_key: bytes
     log: EventLog
+    poll_s: float = DEFAULT_POLL_S
 
     @property
     def address(self) -> Address:
@@ -147,7 +156,7 @@ class Party:
             if due is not None and time.time() >= due and now - last_nudge > 0.5:
                 self.nudge()
                 last_nudge = now
-            time.sleep(POLL_S)
+            time.sleep(self.poll_s)
 
 
 def join_task(
@@ -167,4 +176,4 @@ def join_task(
     protocol = ProtocolClient(transactor, address, me, from_block=testnet.deployment_block)
     params = protocol.task_params
     spec = TaskSpec.from_json(store.get(params.spec_cid, max_size=1 << 20))
-    return Party(protocol, store, params, spec, bytes(account.key), log)
+    return Party(protocol, store, params, spec, bytes(account.key), log, testnet.poll_s)
