@@ -30,12 +30,18 @@ from flchain.chain.connection import rpc, rpc_batch
 from flchain.chain.nonces import NonceManager
 from flchain.chain.reverts import ErrorRegistry, revert_data
 from flchain.chain.signing import DynamicFeeTx, Signer
+from flchain.chain.txdata import (
+    BATCH_SIZE,
+    address_bytes,
+    batch_bounds,
+    hexdata,
+    retryable,
+)
 from flchain.exceptions import ChainError, ConfigError, RPCError, TransactionFailedError
 from flchain.types import Address, TxHash
 
 PRIORITY_FEE = 10**9  # 1 gwei tip
 GAS_MARGIN = 1.2  # estimates are exact; leave room for state changing before inclusion
-BATCH_SIZE = 200  # requests per JSON-RPC batch
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ class Transactor:
         gases = self._gas_limits(txs)
         results = self._sign_and_send(txs, gases, ordered)
         failed = [i for i, r in enumerate(results) if isinstance(r, RPCError)]
-        if failed and all(_retryable(results[i]) for i in failed):
+        if failed and all(retryable(results[i]) for i in failed):
             # another process used the account, or the base fee rose: refetch, retry once
             self._fees = (0.0, {})
             retry = [txs[i] for i in failed]
@@ -208,7 +214,7 @@ class Transactor:
         block: int | str = "latest",
     ) -> bytes:
         """``eth_call``: the return data of calling ``to``; a revert raises, decoded."""
-        payload = _hexdata(data)
+        payload = hexdata(data)
         request: dict[str, Any] = {"to": to, "data": payload}
         if sender is not None:
             request["from"] = sender
@@ -229,6 +235,10 @@ class Transactor:
         """The number of the latest block."""
         return int(rpc(self.w3, "eth_blockNumber", []), 16)
 
+    def balance(self, address: Address) -> int:
+        """The ether balance of ``address``, in wei."""
+        return int(rpc(self.w3, "eth_getBalance", [address, "latest"]), 16)
+
     def resync_nonces(self) -> None:
         """Refetch every account's nonce (after ``evm_revert`` or a failed send)."""
         self._nonces.resync()
@@ -243,7 +253,7 @@ class Transactor:
             raise ConfigError(f"no local key for sender {tx.sender}; add_account() it first")
         if tx.value < 0:
             raise ConfigError(f"negative value {tx.value}")
-        return TxRequest(sender, tx.to, HexBytes(_hexdata(tx.data)), tx.value, tx.gas)
+        return TxRequest(sender, tx.to, HexBytes(hexdata(tx.data)), tx.value, tx.gas)
 
     def _gas_limits(self, txs: Sequence[TxRequest], margin: float = GAS_MARGIN) -> list[int]:
         todo = [i for i, tx in enumerate(txs) if tx.gas is None]
@@ -275,7 +285,7 @@ class Transactor:
 
     def _sign(self, tx: TxRequest, gas: int, nonce: int, fees: dict[str, int]) -> str:
         if "maxFeePerGas" in fees:
-            to = _address_bytes(tx.to) if tx.to is not None else b""
+            to = address_bytes(tx.to) if tx.to is not None else b""
             fields = DynamicFeeTx(
                 self.chain_id,
                 nonce,
@@ -360,46 +370,8 @@ class Transactor:
         )
 
 
-def batch_bounds(senders: Sequence[Address], ordered: bool) -> list[tuple[int, int]]:
-    """Batch bounds: at most BATCH_SIZE, and one sender per batch when ``ordered``."""
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for i in range(1, len(senders) + 1):
-        full = i - start == BATCH_SIZE
-        if i == len(senders) or full or (ordered and senders[i] != senders[start]):
-            bounds.append((start, i))
-            start = i
-    return bounds
-
-
-_RETRYABLE = ("nonce too low", "transaction nonce", "correct nonce", "base fee", "fee cap")
-
-
-def _retryable(error: RPCError) -> bool:
-    """A refusal that a fresh nonce or fee fixes."""
-    message = str(error).lower()
-    return any(fragment in message for fragment in _RETRYABLE)
-
-
-def _hexdata(data: bytes | str) -> str:
-    try:
-        return HexBytes(data).to_0x_hex()
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"transaction data is not bytes or hex: {data!r:.60}") from exc
-
-
-def _address_bytes(address: str) -> bytes:
-    try:
-        raw = bytes.fromhex(address.removeprefix("0x"))
-    except (ValueError, AttributeError) as exc:
-        raise ConfigError(f"not an address: {address!r}") from exc
-    if len(raw) != 20:
-        raise ConfigError(f"not an address (20 bytes): {address!r}")
-    return raw
-
-
 def _call_object(tx: TxRequest) -> dict[str, Any]:
-    request: dict[str, Any] = {"from": tx.sender, "data": _hexdata(tx.data), "value": hex(tx.value)}
+    request: dict[str, Any] = {"from": tx.sender, "data": hexdata(tx.data), "value": hex(tx.value)}
     if tx.to is not None:
         request["to"] = tx.to
     return request

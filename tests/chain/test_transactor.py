@@ -9,7 +9,7 @@ from chain_helpers import Chain, calldata
 from eth_abi import decode
 
 from flchain.chain import DEFAULT_MNEMONIC, Transactor, TxRequest, accounts_from_mnemonic, rpc
-from flchain.chain.transactor import BATCH_SIZE, batch_bounds
+from flchain.chain.txdata import BATCH_SIZE, batch_bounds
 from flchain.exceptions import ConfigError, ContractRevertError, TransactionFailedError
 from flchain.types import Address
 
@@ -91,7 +91,8 @@ def test_unregistered_error_is_a_plain_failure_naming_the_selector(chain: Chain)
 
 def test_refused_send_releases_the_nonce(chain: Chain) -> None:
     me = chain.accounts[4]
-    balance = chain.w3.eth.get_balance(me)
+    balance = chain.transactor.balance(me)
+    assert balance == chain.w3.eth.get_balance(me) > 0
     with pytest.raises(TransactionFailedError):
         chain.transactor.send(me, chain.accounts[5], b"", value=balance * 2, gas=21_000)
     receipt = chain.transactor.transact(me, chain.accounts[5], b"", value=1, gas=21_000)
