@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from flchain.audit.auditor import AuditReport, RoundAudit
 from flchain.audit.checks import Discrepancy
 
 MAX_LISTED = 20
+WIDE = 132  # columns when the output is not a terminal (a pipe or a file)
 
 
 def to_json(report: AuditReport) -> str:
@@ -21,7 +23,7 @@ def to_json(report: AuditReport) -> str:
 
 def print_report(report: AuditReport, console: Console | None = None) -> None:
     """Per-round table, rejected updates with the reasons, discrepancies, verdict."""
-    out = console or Console()
+    out = console or (Console() if sys.stdout.isatty() else Console(width=WIDE))
     task = report.task
     out.print(
         f"[bold]Audit of task {task['protocol']}[/] on chain {task['chain_id']} "
@@ -45,7 +47,7 @@ def round_table(report: AuditReport) -> Table:
         "submitted",
         "accepted",
         "rejected",
-        "committee",
+        "revealed",
         "certified CID",
         "accuracy",
         "gas",
@@ -57,7 +59,7 @@ def round_table(report: AuditReport) -> Table:
             str(r.submitted),
             str(r.accepted) if r.finalized else "-",
             str(r.rejected) if r.finalized else "-",
-            f"{len(r.revealed)}/{len(r.committee)} revealed",
+            f"{len(r.revealed)}/{len(r.committee)}",
             _cid_cell(r),
             f"{r.accuracy:.3f}" if r.accuracy is not None else "-",
             f"{r.gas_used:,}",
@@ -92,6 +94,7 @@ def rejection_table(report: AuditReport, threshold: int | None = None) -> Table:
         "scores",
         "median",
         "auditor score",
+        "auditor agrees",
         "auditor's reason",
     ):
         table.add_column(column)
@@ -107,9 +110,17 @@ def rejection_table(report: AuditReport, threshold: int | None = None) -> Table:
                 ",".join(str(s) for s in u.scores.values()) or "no reveals",
                 str(u.median),
                 "-" if check is None or check.score is None else str(check.score),
+                _agrees(check.score if check else None, limit),
                 "-" if check is None else (check.error or check.reason or "-"),
             )
     return table
+
+
+def _agrees(score: int | None, threshold: int) -> str:
+    """Whether the auditor would also have rejected (its own score below the threshold)."""
+    if score is None:
+        return "-"
+    return "[green]yes[/]" if score < threshold else "[yellow]no[/]"
 
 
 def _short_address(address: str) -> str:
@@ -140,6 +151,8 @@ def _cell(value: Any) -> str:
 
 def verdict(report: AuditReport) -> str:
     finalized = [r for r in report.rounds if r.finalized]
+    if report.verified and not finalized:
+        return "[bold yellow]NOTHING TO VERIFY YET[/]: no round of this task is finalized."
     if report.verified:
         return (
             f"[bold green]VERIFIED[/]: {len(finalized)} finalized round(s) recomputed from the "
