@@ -109,3 +109,21 @@ def test_plots_render_in_headless_chromium(report: AuditReport, tmp_path: Path) 
     assert counts.get((0x1F, 0x77, 0xB4), 0) > 100
     assert counts.get((0x2C, 0xA0, 0x2C), 0) > 100
     assert counts.get((0xD6, 0x27, 0x28), 0) > 100
+
+
+def test_terminal_and_json_reports(report: AuditReport) -> None:
+    import json
+
+    from rich.console import Console
+
+    from flchain.audit.report import print_report, to_json
+
+    console = Console(record=True, width=160)
+    print_report(report, console)
+    text = console.export_text()
+    assert "VERIFIED" in text and "NOT VERIFIED" not in text
+    assert "Rejected updates" in text and "unchanged global model (free-riding)" in text
+    body = json.loads(to_json(report))
+    assert body["verified"] is True and body["discrepancies"] == []
+    assert len(body["rounds"]) == len(report.rounds)
+    assert {"round", "cid_ok", "accuracy", "updates", "votes"} <= set(body["rounds"][0])
