@@ -120,7 +120,8 @@ class Transactor:
         failed = [i for i, r in enumerate(results) if isinstance(r, RPCError)]
         if failed and all(retryable(results[i]) for i in failed):
             # another process used the account, or the base fee rose: refetch, retry once
-            self._fees = (0.0, {})
+            with self._fee_lock:
+                self._fees = (0.0, {})
             retry = [txs[i] for i in failed]
             again = self._sign_and_send(retry, [gases[i] for i in failed], ordered)
             for i, result in zip(failed, again, strict=True):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from chain_helpers import Chain
 
 from flchain.chain import accounts_from_mnemonic, connect, rpc, rpc_batch
 from flchain.chain.accounts import account_from_key
-from flchain.chain.node import NodeProcess, free_port
+from flchain.chain.node import NodeConfig, NodeProcess, free_port, start_on_free_port
 from flchain.exceptions import ConfigError, NodeUnavailableError, RPCError
 
 
@@ -46,3 +48,14 @@ def test_bad_keys_and_counts_are_config_errors() -> None:
         accounts_from_mnemonic("test test test test test test test test test test test junk", -1)
     with pytest.raises(ConfigError):
         account_from_key("0x1234")
+
+
+def test_a_node_that_dies_gives_node_unavailable(tmp_path: Path) -> None:
+    node = start_on_free_port("embedded", NodeConfig(accounts=2), log_path=tmp_path / "n.log")
+    w3 = connect(node.rpc_url)
+    assert int(rpc(w3, "eth_blockNumber", []), 16) == 0
+    node.stop()
+    with pytest.raises(NodeUnavailableError, match=str(node.port)):
+        rpc(w3, "eth_blockNumber", [])
+    with pytest.raises(NodeUnavailableError):
+        rpc_batch(w3, [("eth_blockNumber", []), ("eth_chainId", [])])
