@@ -33,7 +33,7 @@ from flchain.run.procs import ChildSet
 from flchain.run.progress import Progress
 from flchain.run.setup import Phases, Task, create_task, start_training
 from flchain.run.spec import TaskSpec
-from flchain.run.workload import load_workload
+from flchain.run.workload import Workload, load_workload
 from flchain.storage.factory import open_store
 from flchain.types import Address
 
@@ -72,11 +72,16 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     console = console or Console()
     start = time.time()
     out = options.out.resolve()
+    spec = options.spec
+    behaviours = assign_behaviours(
+        parse_malicious(options.malicious, spec.clients), spec.clients, spec.seed
+    )
+    workload = load_workload(spec)  # checks the spec; fills the data set cache for children
     (out / "logs").mkdir(parents=True, exist_ok=True)
     network = ensure_testnet(options.home, options.node_config, options.backend)
     try:
         with ChildSet(out / "logs") as children:
-            return _run(options, network, children, console, start, out)
+            return _run(options, network, children, console, start, out, workload, behaviours)
     finally:
         network.close()
 
@@ -88,17 +93,15 @@ def _run(
     console: Console,
     start: float,
     out: Path,
+    workload: Workload,
+    behaviours: list[str],
 ) -> RunResult:
     spec = options.spec
-    workload = load_workload(spec)  # also fills the data set cache the children read
     store_dir = (options.store or out / "store").resolve()
     store = open_store(None if options.kubo else store_dir, options.kubo)
     task = create_task(network.info, store, spec, options.phases)
     task.write(out / "task.json")
     (out / "spec.json").write_bytes(spec.to_json())
-    behaviours = assign_behaviours(
-        parse_malicious(options.malicious, spec.clients), spec.clients, spec.seed
-    )
     console.print(
         f"task [bold]{task.protocol}[/] on {network.info.rpc_url} ({network.backend}); "
         f"{spec.clients} clients, {spec.miners} miners, {spec.rounds} rounds; run dir {out}"

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from flchain.exceptions import ConfigError
 from flchain.learning.data import Dataset, load_dataset, make_dataset
 from flchain.learning.models import build_model
 from flchain.learning.partition import FederatedData, split_for_federation
@@ -50,6 +51,11 @@ def load_workload(spec: TaskSpec, *, threads: int = 1) -> Workload:
     data = split_for_federation(dataset, spec.clients, spec.miners, spec.partition, spec.seed)
     model = build_model(spec.arch, seed=spec.seed)
     strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
+    if strategy.requires_root:
+        raise ConfigError(
+            f"strategy {spec.strategy!r} needs a trusted root data set, which a task "
+            "run by independent processes does not have; pick another strategy"
+        )
     config = TrainConfig(
         epochs=spec.train.epochs,
         batch_size=spec.train.batch_size,

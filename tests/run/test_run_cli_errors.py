@@ -53,3 +53,13 @@ def test_testnet_file_errors_name_the_problem(tmp_path: Path) -> None:
     path.write_text('{"rpc_url": "u", "mnemonic": "m", "contracts": {"FLProtocol": "0xab"}}')
     info = TestnetInfo.load(path)
     assert (info.protocol, info.deployment_block, info.funded_accounts) == ("0xab", 0, 0)
+
+
+def test_strategy_needing_a_root_data_set_is_refused(tmp_path: Path) -> None:
+    out = _run(
+        "run", "--strategy", "fltrust", "--home", str(tmp_path / "h"), "--out",
+        str(tmp_path / "r"), cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "root data set" in out.stdout + out.stderr
+    assert not (tmp_path / "h" / "testnet.json").exists()
