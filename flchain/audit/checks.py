@@ -3,6 +3,8 @@
 Each function repeats one rule of ``contracts/FLProtocol.sol`` in plain integer
 arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
 
+* :func:`reveal_matches` — ``revealVotes``' check: the revealed scores and salt
+  hash (``voteCommitment``) to the commitment posted in the commit phase;
 * :func:`lower_median` — ``Median.lowerMedian``: ``sorted[(count - 1) // 2]``, 0 if empty;
 * :func:`decide_updates` — ``_scoreUpdates``: per update the lower median of the
   revealed scores (seat order); accepted iff the reveals reach the quorum and
@@ -13,7 +15,8 @@ arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
   proportion to ``median * min(samples, sampleCap)``, rounded down per update;
 * :func:`miner_agreement`, :func:`miner_reward`, :func:`slash_amount` — ``_settleCommittee``.
 
-Nothing here reads the chain; :mod:`flchain.audit.ledger` feeds these functions
+Nothing here reads the chain (the commitment hash is the chain layer's pure
+:func:`flchain.chain.protocol.vote_commitment`); :mod:`flchain.audit.ledger` feeds these functions
 the chain's inputs and compares their results with the chain's outputs.
 """
 
@@ -95,6 +98,24 @@ class RoundDecision:
     @property
     def accepted(self) -> tuple[int, ...]:
         return tuple(u.index for u in self.updates if u.accepted)
+
+
+def reveal_matches(
+    commitment: bytes | None,
+    *,
+    chain_id: int,
+    contract: str,
+    round_id: int,
+    miner: str,
+    scores: Sequence[int],
+    salt: bytes,
+) -> bool:
+    """Whether ``scores`` and ``salt`` open ``commitment`` (None: nothing was committed)."""
+    from flchain.chain.protocol import vote_commitment
+
+    if commitment is None:
+        return False
+    return vote_commitment(chain_id, contract, round_id, miner, scores, salt) == commitment
 
 
 def lower_median(values: Sequence[int]) -> int:

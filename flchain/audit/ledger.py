@@ -31,6 +31,7 @@ from flchain.audit.checks import (
     miner_agreement,
     miner_reputation,
     miner_reward,
+    reveal_matches,
     slash_amount,
     slashed_reputation,
 )
@@ -230,12 +231,23 @@ class Ledger:
                     )
                 )
                 continue
-            expected = vote_commitment(
-                self.h.chain_id, self.h.protocol, r, v.miner, v.scores, v.salt
+            committed = commits.get(v.miner)
+            opened = reveal_matches(
+                committed,
+                chain_id=self.h.chain_id,
+                contract=self.h.protocol,
+                round_id=r,
+                miner=v.miner,
+                scores=v.scores,
+                salt=v.salt,
             )
-            self.out += compare(
-                r, "reveal matches commitment", v.miner, commits.get(v.miner), expected
-            )
+            if not opened:
+                ours = vote_commitment(
+                    self.h.chain_id, self.h.protocol, r, v.miner, v.scores, v.salt
+                )
+                self.out.append(
+                    Discrepancy(r, "reveal matches commitment", v.miner, committed, ours)
+                )
             self.out += compare(r, "number of scores revealed", v.miner, len(v.scores), n)
             revealed[rec.committee.index(v.miner)] = v.scores
         return revealed

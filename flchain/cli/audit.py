@@ -36,6 +36,10 @@ def audit(
     task_file: Annotated[
         Path | None, typer.Option("--task", help="A run's task.json (address + deployment block).")
     ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option("--run", help="A run directory: its task.json and, by default, its store."),
+    ] = None,
     from_block: Annotated[
         int | None, typer.Option("--from-block", help="First block to read events from.")
     ] = None,
@@ -64,6 +68,10 @@ def audit(
 
     if testnet is None and rpc is None and DEFAULT_TESTNET.exists():
         testnet = DEFAULT_TESTNET
+    if run_dir is not None:
+        task_file = task_file or run_dir / "task.json"
+        if store is None and kubo is None:
+            store = run_dir / "store"
     try:
         source = resolve_source(testnet, rpc, address, from_block, task_file)
     except FLchainError as exc:

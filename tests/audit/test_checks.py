@@ -19,6 +19,7 @@ from flchain.audit.checks import (
     miner_agreement,
     miner_reputation,
     miner_reward,
+    reveal_matches,
     slash_amount,
     slashed_reputation,
 )
@@ -112,3 +113,17 @@ def test_discrepancy_is_data() -> None:
         "recomputed": "0x01",
     }
     assert "round 3" in str(d) and "chain says 5000" in str(d)
+
+
+def test_a_reveal_opens_only_its_own_commitment() -> None:
+    from flchain.chain.protocol import vote_commitment
+
+    contract, miner = "0x5FbDB2315678afecb367f032d93F642f64180aa3", "0x" + "ab" * 20
+    salt = bytes(range(32))
+    commitment = vote_commitment(31337, contract, 4, miner, [10, 0, 9000], salt)
+    opens = dict(chain_id=31337, contract=contract, round_id=4, miner=miner, salt=salt)
+    assert reveal_matches(commitment, scores=[10, 0, 9000], **opens)  # type: ignore[arg-type]
+    assert not reveal_matches(commitment, scores=[10, 0, 9001], **opens)  # type: ignore[arg-type]
+    assert not reveal_matches(None, scores=[10, 0, 9000], **opens)  # type: ignore[arg-type]
+    for change in ({"round_id": 5}, {"chain_id": 1}, {"salt": bytes(32)}):
+        assert not reveal_matches(commitment, scores=[10, 0, 9000], **{**opens, **change})  # type: ignore[arg-type]
