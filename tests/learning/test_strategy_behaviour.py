@@ -103,6 +103,9 @@ def test_server_optimiser_state_is_explicit_and_replayable() -> None:
     assert weights_equal(replay.weights, r2.weights)
     fresh = s.aggregate(r1.weights, ups)  # without state: a different step
     assert not weights_equal(fresh.weights, r2.weights)
+    broken = StrategyState(1, {"m": np.zeros(3), "v": np.zeros(3)})
+    with pytest.raises(AggregationError, match="state buffer 'm'"):
+        s.aggregate(r1.weights, ups, broken)
 
 
 def test_fedavgm_momentum_accumulates() -> None:

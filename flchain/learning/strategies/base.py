@@ -103,6 +103,19 @@ class RoundContext:
         g = self.global_vector.astype(np.float64)
         return [v.astype(np.float64) - g for v in self.vectors]
 
+    def buffer(self, name: str) -> np.ndarray | None:
+        """A state buffer the size of the model, as float64, or ``None`` if absent."""
+        value = self.state.buffers.get(name)
+        if value is None:
+            return None
+        array = np.asarray(value, dtype=np.float64)
+        if array.shape != self.global_vector.shape or not np.all(np.isfinite(array)):
+            raise AggregationError(
+                f"state buffer {name!r} has shape {array.shape} or non-finite values; "
+                f"expected {self.global_vector.shape}"
+            )
+        return array
+
     def shares(self, weights: Sequence[float]) -> dict[str, float]:
         """Normalise per-update weights into contributions keyed by update id."""
         total = float(np.cumsum([0.0, *weights])[-1])

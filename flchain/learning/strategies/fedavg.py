@@ -62,7 +62,7 @@ class FedAvgM(FedAvg):
     ) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
         g = ctx.global_vector.astype(np.float64)
         delta = combined - g
-        prev = ctx.state.buffers.get("momentum")
+        prev = ctx.buffer("momentum")
         velocity = delta if prev is None else self.server_momentum * prev + delta
         return g + self.server_lr * velocity, {"momentum": velocity}
 

@@ -69,9 +69,10 @@ class FedOpt(Strategy):
     ) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
         g = ctx.global_vector.astype(np.float64)
         delta = combined - g
-        zeros = np.zeros_like(delta)
-        m_prev = ctx.state.buffers.get("m", zeros)
-        v_prev = ctx.state.buffers.get("v", zeros)
+        m_prev = ctx.buffer("m")
+        v_prev = ctx.buffer("v")
+        if m_prev is None or v_prev is None:
+            m_prev, v_prev = np.zeros_like(delta), np.zeros_like(delta)
         m = self.beta_1 * m_prev + (1.0 - self.beta_1) * delta
         v = self.second_moment(v_prev, delta * delta)
         eta = self.step_size(ctx.state.round + 1)

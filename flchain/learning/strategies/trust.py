@@ -81,9 +81,7 @@ class FoolsGold(Strategy):
             raise AggregationError("FoolsGold needs at most one update per client per round")
         out = {}
         for key, delta in zip(keys, ctx.deltas(), strict=True):
-            prev = ctx.state.buffers.get(f"history/{key}")
-            if prev is not None and prev.shape != delta.shape:
-                raise AggregationError(f"FoolsGold history of {key!r} has the wrong size")
+            prev = ctx.buffer(f"history/{key}")
             out[key] = delta if prev is None else prev + delta
         return out
 
