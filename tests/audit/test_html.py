@@ -127,3 +127,14 @@ def test_terminal_and_json_reports(report: AuditReport) -> None:
     assert body["verified"] is True and body["discrepancies"] == []
     assert len(body["rounds"]) == len(report.rounds)
     assert {"round", "cid_ok", "accuracy", "updates", "votes"} <= set(body["rounds"][0])
+
+
+def test_a_flagged_report_shows_its_discrepancies(forged_task: BuiltTask) -> None:
+    history = load_history(
+        Source(forged_task.node.rpc_url, forged_task.run.protocol, forged_task.run.block)
+    )
+    flagged = audit_history(history, LocalStore(forged_task.store_dir), rescore=False)
+    page = render_html(flagged)
+    assert "NOT VERIFIED" in page and 'id="discrepancies"' in page
+    assert str(forged_task.run.certified[1]) in page
+    assert "FLAGGED" in page.split('id="round-1"')[1].split("</summary>")[0]
