@@ -68,7 +68,6 @@ class ModelRound:
     global_cid: CIDStr | None  # the model the next round trains from
     accuracy: float | None = None
     loss: float | None = None
-    base_accuracy: float | None = None  # the global model this round started from
     discrepancies: list[Discrepancy] = field(default_factory=list)
 
     @property
@@ -126,47 +125,22 @@ class ModelAuditor:
     def audit_round(self, rec: RoundRecord) -> ModelRound:
         """Verify ``rec``'s updates and aggregate; advance to the next global model."""
         assert rec.finalization is not None, "only finalized rounds are audited"
-        r, accepted = rec.round, set(rec.finalization.accepted)
+        accepted = set(rec.finalization.accepted)
         current = self.current
         checks, weights = self.fetch_updates(rec, accepted, current)
-        found: list[Discrepancy] = []
-        certified = rec.certified_state
-        if rec.certified != rec.certified_state:
-            found.append(
-                Discrepancy(
-                    r,
-                    "certified CID (event vs state)",
-                    "aggregate",
-                    rec.certified_state,
-                    rec.certified,
-                )
-            )
-        for c in checks:
-            if c.index in accepted and c.error is not None:
-                found.append(
-                    Discrepancy(
-                        r,
-                        "accepted update verifies",
-                        f"update {c.index} ({c.cid})",
-                        "accepted",
-                        c.error,
-                    )
-                )
+        found = _input_findings(rec, checks, accepted)
         if self.rescore and current is not None:
             self.score(current, checks, weights)
         recomputed, status, next_model = self.reaggregate(rec, current, checks, weights, found)
-        self.current = self.advance(r, current, certified, recomputed, next_model)
-        result = ModelRound(
-            r, checks, certified, recomputed, status, self.current.cid if self.current else None
-        )
+        certified = rec.certified_state
+        self.current = self.advance(rec.round, current, certified, recomputed, next_model)
+        next_cid = self.current.cid if self.current else None
+        result = ModelRound(rec.round, checks, certified, recomputed, status, next_cid)
         result.discrepancies = found
         if self.current is not None:
             ev = self.evaluate(self.current.weights)
             if ev is not None:
                 result.accuracy, result.loss = ev
-        if current is not None and self.test is not None:
-            base = self.evaluate(current.weights)
-            result.base_accuracy = base[0] if base else None
         return result
 
     def fetch_updates(
@@ -297,6 +271,25 @@ class ModelAuditor:
             except FLchainError:
                 pass
         return model
+
+
+def _input_findings(
+    rec: RoundRecord, checks: list[UpdateCheck], accepted: set[int]
+) -> list[Discrepancy]:
+    """The certified CID in the event equals the state's; every accepted update verifies."""
+    r = rec.round
+    found = []
+    if rec.certified != rec.certified_state:
+        found.append(
+            Discrepancy(
+                r, "certified CID (event vs state)", "aggregate", rec.certified_state, rec.certified
+            )
+        )
+    for c in checks:
+        if c.index in accepted and c.error is not None:
+            subject = f"update {c.index} ({c.cid})"
+            found.append(Discrepancy(r, "accepted update verifies", subject, "accepted", c.error))
+    return found
 
 
 def _meta_notes(
