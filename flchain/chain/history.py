@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import encode
@@ -34,159 +33,46 @@ from flchain.chain.cidcodec import bytes_to_cid
 from flchain.chain.connection import rpc, rpc_batch
 from flchain.chain.deploy import protocol_abi, token_abi
 from flchain.chain.events import DecodedEvent, iter_logs
+from flchain.chain.history_types import (
+    Attestation,
+    Commit,
+    Finalization,
+    Membership,
+    Position,
+    ProtocolHistory,
+    ReputationChange,
+    Reveal,
+    Reward,
+    RoundRecord,
+    Scored,
+    Slash,
+)
 from flchain.chain.protocol import ProtocolClient
-from flchain.chain.protocol_types import ClientState, MinerState, Submission, TaskParams
+from flchain.chain.protocol_types import Submission
 from flchain.chain.transactor import Transactor
 from flchain.exceptions import ChainError, CIDError, ConfigError, RPCError
-from flchain.types import Address, CIDStr, TxHash
+from flchain.types import Address, TxHash
+
+__all__ = [
+    "Attestation",
+    "Commit",
+    "Finalization",
+    "Membership",
+    "Position",
+    "ProtocolHistory",
+    "ReputationChange",
+    "Reveal",
+    "Reward",
+    "RoundRecord",
+    "Scored",
+    "Slash",
+    "committee_seed",
+    "draw_committee",
+    "read_history",
+]
 
 ZERO_ADDRESS = Address("0x" + "00" * 20)
 RECEIPT_BATCH = 200
-
-Position = tuple[int, int]
-"""Where an event sits in the chain: (block number, log index)."""
-
-
-@dataclass(frozen=True)
-class Membership:
-    """A registration, departure or withdrawal, in chain order.
-
-    ``kind`` is ``client_registered``, ``miner_registered``, ``client_left``,
-    ``miner_left`` or ``withdrawn``; ``amount`` is the bond (registration) or
-    the ether paid out (withdrawal); ``round`` the round a party left in.
-    """
-
-    kind: str
-    account: Address
-    position: Position
-    amount: int = 0
-    reputation: int = 0
-    round: int = -1
-
-
-@dataclass(frozen=True)
-class Commit:
-    """A committee member's commitment (``VotesCommitted``)."""
-
-    miner: Address
-    commitment: bytes
-    tx_hash: TxHash
-
-
-@dataclass(frozen=True)
-class Reveal:
-    """A committee member's revealed scores and salt (``VotesRevealed``)."""
-
-    miner: Address
-    scores: tuple[int, ...]
-    salt: bytes
-    tx_hash: TxHash
-
-
-@dataclass(frozen=True)
-class Scored:
-    """The chain's verdict on one update (``UpdateScored``)."""
-
-    index: int
-    client: Address
-    median: int
-    reveals: int
-    accepted: bool
-
-
-@dataclass(frozen=True)
-class ReputationChange:
-    """``ReputationChanged`` as emitted by ``finalizeRound``."""
-
-    account: Address
-    old: int
-    new: int
-
-
-@dataclass(frozen=True)
-class Reward:
-    """Reward tokens minted to ``account`` (``Rewarded``)."""
-
-    account: Address
-    amount: int
-
-
-@dataclass(frozen=True)
-class Slash:
-    """A committee member's bond cut (``Slashed``)."""
-
-    miner: Address
-    amount: int
-    remaining: int
-
-
-@dataclass(frozen=True)
-class Attestation:
-    """A party's claim about the CID of a round's aggregate (``AggregateAttested``)."""
-
-    attester: Address
-    cid: CIDStr
-    counted: bool
-
-
-@dataclass(frozen=True)
-class Finalization:
-    """``RoundFinalized``: the accepted set, and where the finalizing transaction sits."""
-
-    accepted: tuple[int, ...]
-    num_submissions: int
-    num_reveals: int
-    position: Position
-    tx_hash: TxHash
-
-
-@dataclass
-class RoundRecord:
-    """Everything the chain recorded about one round."""
-
-    round: int
-    opened_at: int = 0
-    expected_submissions: int = 0
-    opened: Position | None = None
-    committee: tuple[Address, ...] = ()
-    seed: bytes = b""
-    expected_seed: bytes | None = None  # recomputed from the opening block's header
-    submissions: list[Submission] = field(default_factory=list)
-    commits: list[Commit] = field(default_factory=list)
-    reveals: list[Reveal] = field(default_factory=list)
-    scored: list[Scored] = field(default_factory=list)
-    finalization: Finalization | None = None
-    reputation_changes: list[ReputationChange] = field(default_factory=list)
-    rewards: list[Reward] = field(default_factory=list)
-    slashes: list[Slash] = field(default_factory=list)
-    miners_dropped: list[Address] = field(default_factory=list)
-    attestations: list[Attestation] = field(default_factory=list)
-    certified: CIDStr | None = None  # from AggregateCertified
-    certified_state: CIDStr | None = None  # from the certifiedAggregate view
-    disputes: list[Attestation] = field(default_factory=list)
-    gas_used: int = 0
-    transactions: int = 0
-
-
-@dataclass
-class ProtocolHistory:
-    """A task's history from events plus the state views at ``to_block``."""
-
-    chain_id: int
-    protocol: Address
-    token: Address
-    from_block: int
-    to_block: int
-    params: TaskParams
-    current_round: int
-    rounds: list[RoundRecord]
-    memberships: list[Membership]
-    clients: dict[Address, ClientState]
-    miners: dict[Address, MinerState]
-    balances: dict[Address, int]
-    minted: dict[Address, int]
-    transferred: dict[Address, int]  # net non-mint token transfers received
-    setup_gas: int = 0  # gas of transactions that belong to no round (registrations, ...)
 
 
 def draw_committee(
