@@ -1,0 +1,53 @@
+"""A client killed and started again replays the finished rounds, then rejoins the task."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from e2e_helpers import events_of, small_spec
+
+from flchain.run.orchestrator import RunResult
+from flchain.run.procs import ChildSet
+from flchain.run.roundlog import read_events
+from flchain.run.setup import Phases, Task
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _kill_and_restart(children: ChildSet, task: Task) -> None:
+    victim = children.children["client-1"]
+    log = victim.output.parent / "client-1.jsonl"
+
+    def watch() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if any(e["event"] == "round_open" and e["round"] == 1 for e in read_events(log)):
+                break
+            time.sleep(0.01)
+        children.kill("client-1", signal.SIGKILL)
+        time.sleep(6.0)  # round 1 goes on without it
+        children.spawn("client-1-again", victim.argv[3:])
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def test_restarted_client_catches_up(run_e2e: Callable[..., RunResult]) -> None:
+    result = run_e2e(
+        small_spec(clients=3, miners=2, rounds=4),
+        phases=Phases(submit=10, commit=10, reveal=5),
+        on_started=_kill_and_restart,
+    )
+    codes = result.summary["exit_codes"]
+    assert codes["client-1"] == -signal.SIGKILL and codes["client-1-again"] == 0
+    assert [r.round for r in result.reports] == [0, 1, 2, 3]
+    assert result.reports[-1].submitted == 3
+    events = events_of(result, "client-1")
+    restarted_at = [e["t"] for e in events if e["event"] == "registered"][-1]
+    verified = {e["round"]: e["cid"] for e in events if e["event"] == "verified"}
+    assert verified == {r.round: r.certified_cid for r in result.reports}
+    assert all(e["t"] >= restarted_at for e in events if e["event"] == "verified")
+    assert not [e for e in events if e["event"] == "aggregate_mismatch"]
