@@ -79,22 +79,22 @@ def _sorted_columns(X: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
 
 
 def coordinate_median(X: np.ndarray) -> np.ndarray:
-    """Coordinate-wise median of the rows of ``X`` (mean of the two middle values if n is even)."""
+    """Coordinate-wise median of the rows of ``X`` (mean of the two middle values if n is even).
+
+    A full sort of each column block: NumPy's SIMD sort beats ``np.partition`` here.
+    """
     n, d = X.shape
     if n == 0:
         raise AggregationError("median of no updates")
     mid = n // 2
-    kth = [mid] if n % 2 else [mid - 1, mid]
     out = np.empty(d, dtype=np.float64)
-    for s in range(0, d, _SORT_BLOCK):
-        T = np.ascontiguousarray(X[:, s : s + _SORT_BLOCK].T)
-        T.partition(kth, axis=1)
+    for cols, T in _sorted_columns(X):
         if n % 2:
-            out[s : s + _SORT_BLOCK] = T[:, mid]
+            out[cols] = T[:, mid]
         else:
             block = T[:, mid - 1].astype(np.float64)
             block += T[:, mid]
-            out[s : s + _SORT_BLOCK] = block * 0.5
+            out[cols] = block * 0.5
     return out
 
 

@@ -4,7 +4,10 @@
 the global weights, optionally with the FedProx proximal term
 (μ/2)·‖w − w_global‖² (Li et al., "Federated Optimization in Heterogeneous
 Networks", MLSys 2020). On CPU it is deterministic for a seed: shuffling uses
-its own ``torch.Generator`` and the global torch RNG is left untouched.
+its own ``torch.Generator`` and the global torch RNG is left untouched. The
+models here use only ops that are deterministic on CPU (linear, conv, pooling,
+cross-entropy), so ``torch.use_deterministic_algorithms`` (a process-wide
+switch) is not needed; call :func:`configure_torch` once to fix the thread count.
 """
 
 from __future__ import annotations
