@@ -124,3 +124,15 @@ def test_bulyan_coordinate_keeps_values_nearest_the_median() -> None:
 def test_stable_dot_is_left_to_right() -> None:
     a = np.array([1e16, 1.0, -1e16, 1.0])
     assert agg.stable_dot(a, np.ones(4)) == ((1e16 + 1.0) - 1e16) + 1.0
+
+
+def test_signed_zeros_do_not_leak_into_the_aggregate() -> None:
+    g = {"w": np.zeros(4, np.float32)}
+    ups = [
+        ClientUpdate(f"u{i}", {"w": np.array([-0.0, 0.0, -0.0, 1.0], np.float32)}, 1)
+        for i in range(3)
+    ]
+    ups.append(ClientUpdate("u9", {"w": np.array([0.0, -0.0, 0.0, 1.0], np.float32)}, 1))
+    for name in ("fedmedian", "fedtrimmedavg", "bulyan", "krum"):
+        out = strategy_from_name(name).aggregate(g, ups).weights["w"]
+        assert not np.signbit(out).any(), name

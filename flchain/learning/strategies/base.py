@@ -175,6 +175,8 @@ class Strategy:
         state = ctx.state
         combined, contributions = self.combine(ctx)
         vector, buffers = self.server_update(ctx, combined)
+        # -0.0 + 0.0 == +0.0: an unstable sort may put either zero in the middle.
+        vector = vector + 0.0
         if not np.all(np.isfinite(vector)):
             raise AggregationError(f"{self.strategy_name()} produced non-finite weights")
         weights = unflatten(vector, ctx.global_weights)
