@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -166,32 +165,32 @@ class ModelAuditor:
     def score(
         self, current: GlobalModel, checks: list[UpdateCheck], weights: dict[int, Weights]
     ) -> None:
-        """The auditor's own proof-of-quality scores, on the held-out test data."""
+        """The auditor's own proof-of-quality scores (the miners' rules) on the test data."""
         from miners.scoring import Evaluation, score_round
 
-        assert self.test is not None
-        cache: dict[int, Evaluation] = {}
+        test = self.test
+        assert test is not None
 
-        def evaluate_fn(w: Any) -> Evaluation:
-            acc, loss = evaluate(self.model, self.test, dict(w))  # type: ignore[arg-type]
-            cache[id(w)] = Evaluation(acc, loss)
-            return cache[id(w)]
+        def evaluate_fn(w: Mapping[str, np.ndarray]) -> Evaluation:
+            return Evaluation(*evaluate(self.model, test, dict(w)))
 
-        base = evaluate_fn(current.weights)
         updates = [weights.get(c.index) for c in checks]
         failures = {
             i: c.error or "not fetched" for i, c in enumerate(checks) if c.index not in weights
         }
         verdicts = score_round(
-            current.weights, updates, evaluate_fn, base, self.spec.scoring, failures
+            current.weights,
+            updates,
+            evaluate_fn,
+            evaluate_fn(current.weights),
+            self.spec.scoring,
+            failures,
+            samples=[c.num_samples for c in checks],
         )
         for c, v, w in zip(checks, verdicts, updates, strict=True):
             c.score, c.reason = int(v.score), v.reason
-            ev = cache.get(id(w)) if w is not None else None
-            if ev is None and w is not None:
-                ev = evaluate_fn(w)
-            if ev is not None:
-                c.accuracy, c.loss = ev.accuracy, ev.loss
+            if w is not None:
+                c.accuracy, c.loss = evaluate(self.model, test, dict(w))
 
     def reaggregate(
         self,

@@ -154,7 +154,8 @@ class _Driver:
         submissions = self.reader.submissions(r)
         committee = self.reader.committee(r)
         updates = [decode_weights(self.store.get(s.cid))[0] for s in submissions]
-        scores = {m: self.scores(m, updates) for m in committee}
+        samples = [s.num_samples for s in submissions]
+        scores = {m: self.scores(m, updates, samples) for m in committee}
         salts = {m: hashlib.sha256(f"salt:{r}:{m}".encode()).digest() for m in committee}
         chain_id = self.tx.chain_id
         commits = [
@@ -225,7 +226,7 @@ class _Driver:
         attack = self.task.attackers.get(i)
         return ATTACKS[attack](dict(g), honest, rng) if attack else honest
 
-    def scores(self, miner: Address, updates: Sequence[Weights]) -> list[int]:
+    def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member."""
         from miners.scoring import Evaluation, score_round
 
@@ -235,7 +236,10 @@ class _Driver:
             return Evaluation(*evaluate(self.work.model, data, dict(w)))
 
         g = self.global_model.weights
-        verdicts = score_round(g, list(updates), evaluate_fn, evaluate_fn(g), self.spec.scoring)
+        rules = self.spec.scoring
+        verdicts = score_round(
+            g, list(updates), evaluate_fn, evaluate_fn(g), rules, samples=samples
+        )
         return [int(v.score) for v in verdicts]
 
 
