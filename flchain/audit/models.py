@@ -27,7 +27,7 @@ from flchain.chain.history import RoundRecord
 from flchain.exceptions import FLchainError
 from flchain.learning.models import build_model
 from flchain.learning.strategies import strategy_from_name
-from flchain.learning.training import evaluate
+from flchain.learning.training import configure_torch, evaluate
 from flchain.learning.weights import Weights, get_weights
 from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.run.spec import TaskSpec
@@ -85,12 +85,14 @@ class ModelAuditor:
         test_data: ArrayPair | None = None,
         *,
         rescore: bool = True,
+        threads: int = 1,
     ) -> None:
         self.store = store
         self.spec = spec
         self.task = task
         self.test = test_data
         self.rescore = rescore and test_data is not None
+        configure_torch(threads)  # small models evaluate fastest on one thread
         self.strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
         self.model = build_model(spec.arch, seed=spec.seed)
         self.arch = ArchitectureSpec.from_weights(get_weights(self.model))
