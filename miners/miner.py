@@ -152,6 +152,7 @@ class Miner:
                 base,
                 self.party.spec.scoring,
                 failures,
+                samples=[s.num_samples for s in submissions],
             )
             extra["scores"] = [int(v.score) for v in verdicts]
             extra["reasons"] = [v.reason for v in verdicts]

@@ -7,13 +7,16 @@ A miner checks every update of the round in three steps, in this order:
 2. plagiarism: an update that does not move away from the global model
    (free-riding), or whose change is a near-copy of an earlier update of the
    same round (the later one by submission index), scores 0;
-3. quality: the update is evaluated on the miner's own validation data and
-   compared with the global model. It passes when it loses at most
-   ``tolerance`` accuracy against the global model (honest non-IID clients
-   drift) and its loss stays under ``max(loss_ratio * L, L + loss_slack)``
-   for the global model's loss ``L`` (noise and sign-flipped updates explode
-   the loss even when the global model is still at chance level); its score
-   is then its validation accuracy in basis points (at least 1).
+3. quality (proof-of-quality), on the miner's own validation data, disjoint
+   from every client's: the model *with* the update, i.e. the global model
+   plus the update's change at its FedAvg share (its samples over the round's
+   samples), against the model *without* it (the global model). It passes when
+   that costs at most ``tolerance`` accuracy, and when the update's own model
+   keeps its loss under ``max(loss_ratio * L, L + loss_slack)`` for the global
+   loss ``L`` (noise and sign flips blow the loss up by tens of nats, even
+   while the global model is at chance level; an honest client on skewed data
+   forgets other classes but stays far below). Its score is then its own
+   validation accuracy in basis points (at least 1).
 
 Scores are in basis points, 0..10000; 0 means reject.
 """
@@ -92,25 +95,39 @@ def find_copies(deltas: Sequence[np.ndarray], rules: ScoreRules) -> dict[int, in
     return copies
 
 
-def quality_verdict(base: Evaluation, update: Evaluation, rules: ScoreRules) -> Verdict:
-    """Score an update from its validation result against the global model's."""
-    if not (math.isfinite(update.accuracy) and math.isfinite(update.loss)):
+def with_share(weights: Weights, global_weights: Weights, share: float) -> dict[str, np.ndarray]:
+    """The global model moved by ``share`` of the update's change (float64 maths)."""
+    return {
+        name: (
+            g.astype(np.float64) + share * (weights[name].astype(np.float64) - g.astype(np.float64))
+        ).astype(np.float32)
+        for name, g in global_weights.items()
+    }
+
+
+def quality_verdict(
+    base: Evaluation, own: Evaluation, shared: Evaluation, rules: ScoreRules
+) -> Verdict:
+    """Score an update from its own evaluation and that of the global model with its share."""
+    values = (own.accuracy, own.loss, shared.accuracy, shared.loss)
+    if not all(math.isfinite(v) for v in values):
         return Verdict(Score(0), "evaluation is not finite")
-    floor = base.accuracy - rules.tolerance
-    if update.accuracy < floor:
-        return Verdict(
-            Score(0),
-            f"validation accuracy {update.accuracy:.3f} below {floor:.3f} "
-            f"(global {base.accuracy:.3f})",
-        )
     ceiling = max(rules.loss_ratio * base.loss, base.loss + rules.loss_slack)
-    if update.loss > ceiling:
+    if own.loss > ceiling:
         return Verdict(
             Score(0),
-            f"validation loss {update.loss:.3f} above {ceiling:.3f} (global {base.loss:.3f})",
+            f"validation loss {own.loss:.3f} above {ceiling:.3f} (global {base.loss:.3f})",
         )
-    score = max(1, min(MAX_SCORE, round(update.accuracy * MAX_SCORE)))
-    return Verdict(Score(score), f"validation accuracy {update.accuracy:.3f}")
+    floor = base.accuracy - rules.tolerance
+    if shared.accuracy < floor:
+        return Verdict(
+            Score(0),
+            f"validation accuracy of the global model with its share falls to "
+            f"{shared.accuracy:.3f}, "
+            f"below {floor:.3f} (global {base.accuracy:.3f})",
+        )
+    score = max(1, min(MAX_SCORE, round(own.accuracy * MAX_SCORE)))
+    return Verdict(Score(score), f"validation accuracy {own.accuracy:.3f}")
 
 
 def score_round(
@@ -120,12 +137,17 @@ def score_round(
     base: Evaluation,
     rules: ScoreRules,
     failures: Mapping[int, str] | None = None,
+    samples: Sequence[int] | None = None,
 ) -> list[Verdict]:
     """Verdicts for every update of a round, in submission order.
 
     ``updates[i]`` is ``None`` when update ``i`` failed integrity; ``failures``
-    says why. ``evaluate`` evaluates one set of weights on validation data.
+    says why. ``samples[i]`` is the sample count it claims (its FedAvg weight;
+    equal weights when not given). ``evaluate`` evaluates one set of weights on
+    validation data.
     """
+    counts = list(samples) if samples is not None else [1] * len(updates)
+    total = sum(counts) or 1
     failures = failures or {}
     verdicts: dict[int, Verdict] = {}
     norm = global_norm(global_weights)
@@ -143,5 +165,6 @@ def score_round(
         )
     for i, weights in live.items():
         if i not in verdicts:
-            verdicts[i] = quality_verdict(base, evaluate(weights), rules)
+            shared = evaluate(with_share(weights, global_weights, counts[i] / total))
+            verdicts[i] = quality_verdict(base, evaluate(weights), shared, rules)
     return [verdicts[i] for i in range(len(updates))]

@@ -24,6 +24,7 @@ from flchain.exceptions import (
     ContractRevertError,
     FLchainError,
     RoundTimeoutError,
+    StorageError,
     TransactionFailedError,
 )
 from flchain.run.roundlog import EventLog
@@ -175,5 +176,12 @@ def join_task(
     me = transactor.add_account(account)
     protocol = ProtocolClient(transactor, address, me, from_block=testnet.deployment_block)
     params = protocol.task_params
-    spec = TaskSpec.from_json(store.get(params.spec_cid, max_size=1 << 20))
+    try:
+        raw = store.get(params.spec_cid, max_size=1 << 20)
+    except StorageError as exc:
+        raise ConfigError(
+            f"cannot read the task spec {params.spec_cid} of task {address} from the store "
+            f"(is this a task created by `flchain run`, and the same store?): {exc}"
+        ) from exc
+    spec = TaskSpec.from_json(raw)
     return Party(protocol, store, params, spec, bytes(account.key), log, testnet.poll_s)

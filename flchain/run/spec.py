@@ -33,19 +33,20 @@ class TrainSpec:
 class ScoreRules:
     """How a miner turns one update into a score (see ``miners.scoring``).
 
-    ``tolerance``: how much validation accuracy an update may lose against the
-    global model and still pass (non-IID clients drift). ``loss_ratio`` and
-    ``loss_slack``: its validation loss may be at most
-    ``max(loss_ratio * global_loss, global_loss + loss_slack)``. ``duplicate_tolerance``:
-    two updates whose deltas differ by less than this fraction of their size are
-    copies. ``unchanged_tolerance``: a delta smaller than this fraction of the
-    global model's norm is no training at all. ``max_update_bytes``: larger
+    ``loss_ratio`` and ``loss_slack``: an update's own validation loss may be at
+    most ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss
+    ``L`` (noise and sign flips are far above; honest clients on skewed data
+    stay below). ``tolerance``: how much validation accuracy the global model may
+    lose when the update is added at its FedAvg share. ``duplicate_tolerance``:
+    two updates whose changes differ by less than this fraction of their size
+    are copies. ``unchanged_tolerance``: a change smaller than this fraction of
+    the global model's norm is no training at all. ``max_update_bytes``: larger
     encoded updates are rejected before they are read.
     """
 
-    tolerance: float = 0.25
+    tolerance: float = 0.3
     loss_ratio: float = 2.0
-    loss_slack: float = 0.5
+    loss_slack: float = 5.0
     duplicate_tolerance: float = 0.05
     unchanged_tolerance: float = 1e-5
     max_update_bytes: int = 64 * 1024 * 1024

@@ -63,3 +63,23 @@ def test_strategy_needing_a_root_data_set_is_refused(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "root data set" in out.stdout + out.stderr
     assert not (tmp_path / "h" / "testnet.json").exists()
+
+
+def test_client_of_a_task_without_a_spec_in_the_store(tmp_path: Path) -> None:
+    from flchain.chain import testnet
+    from flchain.chain.node import NodeConfig, free_port
+
+    home = tmp_path / "home"
+    options = testnet.UpOptions(
+        config=NodeConfig().with_port(free_port()), home=home, deployments=home / "deployments"
+    )
+    testnet.up(options)
+    try:
+        out = _run(
+            "client", "--index", "0", "--testnet", str(home / "testnet.json"),
+            "--store", str(tmp_path / "empty-store"), cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        testnet.down(home)
+    assert out.returncode == 2
+    assert "cannot read the task spec" in out.stderr
