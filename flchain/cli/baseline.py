@@ -39,9 +39,9 @@ def baseline(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for data split, attacks and training")] = 0,
-    local_epochs: Annotated[int, typer.Option(help="Local epochs per round")] = 3,
+    local_epochs: Annotated[int, typer.Option(help="Local epochs per round")] = 4,
     batch_size: Annotated[int, typer.Option(help="Local mini-batch size")] = 16,
-    lr: Annotated[float, typer.Option(help="Local learning rate")] = 0.2,
+    lr: Annotated[float, typer.Option(help="Local learning rate")] = 0.3,
     optimizer: Annotated[str, typer.Option(help="sgd or adam")] = "sgd",
     arch: Annotated[
         str | None, typer.Option(help="Model architecture id (default per data set)")

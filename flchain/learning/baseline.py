@@ -46,9 +46,9 @@ class BaselineConfig:
     strategy_params: Mapping[str, Any] = field(default_factory=dict)
     malicious: str | None = None
     seed: int = 0
-    local_epochs: int = 3
+    local_epochs: int = 4
     batch_size: int = 16
-    lr: float = 0.2
+    lr: float = 0.3
     optimizer: str = "sgd"
     arch: str | None = None
     fraction_fit: float = 1.0

@@ -3,7 +3,8 @@
 Built in (no network, ever):
 
 * ``digits``: scikit-learn's 8×8 handwritten digits (1,797 images, scaled to
-  [0, 1]); a stratified 75/25 train/test split with a fixed seed. The default.
+  [0, 1]; read from the CSV scikit-learn ships, without importing it); a
+  stratified 75/25 train/test split with a fixed seed. The default.
 * ``mnist1d``: MNIST-1D (Greydanus, "Scaling down deep learning", 2020),
   generated locally with ``mnist1d.data.make_dataset`` (4,000 train / 1,000
   test sequences of length 40). The package's download helper is never used.
@@ -20,6 +21,8 @@ int64 labels; models reshape rows to images themselves.
 from __future__ import annotations
 
 import functools
+import gzip
+import importlib.util
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,16 +110,44 @@ def load_dataset(name: str = "digits", path: str | Path | None = None) -> Datase
     raise DatasetError(f"unknown data set {name!r}; known: {known}")
 
 
+def stratified_split(
+    y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded per-class split of example indices into (train, test), both sorted."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        cut = round(len(idx) * test_fraction)
+        test.append(idx[:cut])
+        train.append(idx[cut:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
 @functools.cache
 def _digits() -> Dataset:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    # Read the CSV that ships inside scikit-learn rather than importing it
+    # (importing scikit-learn pulls in SciPy, which costs seconds per process).
+    spec = importlib.util.find_spec("sklearn")
+    csv = (
+        Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
+        if spec and spec.origin
+        else None
+    )
+    if csv is not None and csv.is_file():
+        with gzip.open(csv, "rt") as fh:
+            raw = np.loadtxt(fh, delimiter=",", dtype=np.float64)
+        x, y = raw[:, :64], raw[:, 64].astype(np.int64)
+    else:  # pragma: no cover - a scikit-learn without the bundled CSV
+        from sklearn.datasets import load_digits
 
-    bunch = load_digits()
-    x = (bunch.data / 16.0).astype(np.float32)
-    y = bunch.target.astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
-    return make_dataset("digits", x_tr, y_tr, x_te, y_te, num_classes=10)
+        bunch = load_digits()
+        x, y = bunch.data, bunch.target.astype(np.int64)
+    if x.shape != (1797, 64):
+        raise DatasetError(f"scikit-learn's digits data has shape {x.shape}, expected (1797, 64)")
+    train, test = stratified_split(y, 0.25, seed=0)
+    x = (x / 16.0).astype(np.float32)
+    return make_dataset("digits", x[train], y[train], x[test], y[test], num_classes=10)
 
 
 @functools.cache

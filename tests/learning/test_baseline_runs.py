@@ -7,7 +7,10 @@ import subprocess
 import sys
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from flchain.cli.baseline import register
 from flchain.learning.baseline import BaselineConfig, run_baseline
 
 
@@ -31,14 +34,22 @@ def test_cli_json_has_the_promised_keys() -> None:
     assert data["malicious_clients"] and len(data["malicious_clients"]) == 1
 
 
+def _in_process(*args: str) -> tuple[int, str, str]:
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)  # keep "baseline" a sub-command
+    result = CliRunner().invoke(app, ["baseline", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
 def test_cli_table_and_errors() -> None:
-    out = _cli("--clients", "3", "--rounds", "1", "--compress", "q8")
-    assert out.returncode == 0, out.stderr
-    assert "final accuracy" in out.stdout and "update size" in out.stdout
-    bad = _cli("--strategy", "fedsgd", "--rounds", "1")
-    assert bad.returncode == 2 and "unknown strategy 'fedsgd'" in bad.stderr
-    bad = _cli("--partition", "zipf", "--rounds", "1")
-    assert bad.returncode == 2 and "unknown partition" in bad.stderr
+    code, out, _ = _in_process("--clients", "3", "--rounds", "1", "--compress", "q8")
+    assert code == 0
+    assert "final accuracy" in out and "update size" in out
+    code, _, err = _in_process("--strategy", "fedsgd", "--rounds", "1")
+    assert code == 2 and "unknown strategy 'fedsgd'" in err
+    code, _, err = _in_process("--partition", "zipf", "--rounds", "1")
+    assert code == 2 and "unknown partition" in err
 
 
 def test_runs_are_reproducible_for_a_seed() -> None:
