@@ -98,7 +98,7 @@ def plots(report: AuditReport) -> list[str]:
         hbar_chart(
             "plot-rewards",
             "Rewards per participant",
-            [_short(a) for a in report.rewards],
+            [_role(report, a) + " " + _short(a) for a in report.rewards],
             [v / TOKEN_UNIT for v in report.rewards.values()],
             unit="tokens",
         ),
@@ -112,6 +112,10 @@ def plots(report: AuditReport) -> list[str]:
         ),
     ]
     return out
+
+
+def _role(report: AuditReport, address: str) -> str:
+    return "miner" if address in report.miner_reputation else "client"
 
 
 def _short(address: str) -> str:

@@ -192,7 +192,7 @@ def hbar_chart(
     """Horizontal bars, one per label (e.g. rewards per participant)."""
     height = max(HEIGHT, TOP + BOTTOM + 16 * len(labels))
     top = _nice_max(max(values, default=1.0))
-    x0, inner_w = 120, WIDTH - 120 - 90
+    x0, inner_w = 150, WIDTH - 150 - 90
     body: list[str] = [_open(plot_id, f"{title} ({unit})", height)]
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         y = TOP + 16 * i

@@ -113,7 +113,9 @@ def read_history(
         token = reader.token_address
     except (ChainError, CIDError) as exc:
         raise ConfigError(f"{protocol} does not look like an FLchain protocol: {exc}") from exc
-    events = list(iter_logs(w3, reader.address, protocol_abi().abi, None, from_block, last))
+    abi = protocol_abi().abi
+    names = [e["name"] for e in abi if e.get("type") == "event" and _Builder.handles(e["name"])]
+    events = list(iter_logs(w3, reader.address, abi, names, from_block, last))
     builder = _Builder()
     for event in events:
         builder.add(event)
@@ -190,6 +192,11 @@ class _Builder:
         self.memberships: list[Membership] = []
         self._finalize_tx: dict[TxHash, int] = {}
         self._pending_drops: list[tuple[TxHash, Membership]] = []
+
+    @classmethod
+    def handles(cls, event: str) -> bool:
+        """Whether the builder folds ``event`` (role bookkeeping events are not needed)."""
+        return hasattr(cls, "_on_" + _snake(event))
 
     def record(self, r: int) -> RoundRecord:
         return self._rounds.setdefault(r, RoundRecord(round=r))
