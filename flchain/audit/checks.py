@@ -13,7 +13,10 @@ arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
   — the reputation steps and their bounds;
 * :func:`client_rewards` — ``_rewardClients``: the round's client reward split in
   proportion to ``median * min(samples, sampleCap)``, rounded down per update;
-* :func:`miner_agreement`, :func:`miner_reward`, :func:`slash_amount` — ``_settleCommittee``.
+* :func:`miner_agreement`, :func:`miner_reward`, :func:`slash_amount` — ``_settleCommittee``;
+* :func:`certify` — ``certifyAggregate``: committee attestations count; the
+  first CID with ``quorum`` counted attestations is certified; later different
+  attestations are disputes.
 
 Nothing here reads the chain (the commitment hash is the chain layer's pure
 :func:`flchain.chain.protocol.vote_commitment`); :mod:`flchain.audit.ledger` feeds these functions
@@ -200,6 +203,38 @@ def client_rewards(
         (reward_per_round * w) // total if d.accepted else 0
         for d, w in zip(decisions, weights, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class Certification:
+    """What a round's attestations should have produced."""
+
+    certified: str | None
+    counted: tuple[bool, ...]  # per attestation, in chain order
+    disputes: tuple[tuple[str, str], ...]  # (attester, cid) after certification, differing
+
+
+def certify(
+    attestations: Sequence[tuple[str, str]], committee: Sequence[str], quorum: int
+) -> Certification:
+    """Replay ``certifyAggregate`` over ``(attester, cid)`` pairs in chain order."""
+    seats = set(committee)
+    counts: dict[str, int] = {}
+    certified: str | None = None
+    counted: list[bool] = []
+    disputes: list[tuple[str, str]] = []
+    for attester, cid in attestations:
+        counts_here = attester in seats
+        counted.append(counts_here)
+        if certified is not None:
+            if cid != certified:
+                disputes.append((attester, cid))
+            continue
+        if counts_here:
+            counts[cid] = counts.get(cid, 0) + 1
+            if counts[cid] >= quorum:
+                certified = cid
+    return Certification(certified, tuple(counted), tuple(disputes))
 
 
 def compare(

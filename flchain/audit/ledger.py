@@ -24,6 +24,7 @@ from flchain.audit.checks import (
     INITIAL_REPUTATION,
     Discrepancy,
     RoundDecision,
+    certify,
     client_reputation,
     client_rewards,
     compare,
@@ -209,7 +210,21 @@ class Ledger:
         self.out += compare(
             r, "miners dropped for their bond", "committee", rec.miners_dropped, s.dropped
         )
+        self.check_certification(rec)
         return decision
+
+    def check_certification(self, rec: RoundRecord) -> None:
+        """Which attestations count, which CID reached the quorum, which were disputes."""
+        r = rec.round
+        pairs = [(a.attester, str(a.cid)) for a in rec.attestations]
+        c = certify(pairs, rec.committee, self.p.quorum)
+        for a, counted in zip(rec.attestations, c.counted, strict=True):
+            self.out += compare(r, "attestation counted", a.attester, a.counted, counted)
+        self.out += compare(r, "certified by quorum", "aggregate", rec.certified, c.certified)
+        disputes = [[d.attester, str(d.cid)] for d in rec.disputes]
+        self.out += compare(
+            r, "disputed attestations", "aggregate", disputes, [list(d) for d in c.disputes]
+        )
 
     def check_votes(self, rec: RoundRecord, n: int) -> dict[int, tuple[int, ...]]:
         """Check each reveal against its commitment; return the valid reveals by seat."""

@@ -153,12 +153,15 @@ def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -
     scored = rec.scored[2]
     rec.scored[2] = dataclasses.replace(scored, median=scored.median + 1)
     rec.seed = bytes(32)
+    att = rec.attestations[0]
+    rec.attestations[0] = dataclasses.replace(att, counted=not att.counted)
     report = audit_history(history, None)
     found = {(d.round, d.check) for d in report.discrepancies}
     assert (1, "reward") in found
     assert (1, "reveal matches commitment") in found
     assert (1, "median score") in found
     assert (1, "committee seed") in found
+    assert (1, "attestation counted") in found
     assert all(d.round == 1 for d in report.discrepancies)
 
 

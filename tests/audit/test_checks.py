@@ -11,6 +11,7 @@ from flchain.audit.checks import (
     MAX_REPUTATION,
     Discrepancy,
     UpdateDecision,
+    certify,
     client_reputation,
     client_rewards,
     compare,
@@ -127,3 +128,15 @@ def test_a_reveal_opens_only_its_own_commitment() -> None:
     assert not reveal_matches(None, scores=[10, 0, 9000], **opens)  # type: ignore[arg-type]
     for change in ({"round_id": 5}, {"chain_id": 1}, {"salt": bytes(32)}):
         assert not reveal_matches(commitment, scores=[10, 0, 9000], **{**opens, **change})  # type: ignore[arg-type]
+
+
+def test_certification_needs_a_quorum_of_committee_attestations() -> None:
+    committee = ["m0", "m1", "m2"]
+    c = certify([("c9", "A"), ("m0", "B"), ("m1", "A"), ("m2", "A"), ("m0", "A")], committee, 2)
+    assert c.counted == (False, True, True, True, True)
+    assert c.certified == "A"  # m1 then m2: the second counted "A"
+    assert c.disputes == ()  # m0's late "A" agrees
+    late = certify([("m0", "A"), ("m1", "A"), ("m2", "B"), ("c1", "C")], committee, 2)
+    assert late.certified == "A" and late.disputes == (("m2", "B"), ("c1", "C"))
+    split = certify([("m0", "A"), ("m1", "B")], committee, 2)
+    assert split.certified is None and split.disputes == ()
