@@ -15,8 +15,12 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.abi import abi_to_signature, collapse_if_tuple, function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.types import TxReceipt
 
-from flchain.exceptions import ContractRevertError, RPCError, TransactionFailedError
+from flchain.chain.connection import rpc
+from flchain.exceptions import ChainError, ContractRevertError, RPCError, TransactionFailedError
 
 _BUILTIN: dict[bytes, tuple[str, list[str]]] = {
     bytes.fromhex("08c379a0"): ("Error", ["string"]),
@@ -82,6 +86,29 @@ def revert_data(error: RPCError) -> bytes | None:
     if error.code == 3 or "revert" in message:
         return b""
     return None
+
+
+def explain_failure(w3: Web3, errors: ErrorRegistry, receipt: TxReceipt) -> ChainError:
+    """Why a mined transaction failed: replay it with ``eth_call`` on its parent block."""
+    tx_hash = receipt["transactionHash"].to_0x_hex()
+    tx = rpc(w3, "eth_getTransactionByHash", [tx_hash])
+    calldata = HexBytes(tx.get("input") or tx.get("data") or "0x")
+    function = errors.function_name(calldata)
+    replay = {k: tx[k] for k in ("from", "to", "value", "gas") if tx.get(k) is not None}
+    replay["data"] = calldata.to_0x_hex()
+    parent = hex(max(int(receipt["blockNumber"]) - 1, 0))
+    try:
+        rpc(w3, "eth_call", [replay, parent])
+    except RPCError as exc:
+        data = revert_data(exc)
+        if data is not None:
+            return errors.decode(data, function)
+        return TransactionFailedError(f"transaction {tx_hash} failed: {exc}")
+    where = f" in {function}" if function else ""
+    used, limit = receipt["gasUsed"], int(tx["gas"], 16)
+    return TransactionFailedError(
+        f"transaction {tx_hash} failed{where} (status 0, gas used {used} of {limit})"
+    )
 
 
 def _normalize(abi_type: str, value: Any) -> Any:

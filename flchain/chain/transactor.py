@@ -28,19 +28,21 @@ from web3.types import TxReceipt
 
 from flchain.chain.connection import rpc, rpc_batch
 from flchain.chain.nonces import NonceManager
-from flchain.chain.reverts import ErrorRegistry, revert_data
+from flchain.chain.reverts import ErrorRegistry, explain_failure, revert_data
 from flchain.chain.signing import DynamicFeeTx, Signer
 from flchain.chain.txdata import (
     BATCH_SIZE,
+    SentLog,
     address_bytes,
-    batch_bounds,
     hexdata,
     retryable,
+    send_batches,
 )
 from flchain.exceptions import ChainError, ConfigError, RPCError, TransactionFailedError
 from flchain.types import Address, TxHash
 
 PRIORITY_FEE = 10**9  # 1 gwei tip
+MAX_UNMINED = 100_000  # raw transactions kept for re-sending until their receipt
 GAS_MARGIN = 1.2  # estimates are exact; leave room for state changing before inclusion
 
 
@@ -59,7 +61,12 @@ class Transactor:
     """Local accounts, nonces, fees and revert decoding for one node connection."""
 
     def __init__(
-        self, w3: Web3, *, fee_refresh_s: float = 5.0, poll_interval: float = 0.01
+        self,
+        w3: Web3,
+        *,
+        fee_refresh_s: float = 5.0,
+        poll_interval: float = 0.01,
+        nudge_after: float | None = 2.0,
     ) -> None:
         self.w3 = w3
         self.chain_id: int = int(rpc(w3, "eth_chainId", []), 16)
@@ -69,6 +76,8 @@ class Transactor:
         self._errors = ErrorRegistry()
         self._fee_refresh_s = fee_refresh_s
         self._poll_interval = poll_interval
+        self._nudge_after = nudge_after
+        self._sent = SentLog(MAX_UNMINED)
         self._fee_lock = threading.Lock()
         self._fees: tuple[float, dict[str, int]] = (0.0, {})
 
@@ -105,12 +114,12 @@ class Transactor:
         return self.send_many([TxRequest(sender, to, data, value, gas)])[0]
 
     def send_many(self, txs: Sequence[TxRequest], *, ordered: bool = True) -> list[TxHash]:
-        """Sign and send ``txs``, batching the requests; returns their hashes, in order.
+        """Sign and send ``txs``; returns their hashes, in order.
 
         Each sender's transactions get consecutive nonces in list order, so they are
-        mined in that order. A node may run the requests of one batch concurrently, so
-        with ``ordered`` (the default) only runs of one sender share a batch and the
-        chain sees the list's order; ``ordered=False`` batches freely (fastest).
+        mined in that order. With ``ordered`` (the default) requests go one by one and
+        the chain sees the list's order across senders too; ``ordered=False`` sends
+        JSON-RPC batches holding at most one transaction per sender (fastest).
         """
         if not txs:
             return []
@@ -140,15 +149,17 @@ class Transactor:
         with self._nonces.hold(tx.sender for tx in txs) as nonces:
             for tx, gas in zip(txs, gases, strict=True):
                 raws.append(self._sign(tx, gas, nonces.take(tx.sender), fees))
-            results: list[Any] = []
-            for start, end in batch_bounds([tx.sender for tx in txs], ordered):
-                chunk = raws[start:end]
+            results: list[Any] = [None] * len(txs)
+            for batch in send_batches([tx.sender for tx in txs], ordered):
                 try:
-                    results += self._send_raw(chunk)
+                    sent = self._send_raw([raws[i] for i in batch])
                 except ChainError:
                     for tx in txs:
                         nonces.forget(tx.sender)
                     raise
+                for i, result in zip(batch, sent, strict=True):
+                    results[i] = result
+            self._sent.remember([(r, raws[i]) for i, r in enumerate(results) if isinstance(r, str)])
             for tx, result in zip(txs, results, strict=True):
                 if isinstance(result, RPCError):
                     nonces.forget(tx.sender)
@@ -162,7 +173,9 @@ class Transactor:
         """Receipts of ``tx_hashes`` (in order) once all are mined; the first failure raises."""
         receipts: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + timeout
+        progress_at = time.monotonic()
         while True:
+            found = len(receipts)
             missing = [h for h in tx_hashes if h not in receipts]
             for start in range(0, len(missing), BATCH_SIZE):
                 chunk = missing[start : start + BATCH_SIZE]
@@ -172,9 +185,16 @@ class Transactor:
                         raise TransactionFailedError(f"cannot get the receipt of {h}: {raw}")
                     if raw is not None:
                         receipts[h] = raw
+                        self._sent.forget(h)
             if len(receipts) == len(set(tx_hashes)):
                 break
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if len(receipts) > found:
+                progress_at = now
+            elif self._nudge_after is not None and now - progress_at > self._nudge_after:
+                self._unstick([h for h in tx_hashes if h not in receipts])
+                progress_at = now
+            if now > deadline:
                 raise TransactionFailedError(
                     f"{len(set(tx_hashes)) - len(receipts)} transaction(s) not mined within "
                     f"{timeout:g} s, first {missing[0]}"
@@ -183,7 +203,7 @@ class Transactor:
         out = [_format_receipt(receipts[h]) for h in tx_hashes]
         for receipt in out:
             if receipt["status"] != 1:
-                raise self._explain_failure(receipt)
+                raise explain_failure(self.w3, self._errors, receipt)
         return out
 
     def transact(
@@ -330,6 +350,26 @@ class Transactor:
                 return [exc]
         return rpc_batch(self.w3, calls)
 
+    def _unstick(self, missing: Sequence[TxHash]) -> None:
+        """Get stalled transactions mined on a development node.
+
+        Anvil's automine can leave ready transactions unmined when they arrive faster
+        than it mines (foundry-rs/foundry#10122), and lose some when a block is mined
+        meanwhile. ``evm_mine`` flushes the pool; transactions the node no longer
+        knows are sent again (same bytes, so never twice). On a node without
+        ``evm_mine`` this turns off.
+        """
+        try:
+            rpc(self.w3, "evm_mine", [])
+        except RPCError:
+            self._nudge_after = None
+            return
+        ours = self._sent.raws(missing)
+        known = self._batch([("eth_getTransactionByHash", [h]) for h in ours])
+        lost = [h for h, tx in zip(ours, known, strict=True) if tx is None]
+        if lost:
+            self._batch([("eth_sendRawTransaction", [ours[h]]) for h in lost])
+
     def _pending_nonce(self, sender: Address) -> int:
         return int(rpc(self.w3, "eth_getTransactionCount", [sender, "pending"]), 16)
 
@@ -348,27 +388,6 @@ class Transactor:
         if data is None:
             return TransactionFailedError(str(error))
         return self._errors.decode(data, self._errors.function_name(calldata))
-
-    def _explain_failure(self, receipt: TxReceipt) -> ChainError:
-        tx_hash = receipt["transactionHash"].to_0x_hex()
-        tx = rpc(self.w3, "eth_getTransactionByHash", [tx_hash])
-        calldata = HexBytes(tx.get("input") or tx.get("data") or "0x")
-        function = self._errors.function_name(calldata)
-        replay = {k: tx[k] for k in ("from", "to", "value", "gas") if tx.get(k) is not None}
-        replay["data"] = calldata.to_0x_hex()
-        parent = hex(max(int(receipt["blockNumber"]) - 1, 0))
-        try:
-            rpc(self.w3, "eth_call", [replay, parent])
-        except RPCError as exc:
-            data = revert_data(exc)
-            if data is not None:
-                return self._errors.decode(data, function)
-            return TransactionFailedError(f"transaction {tx_hash} failed: {exc}")
-        where = f" in {function}" if function else ""
-        used, limit = receipt["gasUsed"], int(tx["gas"], 16)
-        return TransactionFailedError(
-            f"transaction {tx_hash} failed{where} (status 0, gas used {used} of {limit})"
-        )
 
 
 def _call_object(tx: TxRequest) -> dict[str, Any]:

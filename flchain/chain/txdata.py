@@ -1,7 +1,8 @@
-"""Pure helpers of the Transactor: call data, addresses, batch bounds, retryable refusals."""
+"""Helpers of the Transactor: call data, addresses, batches, retryable refusals, sent log."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from hexbytes import HexBytes
@@ -12,16 +13,26 @@ from flchain.types import Address
 BATCH_SIZE = 200  # requests per JSON-RPC batch
 
 
-def batch_bounds(senders: Sequence[Address], ordered: bool) -> list[tuple[int, int]]:
-    """Batch bounds: at most BATCH_SIZE, and one sender per batch when ``ordered``."""
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for i in range(1, len(senders) + 1):
-        full = i - start == BATCH_SIZE
-        if i == len(senders) or full or (ordered and senders[i] != senders[start]):
-            bounds.append((start, i))
-            start = i
-    return bounds
+def send_batches(senders: Sequence[Address], ordered: bool) -> list[list[int]]:
+    """Which transactions (by index) go together in each JSON-RPC batch, in sending order.
+
+    A node may run the requests of one batch concurrently, and Anvil's automine can
+    then miss a sender's transactions that arrive out of nonce order, so a batch never
+    holds two transactions of one sender: the k-th transaction of every sender goes
+    in batch k (at most BATCH_SIZE per batch). ``ordered`` sends one at a time, so the
+    chain sees the list's order across senders too.
+    """
+    if ordered:
+        return [[i] for i in range(len(senders))]
+    rounds: list[list[int]] = []
+    seen: dict[Address, int] = {}
+    for i, sender in enumerate(senders):
+        k = seen.get(sender, 0)
+        seen[sender] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(i)
+    return [r[s : s + BATCH_SIZE] for r in rounds for s in range(0, len(r), BATCH_SIZE)]
 
 
 RETRYABLE = ("nonce too low", "transaction nonce", "correct nonce", "base fee", "fee cap")
@@ -50,3 +61,32 @@ def address_bytes(address: str) -> bytes:
     if len(raw) != 20:
         raise ConfigError(f"not an address (20 bytes): {address!r}")
     return raw
+
+
+class SentLog:
+    """Raw transactions sent and not yet seen mined (the oldest dropped past ``limit``).
+
+    Kept so that a transaction a development node lost can be sent again, byte for byte.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._raw: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, sent: Sequence[tuple[str, str]]) -> None:
+        """Record ``(tx_hash, raw)`` pairs just accepted by the node."""
+        with self._lock:
+            self._raw.update(sent)
+            while len(self._raw) > self._limit:
+                del self._raw[next(iter(self._raw))]
+
+    def forget(self, tx_hash: str) -> None:
+        """``tx_hash`` is mined: stop keeping its bytes."""
+        with self._lock:
+            self._raw.pop(tx_hash, None)
+
+    def raws(self, tx_hashes: Sequence[str]) -> dict[str, str]:
+        """The kept raw bytes of those of ``tx_hashes`` still unmined."""
+        with self._lock:
+            return {h: self._raw[h] for h in tx_hashes if h in self._raw}

@@ -9,7 +9,7 @@ from chain_helpers import Chain, calldata
 from eth_abi import decode
 
 from flchain.chain import DEFAULT_MNEMONIC, Transactor, TxRequest, accounts_from_mnemonic, rpc
-from flchain.chain.txdata import BATCH_SIZE, batch_bounds
+from flchain.chain.txdata import BATCH_SIZE, send_batches
 from flchain.exceptions import ConfigError, ContractRevertError, TransactionFailedError
 from flchain.types import Address
 
@@ -180,16 +180,35 @@ def test_ordered_batches_keep_list_order_across_senders(chain: Chain) -> None:
     assert len(set(positions)) == 20
 
 
-def test_batch_bounds() -> None:
-    a, b = Address("0xa"), Address("0xb")
-    assert batch_bounds([a, a, b, a], ordered=True) == [(0, 2), (2, 3), (3, 4)]
-    assert batch_bounds([a, a, b, a], ordered=False) == [(0, 4)]
-    assert batch_bounds([], ordered=True) == []
-    assert batch_bounds([a] * (BATCH_SIZE + 1), ordered=True) == [
-        (0, BATCH_SIZE),
-        (BATCH_SIZE, BATCH_SIZE + 1),
-    ]
+def test_send_batches_never_hold_two_transactions_of_one_sender() -> None:
+    a, b, c = Address("0xa"), Address("0xb"), Address("0xc")
+    assert send_batches([a, a, b, a, c], ordered=True) == [[0], [1], [2], [3], [4]]
+    assert send_batches([a, a, b, a, c], ordered=False) == [[0, 2, 4], [1], [3]]
+    assert send_batches([], ordered=False) == []
+    many = [Address(f"0x{i:040x}") for i in range(BATCH_SIZE + 1)]
+    assert send_batches(many, ordered=False) == [list(range(BATCH_SIZE)), [BATCH_SIZE]]
 
 
 def _store_data(i: int) -> bytes:
     return calldata("store(uint256,uint256,string)", i, i % 1000, "o")
+
+
+def test_stalled_and_lost_transactions_are_mined(anvil_chain: Chain) -> None:
+    """What Anvil's automine does under load (foundry#10122), provoked on purpose."""
+    chain = anvil_chain
+    tx = Transactor(chain.w3, nudge_after=0.2)
+    me = tx.add_account(accounts_from_mnemonic(DEFAULT_MNEMONIC, 9)[8])
+    snapshot = rpc(chain.w3, "evm_snapshot", [])
+    rpc(chain.w3, "evm_setAutomine", [False])
+    try:
+        stalled = tx.send(me, chain.accounts[1], b"", value=1, gas=21_000)
+        lost = tx.send(me, chain.accounts[1], b"", value=2, gas=21_000)
+        rpc(chain.w3, "anvil_dropTransaction", [lost])
+        assert rpc(chain.w3, "eth_getTransactionByHash", [lost]) is None
+        receipts = tx.wait_many([stalled, lost], timeout=20)
+        assert [r["status"] for r in receipts] == [1, 1]
+        assert receipts[0]["blockNumber"] < receipts[1]["blockNumber"]
+    finally:
+        rpc(chain.w3, "evm_setAutomine", [True])
+        rpc(chain.w3, "evm_revert", [snapshot])
+        chain.transactor.resync_nonces()
