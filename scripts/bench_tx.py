@@ -7,12 +7,11 @@ receipt checked for success:
 
 * ``sequential``: ``Transactor.transact`` one at a time (sign, send, wait);
 * ``ordered``: ``Transactor.transact_many`` — sign all, send them back to back
-  (batching only runs of one sender, so the chain keeps the list's order), then
-  collect the receipts in JSON-RPC batches;
+  (one request each, so the chain keeps the list's order), then collect the
+  receipts in JSON-RPC batches;
 * ``batched``: ``transact_many(..., ordered=False)`` — sign all, send them in
-  JSON-RPC batches of 200, collect receipts in batches (the headline ``tx_per_s``).
-
-Senders take turns, so ``ordered`` sends one request per transaction.
+  JSON-RPC batches holding one transaction per sender, collect receipts in
+  batches (the headline ``tx_per_s``).
 
 Gas limits are fixed (no per-transaction ``eth_estimateGas``), as a client that
 knows its call does. Usage: ``python scripts/bench_tx.py [--n 2000] [--json]``.
