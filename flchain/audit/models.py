@@ -105,7 +105,7 @@ class ModelAuditor:
         """Load the initial model (round 0's global) by its on-chain CID."""
         try:
             weights, _ = self.fetch(initial_cid)
-        except FLchainError as exc:
+        except (FLchainError, OSError) as exc:
             return [Discrepancy(None, "initial model fetched", initial_cid, "on chain", str(exc))]
         self.current = GlobalModel(0, initial_cid, weights)
         self.initial_eval = self.evaluate(weights)
@@ -157,7 +157,7 @@ class ModelAuditor:
                 continue
             try:
                 w, meta = self.fetch(s.cid)
-            except FLchainError as exc:
+            except (FLchainError, OSError) as exc:
                 c.error = f"{type(exc).__name__}: {exc}"
                 continue
             c.fetched, weights[s.index] = True, w
@@ -241,9 +241,13 @@ class ModelAuditor:
             AcceptedUpdate(c.index, c.cid, c.num_samples, c.client, weights[c.index])
             for c in chosen
         ]
-        result = aggregate_round(
-            self.strategy, current, updates, task=self.task, arch=self.spec.arch
-        )
+        try:
+            result = aggregate_round(
+                self.strategy, current, updates, task=self.task, arch=self.spec.arch
+            )
+        except FLchainError as exc:
+            found.append(Discrepancy(r, "certified aggregate", "aggregate", certified, str(exc)))
+            return None, "unverifiable", None
         cid = result.model.cid
         if certified is None:
             found.append(Discrepancy(r, "certified aggregate", "aggregate", None, cid))
@@ -269,7 +273,7 @@ class ModelAuditor:
                 weights, _ = self.fetch(certified)
                 state = model.state if model is not None else current.state if current else None
                 return GlobalModel(r + 1, certified, weights, state)
-            except FLchainError:
+            except (FLchainError, OSError):
                 pass
         return model
 

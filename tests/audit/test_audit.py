@@ -165,6 +165,18 @@ def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -
     assert all(d.round == 1 for d in report.discrepancies)
 
 
+def test_a_malformed_reveal_is_flagged_not_crashed_on(clean_task: BuiltTask) -> None:
+    history = copy.deepcopy(_history(clean_task))
+    rec = history.rounds[1]
+    rec.reveals[1] = dataclasses.replace(rec.reveals[1], scores=rec.reveals[1].scores[:-1])
+    report = audit_history(history, None)
+    found = {(d.round, d.check) for d in report.discrepancies}
+    assert (1, "number of scores revealed") in found
+    assert (1, "acceptance") in found  # one reveal short of the quorum: nothing decided
+    # later rounds follow from round 1's different outcome; nothing earlier is flagged
+    assert min(d.round for d in report.discrepancies if d.round is not None) == 1
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flchain", "audit", *args],
