@@ -104,6 +104,7 @@ def run(n: int, senders_count: int, sequential_n: int) -> dict[str, Any]:
         "ordered_tx_per_s": round(rates[True], 1),
         "sequential_tx_per_s": round(sequential, 1),
         "transactions": n,
+        "stalls_recovered": tx.stalls,
         "senders": senders_count,
         "call": "FLToken.transfer (OpenZeppelin ERC-20), gas limit fixed",
         "backend": "anvil (automine)",

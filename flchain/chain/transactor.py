@@ -78,6 +78,7 @@ class Transactor:
         self._poll_interval = poll_interval
         self._nudge_after = nudge_after
         self._sent = SentLog(MAX_UNMINED)
+        self.stalls = 0  # times wait had to unstick a development node
         self._fee_lock = threading.Lock()
         self._fees: tuple[float, dict[str, int]] = (0.0, {})
 
@@ -364,6 +365,7 @@ class Transactor:
         except RPCError:
             self._nudge_after = None
             return
+        self.stalls += 1
         ours = self._sent.raws(missing)
         known = self._batch([("eth_getTransactionByHash", [h]) for h in ours])
         lost = [h for h, tx in zip(ours, known, strict=True) if tx is None]
