@@ -205,3 +205,6 @@ def test_cli_json_and_exit_status(clean_task: BuiltTask, tmp_path: Path) -> None
 
     missing = _cli("--rpc", clean_task.node.rpc_url, "--store", str(tmp_path / "store"))
     assert missing.returncode == 2 and "--address" in missing.stderr
+    eoa = clean_task.run.clients[0]
+    wrong = _cli("--rpc", clean_task.node.rpc_url, "--address", eoa, "--store", str(tmp_path))
+    assert wrong.returncode == 2 and "does not look like an FLchain protocol" in wrong.stderr
