@@ -1,14 +1,14 @@
 """Sending transactions from local accounts: sign here, send raw, count nonces, decode reverts.
 
 :class:`Transactor` is the one way FLchain writes to a chain. It holds local
-accounts (their keys never leave the process), signs EIP-1559 transactions with
-eth-account, sends them raw, and turns every failure into our exceptions: a
-custom-error revert becomes :class:`ContractRevertError` with the error's name
-and arguments. It is safe to use from many threads at once.
+accounts (their keys never leave the process), signs EIP-1559 transactions
+itself (:mod:`flchain.chain.signing`), sends them raw, and turns every failure
+into our exceptions: a custom-error revert becomes :class:`ContractRevertError`
+with the error's name and arguments. It is safe to use from many threads at once.
 
 For throughput, :meth:`Transactor.send_many` signs a list of transactions and
-sends them in JSON-RPC batches; :meth:`Transactor.wait_many` collects their
-receipts the same way.
+sends them back to back (or in JSON-RPC batches); :meth:`Transactor.wait_many`
+collects their receipts in batches.
 """
 
 from __future__ import annotations
