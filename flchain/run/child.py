@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from flchain.exceptions import ConfigError
 from flchain.run.party import Party, TestnetInfo, join_task
 from flchain.run.roundlog import EventLog
-from flchain.run.workload import Workload, load_workload
+from flchain.run.workload import Workload, load_workload, warm_up
 from flchain.storage.factory import open_store
 
 
@@ -39,6 +40,11 @@ def start_child(
     info = TestnetInfo.load(testnet)
     store = open_store(store_dir, kubo_url)
     party = join_task(info, task, account_index, store, log)
+    count = party.spec.clients if role == "client" else party.spec.miners
+    if not 0 <= index < count:
+        raise ConfigError(f"{role} index {index} is not in this task (it has {count} {role}s)")
     workload = load_workload(party.spec)
+    own = workload.data.clients[index].train if role == "client" else workload.data.miners[index]
+    warm_up(workload, own)
     log.emit("started", round=-1, address=party.address, task=party.task)
     return party, workload

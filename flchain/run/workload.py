@@ -26,7 +26,7 @@ from flchain.learning.data import Dataset, load_dataset, make_dataset
 from flchain.learning.models import build_model
 from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.strategies import Strategy, strategy_from_name
-from flchain.learning.training import TrainConfig
+from flchain.learning.training import TrainConfig, evaluate, train_local
 from flchain.learning.weights import Weights, get_weights
 from flchain.run.spec import TaskSpec
 from flchain.storage.codec import ArchitectureSpec
@@ -104,6 +104,18 @@ def cached_dataset(name: str) -> Dataset:
         )
     os.replace(tmp, path)
     return dataset
+
+
+def warm_up(work: Workload, data: tuple[np.ndarray, np.ndarray]) -> None:
+    """One tiny training step and one evaluation on the party's own data, so the
+    first-call costs of torch (allocators, kernels) land in start-up, not round 0.
+    The model's weights are set from scratch by every later call."""
+    x, y = data
+    n = min(len(y), work.train_config.batch_size)
+    batch = (x[:n], y[:n])
+    weights = get_weights(work.model)
+    train_local(work.model, batch, replace(work.train_config, epochs=1), weights, seed=0)
+    evaluate(work.model, batch, weights)
 
 
 def initial_weights(spec: TaskSpec) -> Weights:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
-from flchain.run.orchestrator import RunResult
 from flchain.run.roundlog import read_events
 from flchain.run.spec import TaskSpec
 
@@ -25,10 +27,19 @@ def small_spec(**overrides: Any) -> TaskSpec:
     return TaskSpec(**base)
 
 
-def events_of(result: RunResult, name: str) -> list[dict[str, Any]]:
-    return read_events(result.out / "logs" / f"{name}.jsonl")
+def events_of(out: Path, name: str) -> list[dict[str, Any]]:
+    """The events child ``name`` logged in run directory ``out``."""
+    return read_events(out / "logs" / f"{name}.jsonl")
 
 
-def metrics_of(result: RunResult) -> list[dict[str, Any]]:
-    text = (result.out / "metrics.jsonl").read_text()
+def metrics_of(out: Path) -> list[dict[str, Any]]:
+    """The rows of ``out/metrics.jsonl``."""
+    text = (out / "metrics.jsonl").read_text()
     return [json.loads(line) for line in text.splitlines()]
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``flchain run`` as a subprocess with its own testnet home under ``tmp_path``."""
+    cmd = [sys.executable, "-c", "from flchain.cli import main; main()", "run", *args]
+    cmd += ["--home", str(tmp_path / "cli-home"), "--out", str(tmp_path / "cli-run")]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)

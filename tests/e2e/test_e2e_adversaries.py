@@ -41,7 +41,7 @@ def test_free_rider_and_noise_are_rejected_every_round(
     reasons = [
         reason
         for j in range(3)
-        for e in events_of(result, f"miner-{j}")
+        for e in events_of(result.out, f"miner-{j}")
         if e["event"] == "scored"
         for reason in e["reasons"]
     ]

@@ -56,9 +56,9 @@ def test_killed_client_and_silent_miner(run_e2e: Callable[..., RunResult]) -> No
     silent = summary["parties"]["miner-2"]["address"]
     assert summary["bonds"][silent] < summary["bonds"][summary["parties"]["miner-0"]["address"]]
     assert summary["rewards"][silent] == 0
-    committed = [e for e in events_of(result, "miner-2") if e["event"] == "committed"]
-    revealed = [e for e in events_of(result, "miner-2") if e["event"] == "revealed"]
+    committed = [e for e in events_of(result.out, "miner-2") if e["event"] == "committed"]
+    revealed = [e for e in events_of(result.out, "miner-2") if e["event"] == "revealed"]
     assert committed and not revealed
     for i in range(3):
-        events = events_of(result, f"client-{i}")
+        events = events_of(result.out, f"client-{i}")
         assert {e["round"] for e in events if e["event"] == "verified"} == {0, 1, 2}

@@ -43,7 +43,7 @@ def test_restarted_client_catches_up(run_e2e: Callable[..., RunResult]) -> None:
     codes = result.summary["exit_codes"]
     assert codes["client-1"] == -signal.SIGKILL and codes["client-1-again"] == 0
     assert [r.round for r in result.reports] == [0, 1, 2, 3, 4]
-    events = events_of(result, "client-1")
+    events = events_of(result.out, "client-1")
     restarted_at = [e["t"] for e in events if e["event"] == "registered"][-1]
     rejoined = [e["round"] for e in events if e["event"] == "submitted" and e["t"] > restarted_at]
     assert rejoined and min(rejoined) >= 1

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from e2e_helpers import events_of, metrics_of, small_spec
+from e2e_helpers import events_of, metrics_of, run_cli
 
 from flchain.run.metrics import PHASE_EVENTS
-from flchain.run.orchestrator import RunResult
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_three_rounds_four_clients_three_miners(run_e2e: Callable[..., RunResult]) -> None:
-    result = run_e2e(small_spec(clients=4, miners=3, rounds=3))
-    summary = json.loads((result.out / "summary.json").read_text())
-    rows = metrics_of(result)
+def test_three_rounds_four_clients_three_miners(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "--clients", "4", "--miners", "3", "--rounds", "3", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "cli-run"
+    summary = json.loads((out / "summary.json").read_text())
+    assert json.loads(done.stdout) == summary
+    rows = metrics_of(out)
 
     assert [row["round"] for row in rows] == [0, 1, 2]
     for row in rows:
@@ -27,16 +29,18 @@ def test_three_rounds_four_clients_three_miners(run_e2e: Callable[..., RunResult
             assert f"{phase}_s" in row
     accuracies = [row["accuracy"] for row in rows]
     assert summary["initial_accuracy"] < accuracies[0] <= accuracies[-1] + 0.02
-    assert summary["final_accuracy"] == accuracies[-1] > 0.8
+    assert summary["final_accuracy"] == pytest.approx(accuracies[-1], abs=1e-6)
+    assert accuracies[-1] > 0.8
     assert set(summary["exit_codes"].values()) == {0}
     assert summary["wall_s"] > summary["startup_s"] > 0
 
     certified = [row["certified_cid"] for row in rows]
     assert all(certified) and len(set(certified)) == 3
     for i in range(4):
-        events = events_of(result, f"client-{i}")
+        events = events_of(out, f"client-{i}")
         verified = {e["round"]: e["cid"] for e in events if e["event"] == "verified"}
         assert verified == dict(enumerate(certified)), f"client {i}"
         assert not [e for e in events if e["event"] == "aggregate_mismatch"]
     for address, reward in summary["rewards"].items():
         assert reward > 0, address
+    assert not (tmp_path / "cli-home" / "testnet.json").exists()  # the run stopped its node
