@@ -15,6 +15,7 @@ import pytest
 
 from flchain.chain import Transactor, accounts_from_mnemonic, connect, rpc
 from flchain.chain.node import free_port, pid_alive
+from flchain.chain.protocol import ProtocolClient
 
 CLI = [sys.executable, "-c", "from flchain.cli import main; main()", "testnet"]
 
@@ -50,7 +51,10 @@ def workdir(tmp_path: Path, repo_root: Path) -> Any:
 )
 def test_up_status_down(workdir: Path, backend: str) -> None:
     port = free_port()
-    record = flchain_json(workdir, "up", "--backend", backend, "--port", str(port))
+    (workdir / "task.json").write_text(json.dumps({"committee_size": 2, "quorum": 2}))
+    record = flchain_json(
+        workdir, "up", "--backend", backend, "--port", str(port), "--params", "task.json"
+    )
     assert record["backend"] == backend
     assert record["rpc_url"] == f"http://127.0.0.1:{port}"
     assert set(record["contracts"]) == {"FLProtocol", "FLToken"}
@@ -61,11 +65,15 @@ def test_up_status_down(workdir: Path, backend: str) -> None:
     deployment = json.loads((workdir / "deployments" / f"{record['chain_id']}.json").read_text())
     assert deployment["contracts"] == record["contracts"]
     assert deployment["deployment_block"] == record["deployment_block"]
+    assert deployment["task_params"]["committee_size"] == 2
+    assert deployment["task_params"]["quorum"] == 2
 
     w3 = connect(record["rpc_url"])
     assert int(rpc(w3, "eth_chainId", []), 16) == record["chain_id"]
     for address in record["contracts"].values():
         assert len(rpc(w3, "eth_getCode", [address, "latest"])) > 2
+    protocol = ProtocolClient(Transactor(w3), record["contracts"]["FLProtocol"], record["deployer"])
+    assert (protocol.task_params.committee_size, protocol.task_params.quorum) == (2, 2)
 
     status = flchain_json(workdir, "status")
     assert status["alive"] is True
