@@ -153,9 +153,25 @@ class AuditReport:
     def verified(self) -> bool:
         return not self.discrepancies
 
+    def summary(self) -> dict[str, Any]:
+        """Totals over the finalized rounds, and discrepancies counted by check."""
+        done = [r for r in self.rounds if r.finalized]
+        last = next((r.accuracy for r in reversed(done) if r.accuracy is not None), None)
+        return {
+            "finalized_rounds": len(done),
+            "submitted": sum(r.submitted for r in done),
+            "accepted": sum(r.accepted for r in done),
+            "rejected": sum(r.rejected for r in done),
+            "aggregates_matching": sum(1 for r in done if r.aggregate_status == "match"),
+            "final_accuracy": _round(last),
+            "gas_used": sum(r.gas_used for r in self.rounds) + self.setup_gas,
+            "discrepancies_by_check": count_by_check(self.discrepancies),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "verified": self.verified,
+            "summary": self.summary(),
             "task": self.task,
             "rounds": [r.to_json() for r in self.rounds],
             "discrepancies": [d.to_json() for d in self.discrepancies],

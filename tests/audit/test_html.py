@@ -126,6 +126,10 @@ def test_terminal_and_json_reports(report: AuditReport) -> None:
     body = json.loads(to_json(report))
     assert body["verified"] is True and body["discrepancies"] == []
     assert len(body["rounds"]) == len(report.rounds)
+    summary = body["summary"]
+    assert summary["finalized_rounds"] == 3 and summary["aggregates_matching"] == 3
+    assert summary["submitted"] == summary["accepted"] + summary["rejected"] == 18
+    assert summary["discrepancies_by_check"] == {}
     assert {"round", "cid_ok", "accuracy", "updates", "votes"} <= set(body["rounds"][0])
 
 
