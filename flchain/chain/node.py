@@ -264,6 +264,23 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def runs_backend(pid: int, backend: str) -> bool:
+    """Whether process ``pid`` is (still) a ``backend`` node, not a stranger that got its pid.
+
+    Reads ``/proc/<pid>/cmdline``; where there is no ``/proc`` it trusts a live pid.
+    """
+    if not pid_alive(pid):
+        return False
+    marker = "embedded_node" if backend == "embedded" else backend
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return True
+    return marker.encode() in cmdline
+
+
 def stop_pid(pid: int, timeout: float = 20.0) -> None:
     """SIGTERM process group ``pid``, wait up to ``timeout``, then SIGKILL it."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):

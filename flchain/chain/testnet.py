@@ -23,8 +23,8 @@ from flchain.chain.node import (
     NodeConfig,
     NodeProcess,
     find_tool,
-    pid_alive,
     port_in_use,
+    runs_backend,
     start_node,
     stop_pid,
 )
@@ -86,7 +86,7 @@ def up(options: UpOptions) -> dict[str, Any]:
 def status(home: Path) -> dict[str, Any]:
     """The testnet record plus ``alive`` and (when alive) ``block_number``."""
     record = read_record(home)
-    alive = pid_alive(int(record["pid"]))
+    alive = runs_backend(int(record["pid"]), str(record["backend"]))
     record["alive"] = False
     record["block_number"] = None
     if alive:
@@ -109,7 +109,7 @@ def down(home: Path, timeout: float = 30.0) -> dict[str, Any]:
     """Stop the recorded node (SIGTERM, wait: Anvil dumps its state) and forget it."""
     record = read_record(home)
     pid = int(record["pid"])
-    was_alive = pid_alive(pid)
+    was_alive = runs_backend(pid, str(record["backend"]))
     if was_alive:
         stop_pid(pid, timeout)
     (home / TESTNET_FILE).unlink(missing_ok=True)
@@ -160,7 +160,7 @@ def _refuse_if_running(home: Path, port: int) -> None:
             record = read_record(home)
         except TestnetError:
             record = {}
-        if record and pid_alive(int(record["pid"])):
+        if record and runs_backend(int(record["pid"]), str(record.get("backend", ""))):
             raise TestnetError(
                 f"a testnet is already running (pid {record['pid']}, {record['rpc_url']}); "
                 "stop it with `flchain testnet down`"

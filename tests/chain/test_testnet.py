@@ -182,3 +182,19 @@ def test_falls_back_to_embedded_without_anvil(
         assert testnet.status(workdir / ".flchain")["alive"] is True
     finally:
         assert testnet.down(workdir / ".flchain")["stopped"] is True
+
+
+def test_a_stranger_with_the_recorded_pid_is_left_alone(workdir: Path) -> None:
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        home = workdir / ".flchain"
+        home.mkdir()
+        record = {"backend": "anvil", "pid": stranger.pid, "rpc_url": "http://127.0.0.1:9"}
+        (home / "testnet.json").write_text(json.dumps(record))
+        assert flchain_json(workdir, "status")["alive"] is False
+        assert flchain_json(workdir, "down")["stopped"] is False
+        assert stranger.poll() is None  # not signalled
+        assert not (home / "testnet.json").exists()
+    finally:
+        stranger.kill()
+        stranger.wait()
