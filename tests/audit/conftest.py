@@ -8,32 +8,15 @@ Tests that alter a store work on their own copy.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from audit_helpers import ATTACKERS, SILENT_MINER, BuiltTask
 
-from flchain.audit.synthetic import SyntheticRun, SyntheticTask, build_history
+from flchain.audit.synthetic import SyntheticTask, build_history
 from flchain.chain.node import NodeConfig, NodeProcess, free_port, start_node
 from flchain.storage import LocalStore
-
-ATTACKERS = {0: "signflip", 1: "free-rider"}
-SILENT_MINER = 2
-
-
-@dataclass(frozen=True)
-class BuiltTask:
-    """A synthetic task: the node it lives on, its store directory and what was built."""
-
-    node: NodeProcess
-    store_dir: Path
-    run: SyntheticRun
-
-    def copy_store(self, dest: Path) -> LocalStore:
-        shutil.copytree(self.store_dir, dest)
-        return LocalStore(dest)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ATTACKERS, SILENT_MINER, BuiltTask
+from audit_helpers import ATTACKERS, SILENT_MINER, BuiltTask
 
 from flchain.audit.auditor import AuditReport, audit_history
 from flchain.audit.history import Source, load_history, load_test_data

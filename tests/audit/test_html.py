@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BuiltTask
+from audit_helpers import BuiltTask
 
 from flchain.audit.auditor import AuditReport, audit_history
 from flchain.audit.history import Source, load_history, load_test_data
