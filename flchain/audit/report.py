@@ -13,6 +13,7 @@ from flchain.audit.auditor import AuditReport, RoundAudit
 from flchain.audit.checks import Discrepancy
 
 MAX_LISTED = 20
+MAX_REJECTED = 40
 WIDE = 132  # columns when the output is not a terminal (a pipe or a file)
 
 
@@ -98,21 +99,21 @@ def rejection_table(report: AuditReport, threshold: int | None = None) -> Table:
         "auditor's reason",
     ):
         table.add_column(column)
-    for r in report.rounds:
-        for u in r.updates:
-            if u.accepted is not False:
-                continue
-            check = u.check
-            table.add_row(
-                str(r.round),
-                str(u.index),
-                _short_address(u.client),
-                ",".join(str(s) for s in u.scores.values()) or "no reveals",
-                str(u.median),
-                "-" if check is None or check.score is None else str(check.score),
-                _agrees(check.score if check else None, limit),
-                "-" if check is None else (check.error or check.reason or "-"),
-            )
+    rejected = [(r, u) for r in report.rounds for u in r.updates if u.accepted is False]
+    if len(rejected) > MAX_REJECTED:
+        table.caption = f"… and {len(rejected) - MAX_REJECTED} more (see --json or --html)"
+    for r, u in rejected[:MAX_REJECTED]:
+        check = u.check
+        table.add_row(
+            str(r.round),
+            str(u.index),
+            _short_address(u.client),
+            ",".join(str(s) for s in u.scores.values()) or "no reveals",
+            str(u.median),
+            "-" if check is None or check.score is None else str(check.score),
+            _agrees(check.score if check else None, limit),
+            "-" if check is None else (check.error or check.reason or "-"),
+        )
     return table
 
 
