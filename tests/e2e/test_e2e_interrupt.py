@@ -1,0 +1,57 @@
+"""Ctrl-C on ``flchain run`` stops every child and the node it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_sigint_stops_every_child_and_the_node(tmp_path: Path) -> None:
+    out, home = tmp_path / "run", tmp_path / "home"
+    cmd = [sys.executable, "-c", "from flchain.cli import main; main()", "run"]
+    cmd += ["--clients", "2", "--miners", "1", "--rounds", "1000", "--out", str(out)]
+    cmd += ["--home", str(home)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        metrics = out / "metrics.jsonl"
+        while not (metrics.exists() and metrics.read_text().count("\n") >= 2):
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "no round finished in time"
+            time.sleep(0.2)
+        assert len(_processes_mentioning(str(out / "logs"))) == 3
+        node_pid = int(json.loads((home / "testnet.json").read_text())["pid"])
+        os.kill(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, output[-2000:]
+    assert "interrupted" in output
+    assert _processes_mentioning(str(out / "logs")) == []
+    assert not (home / "testnet.json").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(node_pid, 0)
