@@ -1,6 +1,6 @@
 """Transactions per second one Python process sustains through the chain layer.
 
-Starts a private Anvil node on a free 127.0.0.1 port, deploys the project's
+Starts a private node (Anvil unless ``--backend``) on a free 127.0.0.1 port, deploys the project's
 FLToken (an OpenZeppelin ERC-20), funds a few sender accounts, and times
 ``FLToken.transfer`` calls, each a separate signed transaction with its own
 receipt checked for success:
@@ -67,11 +67,11 @@ def _transfers(
     ]
 
 
-def run(n: int, senders_count: int, sequential_n: int) -> dict[str, Any]:
-    """Start Anvil, measure both modes, stop Anvil; returns the figures."""
+def run(n: int, senders_count: int, sequential_n: int, backend: str = "anvil") -> dict[str, Any]:
+    """Start a node, measure the three modes, stop the node; returns the figures."""
     with tempfile.TemporaryDirectory() as tmp:
         config = NodeConfig(accounts=senders_count + 1, hardfork="shanghai")
-        node = start_on_free_port("anvil", config, log_path=Path(tmp) / "node.log")
+        node = start_on_free_port(backend, config, log_path=Path(tmp) / "node.log")
         try:
             w3 = connect(node.rpc_url)
             tx = Transactor(w3)
@@ -107,7 +107,7 @@ def run(n: int, senders_count: int, sequential_n: int) -> dict[str, Any]:
         "stalls_recovered": tx.stalls,
         "senders": senders_count,
         "call": "FLToken.transfer (OpenZeppelin ERC-20), gas limit fixed",
-        "backend": "anvil (automine)",
+        "backend": f"{backend} (automine)",
     }
 
 
@@ -116,10 +116,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="transactions per pipelined run")
     parser.add_argument("--sequential", type=int, default=300, help="transactions sent one by one")
     parser.add_argument("--senders", type=int, default=8, help="accounts sending in turn")
+    parser.add_argument("--backend", default="anvil", choices=["anvil", "ganache", "embedded"])
     parser.add_argument("--repeat", type=int, default=1, help="runs; the best one is reported")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    runs = [run(args.n, args.senders, args.sequential) for _ in range(max(args.repeat, 1))]
+    runs = [
+        run(args.n, args.senders, args.sequential, args.backend) for _ in range(max(args.repeat, 1))
+    ]
     result = max(runs, key=lambda r: float(r["tx_per_s"]))
     for key in ("ordered_tx_per_s", "sequential_tx_per_s"):
         result[key] = max(float(r[key]) for r in runs)

@@ -14,10 +14,15 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
-from eth_tester.exceptions import TransactionFailed, ValidationError
+from eth_tester.backends.pyevm.serializers import (
+    serialize_transaction,
+    serialize_transaction_receipt,
+)
+from eth_tester.exceptions import TransactionFailed, TransactionNotFound, ValidationError
 from web3 import Web3
 from web3.providers import BaseProvider
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -28,7 +33,32 @@ _BLOOM_KEYS = frozenset({"logsBloom"})
 
 
 class _Backend(PyEVMBackend):  # type: ignore[misc]
-    """py-evm whose failing ``eth_call`` keeps the raw revert data (eth-tester's drops it)."""
+    """py-evm whose failing ``eth_call`` keeps the raw revert data (eth-tester's drops it),
+    and which finds transactions through the chain's hash index (eth-tester scans blocks)."""
+
+    def _find(self, tx_hash: bytes) -> tuple[Any, Any, int]:
+        head = self.chain.get_block()  # the pending block
+        for index, tx in enumerate(head.transactions):
+            if tx.hash == tx_hash:
+                return head, tx, index
+        try:
+            number, index = self.chain.chaindb.get_transaction_index(tx_hash)
+        except EVMTransactionNotFound as exc:
+            raise TransactionNotFound(f"no transaction 0x{bytes(tx_hash).hex()}") from exc
+        block = self.chain.get_canonical_block_by_number(number)
+        return block, block.transactions[index], index
+
+    def get_transaction_by_hash(self, transaction_hash: bytes) -> Any:
+        block, tx, index = self._find(transaction_hash)
+        pending = block.number == self.chain.get_block().number
+        return serialize_transaction(block, tx, index, pending)
+
+    def get_transaction_receipt(self, transaction_hash: bytes) -> Any:
+        block, tx, index = self._find(transaction_hash)
+        pending = block.number == self.chain.get_block().number
+        receipts = block.get_receipts(self.chain.chaindb)
+        vm = self.chain.get_vm()
+        return serialize_transaction_receipt(block, receipts, tx, index, pending, vm)
 
     def call(self, transaction: dict[str, Any], block_number: Any = "latest") -> bytes:
         request = dict(transaction)
