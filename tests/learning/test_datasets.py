@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from flchain.exceptions import DatasetError
-from flchain.learning.data import load_dataset, make_dataset
+from flchain.learning.data import _mnist1d, load_dataset, make_dataset
 from flchain.learning.datafiles import read_idx
 
 
@@ -31,6 +31,7 @@ def test_mnist1d_is_generated_locally_and_leaves_global_rng_alone() -> None:
     expected_np, expected_py = np.random.rand(), random.random()
     np.random.seed(123)
     random.seed(123)
+    _mnist1d.cache_clear()  # generate for real, even if another test loaded it
     ds = load_dataset("mnist1d")
     assert np.random.rand() == expected_np and random.random() == expected_py
     assert ds.x_train.shape == (4000, 40) and ds.x_test.shape == (1000, 40)
