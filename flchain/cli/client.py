@@ -26,13 +26,13 @@ def client(
     log_dir: Annotated[Path | None, typer.Option(help="Where to write event logs.")] = None,
 ) -> None:
     """Register, then train, pin, submit, aggregate and verify every round."""
+    if behaviour not in CLIENT_BEHAVIOURS:
+        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {CLIENT_BEHAVIOURS}")
     from clients.client import run_client
     from flchain.exceptions import FLchainError
     from flchain.run.accounts import client_account
     from flchain.run.child import start_child
 
-    if behaviour not in CLIENT_BEHAVIOURS:
-        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {CLIENT_BEHAVIOURS}")
     try:
         party, work = start_child(
             "client", index, client_account(index), testnet, task, store, kubo, log_dir

@@ -26,13 +26,13 @@ def miner(
     log_dir: Annotated[Path | None, typer.Option(help="Where to write event logs.")] = None,
 ) -> None:
     """Register, then score, vote, finalize and attest every round."""
+    if behaviour not in MINER_BEHAVIOURS:
+        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {MINER_BEHAVIOURS}")
     from flchain.exceptions import FLchainError
     from flchain.run.accounts import miner_account
     from flchain.run.child import start_child
     from miners.miner import run_miner
 
-    if behaviour not in MINER_BEHAVIOURS:
-        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {MINER_BEHAVIOURS}")
     try:
         party, work = start_child(
             "miner", index, miner_account(index), testnet, task, store, kubo, log_dir
