@@ -9,7 +9,8 @@
         → fetch the accepted updates → aggregate → pin → attest (committee)
 
 Proof-of-quality lives in :mod:`miners.scoring`; this module only moves data.
-The hidden test behaviour ``no-reveal`` commits but never reveals.
+The hidden test behaviours: ``no-reveal`` commits but never reveals;
+``wrong-aggregate`` attests an altered aggregate.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from flchain.chain.protocol_types import Phase, RoundInfo, Submission
 from flchain.exceptions import ContractRevertError, FLchainError, StorageError
 from flchain.learning.training import evaluate
 from flchain.learning.weights import Weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta, aggregate_round
 from flchain.run.party import Party
 from flchain.run.workload import Workload
-from flchain.storage.codec import decode_weights_from_store
+from flchain.storage.codec import decode_weights_from_store, encode_weights
 from flchain.types import CIDStr
 from miners.salt import derive_salt
 from miners.scoring import Evaluation, score_round
@@ -204,8 +207,20 @@ class Miner:
         if result.data is not None:
             self.party.store.put(result.data)
             if member:
-                self.attest(r, result.model.cid)
+                cid = result.model.cid
+                if self.behaviour == "wrong-aggregate":
+                    cid = self.forge(r, model.cid, result.model.weights)
+                self.attest(r, cid)
         return result.model
+
+    def forge(self, r: int, parent: str, weights: ScoreWeights) -> CIDStr:
+        """Hidden test behaviour: pin and attest a slightly altered aggregate (the same for
+        every miner with this behaviour, so two of them can certify it)."""
+        altered = {k: (v * np.float32(1.001)).astype(np.float32) for k, v in weights.items()}
+        meta = aggregate_meta(self.party.task, self.party.spec.arch, r, parent)
+        cid = self.party.store.put(encode_weights(altered, meta))
+        self.log.warning("round %d: test behaviour wrong-aggregate: attesting %s", r, cid)
+        return cid
 
     def attest(self, r: int, cid: CIDStr) -> None:
         try:

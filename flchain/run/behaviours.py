@@ -14,7 +14,7 @@ from flchain.exceptions import ConfigError
 
 HONEST = "honest"
 CLIENT_BEHAVIOURS = (HONEST, "noise", "signflip", "free-rider", "plagiarist")
-MINER_BEHAVIOURS = (HONEST, "no-reveal")
+MINER_BEHAVIOURS = (HONEST, "no-reveal", "wrong-aggregate")  # the others are test hooks
 
 
 def parse_malicious(text: str, n_clients: int) -> dict[str, int]:

@@ -27,10 +27,12 @@ from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import RoundTimeoutError, RunError
 from flchain.run.accounts import ADMIN_ACCOUNT, client_account, miner_account
 from flchain.run.behaviours import HONEST, assign_behaviours, parse_malicious
+from flchain.run.metrics import mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
 from flchain.run.procs import ChildSet
 from flchain.run.progress import Progress
+from flchain.run.roundlog import read_all_events
 from flchain.run.setup import Phases, Task, create_task, start_training
 from flchain.run.spec import TaskSpec
 from flchain.run.workload import Workload, load_workload
@@ -132,6 +134,10 @@ def _run(
     _write_metrics(out, monitor.reports)
     summary = _summary(viewer, monitor, addresses, behaviours, children, start, startup_s, task)
     summary["start_training_gas"] = start_gas
+    summary["aggregate_mismatches"] = [
+        {k: e.get(k) for k in ("role", "index", "round", "local", "certified")}
+        for e in mismatches(read_all_events(out / "logs"))
+    ]
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return RunResult(monitor.reports, summary, out)

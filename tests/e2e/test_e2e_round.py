@@ -32,6 +32,7 @@ def test_three_rounds_four_clients_three_miners(tmp_path: Path) -> None:
     assert summary["final_accuracy"] == pytest.approx(accuracies[-1], abs=1e-6)
     assert accuracies[-1] > 0.8
     assert set(summary["exit_codes"].values()) == {0}
+    assert summary["aggregate_mismatches"] == []
     assert summary["wall_s"] > summary["startup_s"] > 0
 
     certified = [row["certified_cid"] for row in rows]
