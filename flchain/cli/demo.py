@@ -69,7 +69,7 @@ def demo(
         try:
             result = run_task(options, console)
         except FLchainError as exc:
-            console.print(f"[red]demo failed:[/] {exc}")
+            console.print(f"[red]demo failed:[/] {exc}", soft_wrap=True)
             raise typer.Exit(2) from exc
         except KeyboardInterrupt:
             console.print("[yellow]interrupted: every child stopped[/]")

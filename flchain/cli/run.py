@@ -32,7 +32,7 @@ def run(
     batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 16,
     lr: Annotated[float, typer.Option(help="Local learning rate.")] = 0.01,
     optimizer: Annotated[str, typer.Option(help="Local optimizer: adam | sgd.")] = "adam",
-    out: Annotated[Path, typer.Option(help="Run directory.")] = Path("runs/latest"),
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
     store: Annotated[Path | None, typer.Option(help="Store dir (default <out>/store).")] = None,
     kubo: Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a store.")] = None,
     home: Annotated[Path, typer.Option(help="Testnet home (testnet.json).")] = Path(".flchain"),
@@ -43,6 +43,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Start the testnet if needed, spawn the parties, follow the rounds, write metrics."""
+    import time
+
     from rich.console import Console
 
     from flchain.exceptions import FLchainError
@@ -68,7 +70,7 @@ def run(
         )
         options = RunOptions(
             spec=spec,
-            out=out,
+            out=out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S"),
             malicious=malicious,
             home=home,
             store=store,
@@ -78,7 +80,7 @@ def run(
         )
         result = run_task(options, console)
     except FLchainError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: every child stopped[/]")

@@ -24,7 +24,7 @@ from flchain.chain import Transactor, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
-from flchain.exceptions import RoundTimeoutError, RunError
+from flchain.exceptions import ConfigError, RoundTimeoutError, RunError
 from flchain.run.accounts import ADMIN_ACCOUNT, client_account, miner_account
 from flchain.run.behaviours import HONEST, assign_behaviours, parse_malicious
 from flchain.run.metrics import mismatches
@@ -78,6 +78,8 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     behaviours = assign_behaviours(
         parse_malicious(options.malicious, spec.clients), spec.clients, spec.seed
     )
+    if any((out / "logs").glob("*.jsonl")) or (out / "summary.json").exists():
+        raise ConfigError(f"run directory {out} already holds a run; choose another --out")
     workload = load_workload(spec)  # checks the spec; fills the data set cache for children
     (out / "logs").mkdir(parents=True, exist_ok=True)
     network = ensure_testnet(options.home, options.node_config, options.backend)

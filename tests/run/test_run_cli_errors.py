@@ -83,3 +83,11 @@ def test_client_of_a_task_without_a_spec_in_the_store(tmp_path: Path) -> None:
         testnet.down(home)
     assert out.returncode == 2
     assert "cannot read the task spec" in out.stderr
+
+
+def test_run_directory_holding_a_run_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "summary.json").write_text("{}")
+    out = _run("run", "--home", str(tmp_path / "h"), "--out", str(tmp_path / "r"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "already holds a run" in out.stdout + out.stderr
