@@ -8,7 +8,8 @@
           everyone else after a delay, so someone always does)
         → fetch the accepted updates → aggregate → pin → attest (committee)
 
-Proof-of-quality lives in :mod:`miners.scoring`; this module only moves data.
+Proof-of-quality rules live in :mod:`flchain.run.quality` (the auditor applies
+the same ones); this module only moves data.
 The hidden test behaviours: ``no-reveal`` commits but never reveals;
 ``wrong-aggregate`` attests an altered aggregate.
 """
@@ -26,12 +27,12 @@ from flchain.learning.training import evaluate
 from flchain.learning.weights import Weights
 from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta, aggregate_round
 from flchain.run.party import Party
+from flchain.run.quality import Evaluation, score_round
+from flchain.run.quality import Weights as ScoreWeights
 from flchain.run.workload import Workload
 from flchain.storage.codec import decode_weights_from_store, encode_weights
 from flchain.types import CIDStr
 from miners.salt import derive_salt
-from miners.scoring import Evaluation, score_round
-from miners.scoring import Weights as ScoreWeights
 
 FINALIZE_STAGGER_S = 1.0
 """Delay between successive miners' attempts to finalize the same round."""

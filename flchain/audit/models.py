@@ -11,7 +11,7 @@ the next round then starts from the certified model when the store has it.
 
 With test data, each round's global model is evaluated (the accuracy curve),
 and each update is re-scored with the task's own proof-of-quality rules
-(:mod:`miners.scoring`) on that held-out data, so a report can show why a
+(:mod:`flchain.run.quality`) on that held-out data, so a report can show why a
 rejection was right (or not) in the auditor's own eyes.
 """
 
@@ -168,7 +168,7 @@ class ModelAuditor:
         self, current: GlobalModel, checks: list[UpdateCheck], weights: dict[int, Weights]
     ) -> None:
         """The auditor's own proof-of-quality scores (the miners' rules) on the test data."""
-        from miners.scoring import Evaluation, score_round
+        from flchain.run.quality import Evaluation, score_round
 
         test = self.test
         assert test is not None

@@ -228,7 +228,7 @@ class _Driver:
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member."""
-        from miners.scoring import Evaluation, score_round
+        from flchain.run.quality import Evaluation, score_round
 
         data = self.work.data.miners[self.miners.index(miner)]
 

@@ -39,6 +39,9 @@ from flchain.chain.transactor import Transactor
 from flchain.exceptions import ConfigError
 from flchain.types import MAX_SCORE, Address, CIDStr
 
+CERTIFY_GAS = 250_000
+"""Gas limit of ``certifyAggregate`` (see :meth:`ProtocolClient.certify_aggregate`)."""
+
 
 def vote_commitment(
     chain_id: int, contract: str, round: int, miner: str, scores: Sequence[int], salt: bytes
@@ -88,9 +91,9 @@ class ProtocolClient:
 
     # --- plumbing ------------------------------------------------------------
 
-    def _send(self, fn: str, *args: Any, value: int = 0) -> TxReceipt:
+    def _send(self, fn: str, *args: Any, value: int = 0, gas: int | None = None) -> TxReceipt:
         data = self.abi.encode_call(fn, *args)
-        return self.transactor.transact(self.account, self.address, data, value=value)
+        return self.transactor.transact(self.account, self.address, data, value=value, gas=gas)
 
     def _view(self, fn: str, *args: Any) -> tuple[Any, ...]:
         data = self.transactor.call(self.address, self.abi.encode_call(fn, *args))
@@ -162,8 +165,14 @@ class ProtocolClient:
         return self._send("finalizeRound", round)
 
     def certify_aggregate(self, round: int, cid: str) -> TxReceipt:
-        """Attest the CID of ``round``'s aggregate."""
-        return self._send("certifyAggregate", round, cid_to_bytes(cid))
+        """Attest the CID of ``round``'s aggregate.
+
+        A fixed gas limit, not an estimate: the attestation that reaches the
+        quorum also stores the certified CID (about 132k gas against 81k), and
+        an estimate taken before another member's attestation lands would
+        under-fund it.
+        """
+        return self._send("certifyAggregate", round, cid_to_bytes(cid), gas=CERTIFY_GAS)
 
     # --- views -----------------------------------------------------------
 

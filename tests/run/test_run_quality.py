@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flchain.run.spec import ScoreRules
-from miners.scoring import (
+from flchain.run.quality import (
     Evaluation,
     find_copies,
     flat_delta,
@@ -13,6 +12,7 @@ from miners.scoring import (
     score_round,
     with_share,
 )
+from flchain.run.spec import ScoreRules
 
 RULES = ScoreRules()
 
