@@ -26,14 +26,15 @@ from flchain.exceptions import (
 )
 from flchain.learning.training import train_local
 from flchain.learning.weights import Weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel
+from flchain.run.participant import Participant
 from flchain.run.party import Party
 from flchain.run.workload import Workload, derive_seed
-from flchain.storage.codec import ModelMeta, decode_weights_from_store, encode_weights
+from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.types import CIDStr, RoundId
 
 
-class Client:
+class Client(Participant):
     """One client of a task, driven round by round."""
 
     def __init__(
@@ -44,14 +45,8 @@ class Client:
         behaviour: str = "honest",
         round_timeout: float = 600.0,
     ) -> None:
-        self.party = party
-        self.work = workload
-        self.index = index
-        self.behaviour = behaviour
-        self.timeout = round_timeout
-        self.log = party.log
+        super().__init__(party, workload, index, behaviour, round_timeout)
         self.data = workload.data.clients[index]
-        self.global_model: GlobalModel | None = None
         self.unverified: list[tuple[int, CIDStr]] = []
         self.mismatches = 0
 
@@ -186,31 +181,14 @@ class Client:
 
     def aggregate(self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]) -> GlobalModel:
         """Aggregate locally, pin the result, attest it, and remember to check it."""
-        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
-            result = aggregate_round(
-                self.work.strategy,
-                model,
-                accepted,
-                task=self.party.task,
-                arch=self.party.spec.arch,
-            )
-            extra["cid"] = result.model.cid
+        result = self.aggregate_locally(r, model, accepted)
         if result.data is not None:
-            self.party.store.put(result.data)
-            self.attest(r, result.model.cid)
+            refused = self.attest(r, result.model.cid)
+            if refused is not None:
+                # Clients' attestations are recorded, not counted: a refusal is not fatal.
+                self.log.warning("round %d: attestation refused: %s", r, refused)
             self.unverified.append((r, result.model.cid))
         return result.model
-
-    def attest(self, r: int, cid: CIDStr) -> None:
-        """Record our aggregate CID on chain (clients' attestations are recorded, not counted)."""
-        try:
-            with self.log.timed("attested", round=r) as extra:
-                receipt = self.party.transact(
-                    "attest", lambda: self.party.protocol.certify_aggregate(r, cid)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
-        except ContractRevertError as exc:
-            self.log.warning("round %d: attestation refused: %s", r, exc)
 
     def verify_pending(self, *, final: bool) -> None:
         """Compare each pending local aggregate with the certified CID, once certified."""
@@ -243,15 +221,6 @@ class Client:
         return self.party.wait_for(
             f"certification of round {r}", lambda: protocol.certified_aggregate(r), timeout
         )
-
-    def fetch(self, cid: str) -> Weights:
-        weights, _ = decode_weights_from_store(
-            self.party.store,
-            cid,
-            expected=self.work.arch,
-            max_bytes=self.party.spec.scoring.max_update_bytes,
-        )
-        return weights
 
 
 def run_client(party: Party, workload: Workload, index: int, behaviour: str) -> int:

@@ -25,12 +25,13 @@ from flchain.chain.protocol_types import Phase, RoundInfo, Submission
 from flchain.exceptions import ContractRevertError, FLchainError, StorageError
 from flchain.learning.training import evaluate
 from flchain.learning.weights import Weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta, aggregate_round
+from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
+from flchain.run.participant import Participant
 from flchain.run.party import Party
 from flchain.run.quality import Evaluation, score_round
 from flchain.run.quality import Weights as ScoreWeights
 from flchain.run.workload import Workload
-from flchain.storage.codec import decode_weights_from_store, encode_weights
+from flchain.storage.codec import encode_weights
 from flchain.types import CIDStr
 from miners.salt import derive_salt
 
@@ -38,7 +39,7 @@ FINALIZE_STAGGER_S = 1.0
 """Delay between successive miners' attempts to finalize the same round."""
 
 
-class Miner:
+class Miner(Participant):
     """One miner of a task, driven round by round."""
 
     def __init__(
@@ -49,14 +50,8 @@ class Miner:
         behaviour: str = "honest",
         round_timeout: float = 600.0,
     ) -> None:
-        self.party = party
-        self.work = workload
-        self.index = index
-        self.behaviour = behaviour
-        self.timeout = round_timeout
-        self.log = party.log
+        super().__init__(party, workload, index, behaviour, round_timeout)
         self.validation = workload.data.miners[index]
-        self.global_model: GlobalModel | None = None
         self.cache: dict[str, Weights] = {}
 
     # --- the loop ------------------------------------------------------------
@@ -200,18 +195,15 @@ class Miner:
     def aggregate(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate], member: bool
     ) -> GlobalModel:
-        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
-            result = aggregate_round(
-                self.work.strategy, model, accepted, task=self.party.task, arch=self.party.spec.arch
-            )
-            extra["cid"] = result.model.cid
-        if result.data is not None:
-            self.party.store.put(result.data)
-            if member:
-                cid = result.model.cid
-                if self.behaviour == "wrong-aggregate":
-                    cid = self.forge(r, model.cid, result.model.weights)
-                self.attest(r, cid)
+        """Aggregate locally and pin; a committee member also attests the result."""
+        result = self.aggregate_locally(r, model, accepted)
+        if result.data is not None and member:
+            cid = result.model.cid
+            if self.behaviour == "wrong-aggregate":
+                cid = self.forge(r, model.cid, result.model.weights)
+            refused = self.attest(r, cid)
+            if refused is not None:
+                self.log.error("round %d: attestation refused: %s", r, refused)
         return result.model
 
     def forge(self, r: int, parent: str, weights: ScoreWeights) -> CIDStr:
@@ -222,16 +214,6 @@ class Miner:
         cid = self.party.store.put(encode_weights(altered, meta))
         self.log.warning("round %d: test behaviour wrong-aggregate: attesting %s", r, cid)
         return cid
-
-    def attest(self, r: int, cid: CIDStr) -> None:
-        try:
-            with self.log.timed("attested", round=r, cid=cid) as extra:
-                receipt = self.party.transact(
-                    "attest", lambda: self.party.protocol.certify_aggregate(r, cid)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
-        except ContractRevertError as exc:
-            self.log.error("round %d: attestation refused: %s", r, exc)
 
     # --- helpers -------------------------------------------------------------
 
@@ -257,15 +239,6 @@ class Miner:
     def evaluate(self, weights: ScoreWeights) -> Evaluation:
         accuracy, loss = evaluate(self.work.model, self.validation, dict(weights))
         return Evaluation(accuracy, loss)
-
-    def fetch(self, cid: str) -> Weights:
-        weights, _ = decode_weights_from_store(
-            self.party.store,
-            cid,
-            expected=self.work.arch,
-            max_bytes=self.party.spec.scoring.max_update_bytes,
-        )
-        return weights
 
 
 def run_miner(party: Party, workload: Workload, index: int, behaviour: str) -> int:
