@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -19,22 +20,30 @@ from flchain.run.spec import TaskSpec
 
 def round_table(reports: list[RoundReport], initial: tuple[float, float] | None = None) -> Table:
     """The per-round table (also printed by ``flchain demo`` at the end)."""
-    table = Table(title="FLchain rounds", title_justify="left")
-    for name in ("round", "accepted", "rejected", "accuracy", "loss", "round s", "train s", "gas"):
-        table.add_column(name, justify="right")
+    header = ("round", "accepted", "rejected", "accuracy", "loss", "round s", "train s", "gas")
+    rows: list[tuple[str, ...]] = []
     if initial is not None:
-        table.add_row("init", "", "", f"{initial[0]:.3f}", f"{initial[1]:.3f}", "", "", "")
+        rows.append(("init", "", "", f"{initial[0]:.3f}", f"{initial[1]:.3f}", "", "", ""))
     for r in reports:
-        table.add_row(
-            str(r.round),
-            str(r.accepted),
-            str(r.rejected),
-            f"{r.accuracy:.3f}",
-            f"{r.loss:.3f}",
-            f"{r.round_s:.2f}",
-            f"{r.phases.get('train_s', 0.0):.2f}",
-            f"{r.gas_used:,}",
+        rows.append(
+            (
+                str(r.round),
+                str(r.accepted),
+                str(r.rejected),
+                f"{r.accuracy:.3f}",
+                f"{r.loss:.3f}",
+                f"{r.round_s:.2f}",
+                f"{r.phases.get('train_s', 0.0):.2f}",
+                f"{r.gas_used:,}",
+            )
         )
+    table = Table(title="FLchain rounds", title_justify="left", box=box.SIMPLE_HEAD)
+    for i, name in enumerate(header):
+        # Every column as wide as its widest cell: numbers are never cut, even at 80 columns.
+        width = max([len(name), *(len(row[i]) for row in rows)])
+        table.add_column(name, justify="right", no_wrap=True, min_width=width)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -76,10 +85,12 @@ class Progress:
         if self.live is not None:
             self.live.update(self._render())
         else:
+            # Attestations still landing after certification are added to the
+            # final table, so the gas streamed here is a lower bound.
             self.console.print(
                 f"round {report.round}: accepted {report.accepted}, rejected {report.rejected}, "
                 f"accuracy {report.accuracy:.3f}, loss {report.loss:.3f}, "
-                f"{report.round_s:.2f} s, gas {report.gas_used:,}"
+                f"{report.round_s:.2f} s, gas so far {report.gas_used:,}"
             )
 
     def update(self, round_id: int, phase: str, running: int) -> None:
