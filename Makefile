@@ -18,9 +18,13 @@ $(STAMP_PY): pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	@touch $@
 
+# Without npm, FLchain still runs on the embedded py-evm chain (no Anvil, Ganache or solc).
 $(STAMP_NPM): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: skipping the JavaScript toolchain; the embedded py-evm chain will be used"; \
+	fi
 
 demo: setup
 	$(VENV)/bin/flchain demo
