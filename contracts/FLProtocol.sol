@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-
 import {FLToken} from "./FLToken.sol";
-import {IFLProtocol} from "./IFLProtocol.sol";
+import {FLCommittee} from "./FLCommittee.sol";
+import {FLParams} from "./FLParams.sol";
+import {Bits} from "./libraries/Bits.sol";
 import {CidBytes} from "./libraries/CidBytes.sol";
 import {Median} from "./libraries/Median.sol";
 
@@ -24,54 +22,12 @@ import {Median} from "./libraries/Median.sol";
  * event log; per update one word `(client, samples, cid tag)` is written into
  * a ring of slots pre-initialised at deployment, so every write during a
  * round is non-zero -> non-zero. See docs/protocol.md.
+ *
+ * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds,
+ * reputation) and {FLCommittee} (committee draw, seats, settlement).
  */
-contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
+contract FLProtocol is FLCommittee {
     using CidBytes for bytes;
-
-    /// @notice Role of registered clients (kept in sync with the client's status).
-    bytes32 public constant CLIENT_ROLE = keccak256("CLIENT_ROLE");
-    /// @notice Role of registered miners (kept in sync with the miner's status).
-    bytes32 public constant MINER_ROLE = keccak256("MINER_ROLE");
-
-    uint256 public constant MAX_SCORE = 10_000;
-    uint256 public constant MAX_COMMITTEE = 16;
-    uint256 public constant MAX_UPDATES = 256;
-    uint256 public constant MAX_MINERS = 128;
-    uint32 public constant INITIAL_REPUTATION = 100;
-    uint32 public constant MAX_REPUTATION = 1_000_000;
-    uint32 public constant CLIENT_GAIN = 10;
-    uint32 public constant CLIENT_LOSS = 20;
-    uint32 public constant MINER_GAIN = 5;
-    uint32 public constant MINER_LOSS = 10;
-    uint32 public constant SLASH_LOSS = 50;
-
-    enum Status {
-        None,
-        Active,
-        Left
-    }
-
-    /// One slot per client; non-zero once registered.
-    struct Client {
-        uint96 bond;
-        uint32 reputation;
-        uint32 lastRoundPlusOne;
-        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
-        Status status;
-        bool seen;
-    }
-
-    /// One slot per miner, with its seat in the last even and odd round's committee.
-    struct Miner {
-        uint96 bond;
-        uint32 reputation;
-        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
-        Status status;
-        uint32 seatRoundPlusOne0;
-        uint8 seat0;
-        uint32 seatRoundPlusOne1;
-        uint8 seat1;
-    }
 
     /// One slot per round.
     struct Round {
@@ -88,38 +44,11 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         bool finalized;
     }
 
-    FLToken private immutable _token;
-    uint8 private immutable _aggregationRule;
-    uint8 private immutable _committeeSize;
-    uint8 private immutable _quorum;
-    uint16 private immutable _threshold;
-    uint32 private immutable _submitDuration;
-    uint32 private immutable _commitDuration;
-    uint32 private immutable _revealDuration;
-    uint256 private immutable _clientReward;
-    uint256 private immutable _minerReward;
-    uint32 private immutable _sampleCap;
-    uint16 private immutable _slashBps;
-    uint16 private immutable _maxUpdates;
-    uint96 private immutable _clientBond;
-    uint96 private immutable _minerBond;
-
-    bytes private _initialModelCid;
-    bytes private _specCid;
-
     uint256 private _currentRound;
-    uint256 private _activeClients;
-    uint256 private _slashedTotal;
-    address[] private _miners;
-    mapping(address account => Client) private _clients;
-    mapping(address account => Miner) private _minerOf;
     mapping(uint256 round => Round) private _rounds;
 
-    /// Current round's data, reused every round (pre-initialised non-zero).
+    /// Current round's updates, reused every round (pre-initialised non-zero).
     uint256[MAX_UPDATES] private _updates;
-    address[MAX_COMMITTEE] private _seats;
-    bytes32[MAX_COMMITTEE] private _commitments;
-    uint256[MAX_UPDATES / 16][MAX_COMMITTEE] private _scores;
 
     mapping(uint256 round => bytes) private _certified;
     mapping(uint256 round => mapping(address account => bytes32)) private _attestation;
@@ -127,118 +56,12 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
 
     /// @param p Task parameters; fixed for the contract's lifetime.
     /// @param token_ Reward token; this contract must be granted its `MINTER_ROLE`.
-    constructor(TaskParams memory p, FLToken token_) {
-        _validate(p, address(token_));
-        _token = token_;
-        _aggregationRule = p.aggregationRule;
-        _committeeSize = p.committeeSize;
-        _quorum = p.quorum;
-        _threshold = p.acceptanceThreshold;
-        _submitDuration = p.submitDuration;
-        _commitDuration = p.commitDuration;
-        _revealDuration = p.revealDuration;
-        _clientReward = p.clientRewardPerRound;
-        _minerReward = p.minerRewardPerRound;
-        _sampleCap = p.sampleCap;
-        _slashBps = p.slashBps;
-        _maxUpdates = p.maxUpdatesPerRound;
-        _clientBond = p.clientBond;
-        _minerBond = p.minerBond;
-        _initialModelCid = p.initialModelCid;
-        _specCid = p.specCid;
-        _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
+    constructor(
+        TaskParams memory p,
+        FLToken token_
+    ) FLParams(p, token_) FLCommittee(p.committeeSize, p.maxUpdatesPerRound) {
         // Pre-initialise the reused slots so in-round writes are non-zero -> non-zero.
         for (uint256 i = 0; i < p.maxUpdatesPerRound; ++i) _updates[i] = 1;
-        uint256 chunks = (uint256(p.maxUpdatesPerRound) + 15) / 16;
-        for (uint256 s = 0; s < p.committeeSize; ++s) {
-            _seats[s] = address(1);
-            _commitments[s] = bytes32(uint256(1));
-            for (uint256 c = 0; c < chunks; ++c) _scores[s][c] = 1;
-        }
-    }
-
-    // =========================================================================
-    // Registration and bonds
-    // =========================================================================
-
-    /// @notice Registers the caller as a client, locking `msg.value` (at least `clientBond`) as bond.
-    function registerClient() external payable {
-        Client storage c = _clients[msg.sender];
-        if (c.status == Status.Active) revert AlreadyRegistered(msg.sender);
-        if (c.status == Status.Left) revert PendingWithdrawal(msg.sender);
-        if (msg.value < _clientBond) revert InsufficientBond(msg.value, _clientBond);
-        c.bond = SafeCast.toUint96(msg.value);
-        c.status = Status.Active;
-        if (!c.seen) {
-            c.seen = true;
-            c.reputation = INITIAL_REPUTATION;
-        }
-        ++_activeClients;
-        _expectOneMore(true);
-        _grantRole(CLIENT_ROLE, msg.sender);
-        emit ClientRegistered(msg.sender, msg.value, c.reputation);
-    }
-
-    /// @notice Registers the caller as a miner, locking `msg.value` (at least `minerBond`) as bond.
-    function registerMiner() external payable {
-        Miner storage m = _minerOf[msg.sender];
-        if (m.status == Status.Active) revert AlreadyRegistered(msg.sender);
-        if (m.status == Status.Left) revert PendingWithdrawal(msg.sender);
-        if (msg.value < _minerBond) revert InsufficientBond(msg.value, _minerBond);
-        if (_miners.length >= MAX_MINERS) revert TooManyMiners(MAX_MINERS);
-        m.bond = SafeCast.toUint96(msg.value);
-        m.status = Status.Active;
-        if (m.reputation == 0) m.reputation = INITIAL_REPUTATION;
-        _miners.push(msg.sender);
-        _grantRole(MINER_ROLE, msg.sender);
-        emit MinerRegistered(msg.sender, msg.value, m.reputation);
-    }
-
-    /// @notice Leaves every role the caller holds; a client that has not submitted stops being
-    /// waited for. The bond unlocks once the current round is finalized.
-    function deregister() external {
-        uint32 round = uint32(_currentRound);
-        uint32 unlock = _rounds[0].openedAt == 0 ? 0 : round + 1;
-        bool left;
-        Client storage c = _clients[msg.sender];
-        if (c.status == Status.Active) {
-            c.status = Status.Left;
-            c.unlockRound = unlock;
-            --_activeClients;
-            if (c.lastRoundPlusOne != round + 1) _expectOneMore(false);
-            _revokeRole(CLIENT_ROLE, msg.sender);
-            emit ClientLeft(msg.sender, round);
-            left = true;
-        }
-        Miner storage m = _minerOf[msg.sender];
-        if (m.status == Status.Active) {
-            _deactivateMiner(msg.sender, m, round, unlock);
-            left = true;
-        }
-        if (!left) revert NotRegistered(msg.sender);
-    }
-
-    /// @notice Pays out the caller's bonds (pull payment) once the round they left in is finalized.
-    function withdraw() external nonReentrant {
-        uint256 amount;
-        Client storage c = _clients[msg.sender];
-        if (c.status == Status.Left) {
-            if (!_unlocked(c.unlockRound)) revert BondLocked(msg.sender, c.unlockRound - 1);
-            amount += c.bond;
-            c.bond = 0;
-            c.status = Status.None;
-        }
-        Miner storage m = _minerOf[msg.sender];
-        if (m.status == Status.Left) {
-            if (!_unlocked(m.unlockRound)) revert BondLocked(msg.sender, m.unlockRound - 1);
-            amount += m.bond;
-            m.bond = 0;
-            m.status = Status.None;
-        }
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
-        emit BondWithdrawn(msg.sender, amount);
-        (bool ok, ) = payable(msg.sender).call{value: amount}("");
-        if (!ok) revert WithdrawFailed(msg.sender, amount);
     }
 
     // =========================================================================
@@ -342,13 +165,13 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         uint256 n = rd.numSubmissions;
         uint256 k = rd.committeeSize;
         uint256 revealed = rd.revealedMask;
-        uint256 numReveals = _popcount(revealed);
+        uint256 numReveals = Bits.popcount(revealed);
         bool decided = numReveals >= _quorum;
         (uint256 acceptedMask, uint256[] memory medians) = _scoreUpdates(round, n, k, revealed);
         if (acceptedMask != 0) _rewardClients(round, n, acceptedMask, medians);
         if (n > 0) _settleCommittee(round, n, k, revealed, decided, acceptedMask);
 
-        uint256 numAccepted = _popcount(acceptedMask);
+        uint256 numAccepted = Bits.popcount(acceptedMask);
         rd.finalized = true;
         rd.numAccepted = uint16(numAccepted);
         uint256[] memory accepted = new uint256[](numAccepted);
@@ -393,37 +216,9 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
     // Views
     // =========================================================================
 
-    /// @notice The task parameters fixed at deployment.
-    function taskParams() external view returns (TaskParams memory) {
-        return
-            TaskParams({
-                initialModelCid: _initialModelCid,
-                specCid: _specCid,
-                aggregationRule: _aggregationRule,
-                committeeSize: _committeeSize,
-                quorum: _quorum,
-                acceptanceThreshold: _threshold,
-                submitDuration: _submitDuration,
-                commitDuration: _commitDuration,
-                revealDuration: _revealDuration,
-                clientRewardPerRound: _clientReward,
-                minerRewardPerRound: _minerReward,
-                sampleCap: _sampleCap,
-                slashBps: _slashBps,
-                maxUpdatesPerRound: _maxUpdates,
-                clientBond: _clientBond,
-                minerBond: _minerBond
-            });
-    }
-
-    /// @notice The reward token.
-    function token() external view returns (address) {
-        return address(_token);
-    }
-
     /// @notice True once round 0 has been opened.
     function trainingStarted() external view returns (bool) {
-        return _rounds[0].openedAt != 0;
+        return _trainingStarted();
     }
 
     /// @notice The round currently open (0 before training starts).
@@ -448,22 +243,10 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         info.expectedSubmissions = rd.expectedSubmissions;
         info.numSubmissions = rd.numSubmissions;
         info.committeeSize = rd.committeeSize;
-        info.numCommits = uint8(_popcount(rd.committedMask));
-        info.numReveals = uint8(_popcount(rd.revealedMask));
+        info.numCommits = uint8(Bits.popcount(rd.committedMask));
+        info.numReveals = uint8(Bits.popcount(rd.revealedMask));
         info.numAccepted = rd.numAccepted;
         info.certified = _certified[round].length != 0;
-    }
-
-    /// @notice The committee of the current round, by seat.
-    function committee() external view returns (address[] memory members) {
-        uint256 k = _rounds[_currentRound].committeeSize;
-        members = new address[](k);
-        for (uint256 s = 0; s < k; ++s) members[s] = _seats[s];
-    }
-
-    /// @notice Whether `account` sits on `round`'s committee (known for the current and previous round).
-    function isCommitteeMember(uint256 round, address account) external view returns (bool) {
-        return _hasSeat(_minerOf[account], round);
     }
 
     /// @notice The current round's stored record of submission `index`.
@@ -474,37 +257,6 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         if (index >= _rounds[_currentRound].numSubmissions) return (address(0), 0, bytes8(0));
         uint256 word = _updates[index];
         return (address(uint160(word)), uint32(word >> 160), bytes8(uint64(word >> 192)));
-    }
-
-    /// @notice A client's status (0 none, 1 active, 2 left), bond, reputation and last submitted round + 1.
-    function clientInfo(
-        address account
-    ) external view returns (uint8 status, uint256 bond, uint256 reputation, uint256 lastRoundPlusOne) {
-        Client storage c = _clients[account];
-        return (uint8(c.status), c.bond, c.reputation, c.lastRoundPlusOne);
-    }
-
-    /// @notice A miner's status (0 none, 1 active, 2 left), bond and reputation.
-    function minerInfo(
-        address account
-    ) external view returns (uint8 status, uint256 bond, uint256 reputation) {
-        Miner storage m = _minerOf[account];
-        return (uint8(m.status), m.bond, m.reputation);
-    }
-
-    /// @notice Active miners, in registration order (modulo removals).
-    function miners() external view returns (address[] memory) {
-        return _miners;
-    }
-
-    /// @notice Number of active clients.
-    function activeClientCount() external view returns (uint256) {
-        return _activeClients;
-    }
-
-    /// @notice Total ether slashed so far (kept locked in the contract).
-    function slashedTotal() external view returns (uint256) {
-        return _slashedTotal;
     }
 
     /// @notice The certified aggregate CID of `round` (empty until certified).
@@ -522,28 +274,9 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         return _attestCount[round][cidHash];
     }
 
-    /// @notice The commitment a miner posts: binds chain id, this contract, round, miner, scores and salt.
-    function voteCommitment(
-        uint256 round,
-        address miner,
-        uint16[] calldata scores,
-        bytes32 salt
-    ) external view returns (bytes32) {
-        return _voteCommitment(round, miner, scores, salt);
-    }
-
     // =========================================================================
     // Internals
     // =========================================================================
-
-    function _voteCommitment(
-        uint256 round,
-        address miner,
-        uint16[] calldata scores,
-        bytes32 salt
-    ) private view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), round, miner, scores, salt));
-    }
 
     function _phaseEnds(Round storage rd) private view returns (uint256 s, uint256 c, uint256 v) {
         s = rd.submitClosedAt != 0 ? rd.submitClosedAt : uint256(rd.openedAt) + _submitDuration;
@@ -563,21 +296,6 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         if (block.timestamp < c) return Phase.Commit;
         if (block.timestamp < v) return Phase.Reveal;
         return Phase.Closed;
-    }
-
-    function _unlocked(uint32 unlockRound) private view returns (bool) {
-        return unlockRound == 0 || _rounds[unlockRound - 1].finalized;
-    }
-
-    function _hasSeat(Miner storage m, uint256 round) private view returns (bool) {
-        uint256 tag = round & 1 == 0 ? m.seatRoundPlusOne0 : m.seatRoundPlusOne1;
-        return tag == round + 1;
-    }
-
-    function _seatOf(address account, uint256 round) private view returns (uint256) {
-        Miner storage m = _minerOf[account];
-        if (!_hasSeat(m, round)) revert NotInCommittee(round, account);
-        return round & 1 == 0 ? m.seat0 : m.seat1;
     }
 
     function _openRound(uint256 round) private {
@@ -601,40 +319,6 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         emit CommitteeDrawn(round, members, seed);
     }
 
-    /// Reputation-weighted sampling without replacement, seeded from the previous block.
-    function _drawCommittee(uint256 round) private returns (address[] memory members, bytes32 seed) {
-        uint256 m = _miners.length;
-        uint256 k = _committeeSize < m ? _committeeSize : m;
-        address[] memory pool = _miners;
-        uint256[] memory weight = new uint256[](m);
-        uint256 total;
-        for (uint256 i = 0; i < m; ++i) {
-            weight[i] = _minerOf[pool[i]].reputation;
-            total += weight[i];
-        }
-        seed = keccak256(
-            abi.encode(blockhash(block.number - 1), block.prevrandao, block.chainid, address(this), round)
-        );
-        members = new address[](k);
-        for (uint256 j = 0; j < k; ++j) {
-            uint256 x = uint256(keccak256(abi.encode(seed, j))) % total;
-            uint256 i;
-            while (x >= weight[i]) x -= weight[i++];
-            members[j] = pool[i];
-            total -= weight[i];
-            weight[i] = 0;
-            _seats[j] = pool[i];
-            Miner storage mi = _minerOf[pool[i]];
-            if (round & 1 == 0) {
-                mi.seatRoundPlusOne0 = uint32(round + 1);
-                mi.seat0 = uint8(j);
-            } else {
-                mi.seatRoundPlusOne1 = uint32(round + 1);
-                mi.seat1 = uint8(j);
-            }
-        }
-    }
-
     /// Median of the revealed scores per update; updates client reputation.
     function _scoreUpdates(
         uint256 round,
@@ -644,7 +328,7 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
     ) private returns (uint256 acceptedMask, uint256[] memory medians) {
         medians = new uint256[](n);
         uint256[] memory buf = new uint256[](k);
-        bool decided = _popcount(revealed) >= _quorum;
+        bool decided = Bits.popcount(revealed) >= _quorum;
         for (uint256 i = 0; i < n; ++i) {
             uint256 cnt;
             for (uint256 s = 0; s < k; ++s) {
@@ -659,16 +343,6 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
             emit UpdateScored(round, i, client, median, cnt, accepted);
             if (decided) _updateClientReputation(round, client, accepted);
         }
-    }
-
-    function _updateClientReputation(uint256 round, address client, bool accepted) private {
-        Client storage c = _clients[client];
-        uint32 old = c.reputation;
-        uint32 rep;
-        if (accepted) rep = old + CLIENT_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + CLIENT_GAIN;
-        else rep = old > CLIENT_LOSS ? old - CLIENT_LOSS : 0;
-        c.reputation = rep;
-        emit ReputationChanged(client, round, old, rep);
     }
 
     /// Splits `clientRewardPerRound` over accepted updates in proportion to median x min(samples, cap).
@@ -696,78 +370,12 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         }
     }
 
-    /// Rewards revealers in proportion to their agreement with the outcome; slashes
-    /// members who did not commit or did not reveal.
-    function _settleCommittee(
-        uint256 round,
-        uint256 n,
-        uint256 k,
-        uint256 revealed,
-        bool decided,
-        uint256 acceptedMask
-    ) private {
-        for (uint256 s = 0; s < k; ++s) {
-            address miner = _seats[s];
-            Miner storage m = _minerOf[miner];
-            if (revealed & (1 << s) != 0) {
-                if (!decided) continue;
-                uint256 agreed;
-                for (uint256 i = 0; i < n; ++i) {
-                    uint256 score = (_scores[s][i >> 4] >> (16 * (i & 15))) & 0xFFFF;
-                    if ((score >= _threshold) == (acceptedMask & (1 << i) != 0)) ++agreed;
-                }
-                uint32 old = m.reputation;
-                uint32 rep;
-                if (agreed * 2 >= n) rep = old + MINER_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + MINER_GAIN;
-                else rep = old > MINER_LOSS ? old - MINER_LOSS : 1;
-                m.reputation = rep;
-                emit ReputationChanged(miner, round, old, rep);
-                uint256 amount = (_minerReward * agreed) / (n * k);
-                if (amount != 0) {
-                    _token.mint(miner, amount);
-                    emit Rewarded(round, miner, amount);
-                }
-            } else {
-                // Absent at commit or at reveal: slashed the same way.
-                _slash(round, miner, m);
-            }
-        }
-    }
+    // =========================================================================
+    // Hooks of FLRegistry and FLCommittee
+    // =========================================================================
 
-    function _slash(uint256 round, address miner, Miner storage m) private {
-        uint96 amount = uint96((uint256(m.bond) * _slashBps) / 10_000);
-        uint96 remaining = m.bond - amount;
-        m.bond = remaining;
-        _slashedTotal += amount;
-        emit Slashed(round, miner, amount, remaining);
-        uint32 old = m.reputation;
-        uint32 rep = old > SLASH_LOSS ? old - SLASH_LOSS : 1;
-        m.reputation = rep;
-        emit ReputationChanged(miner, round, old, rep);
-        if (m.status == Status.Active && remaining < _minerBond) {
-            _deactivateMiner(miner, m, round, uint32(round + 1));
-        }
-    }
-
-    function _deactivateMiner(address miner, Miner storage m, uint256 round, uint32 unlock) private {
-        m.status = Status.Left;
-        m.unlockRound = unlock;
-        uint256 last = _miners.length - 1;
-        for (uint256 i = 0; i <= last; ++i) {
-            if (_miners[i] == miner) {
-                _miners[i] = _miners[last];
-                _miners.pop();
-                break;
-            }
-        }
-        _revokeRole(MINER_ROLE, miner);
-        emit MinerLeft(miner, round);
-    }
-
-    /// While the open round is in its submit phase, keeps its expected submissions equal to
-    /// the clients that have submitted or still may (joiners count, leavers who had not
-    /// submitted don't); closes the phase once nobody else is expected.
-    function _expectOneMore(bool more) private {
+    /// @dev See {FLRegistry-_expectOneMore}.
+    function _expectOneMore(bool more) internal override {
         Round storage rd = _rounds[_currentRound];
         if (_phase(rd) != Phase.Submit) return;
         uint256 expected = rd.expectedSubmissions;
@@ -779,32 +387,19 @@ contract FLProtocol is IFLProtocol, AccessControl, ReentrancyGuard {
         }
     }
 
-    function _popcount(uint256 x) private pure returns (uint256 c) {
-        for (; x != 0; x &= x - 1) ++c;
+    function _openRoundId() internal view override returns (uint256) {
+        return _currentRound;
     }
 
-    function _validate(TaskParams memory p, address token_) private pure {
-        if (token_ == address(0)) revert InvalidParameter("token");
-        if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE) revert InvalidParameter("committeeSize");
-        if (p.quorum == 0 || p.quorum > p.committeeSize) revert InvalidParameter("quorum");
-        if (p.acceptanceThreshold == 0 || p.acceptanceThreshold > MAX_SCORE) {
-            revert InvalidParameter("acceptanceThreshold");
-        }
-        if (p.submitDuration == 0) revert InvalidParameter("submitDuration");
-        if (p.commitDuration == 0) revert InvalidParameter("commitDuration");
-        if (p.revealDuration == 0) revert InvalidParameter("revealDuration");
-        if (p.sampleCap == 0) revert InvalidParameter("sampleCap");
-        if (p.slashBps > 10_000) revert InvalidParameter("slashBps");
-        if (p.maxUpdatesPerRound == 0 || p.maxUpdatesPerRound > MAX_UPDATES) {
-            revert InvalidParameter("maxUpdatesPerRound");
-        }
-        if (!_validCidMemory(p.initialModelCid)) revert InvalidParameter("initialModelCid");
-        if (!_validCidMemory(p.specCid)) revert InvalidParameter("specCid");
+    function _trainingStarted() internal view override returns (bool) {
+        return _rounds[0].openedAt != 0;
     }
 
-    function _validCidMemory(bytes memory cid) private pure returns (bool) {
-        if (cid.length == 34) return cid[0] == 0x12 && cid[1] == 0x20;
-        if (cid.length != 36) return false;
-        return cid[0] == 0x01 && (cid[1] == 0x55 || cid[1] == 0x70) && cid[2] == 0x12 && cid[3] == 0x20;
+    function _isFinalized(uint256 round) internal view override returns (bool) {
+        return _rounds[round].finalized;
+    }
+
+    function _currentCommitteeSize() internal view override returns (uint256) {
+        return _rounds[_currentRound].committeeSize;
     }
 }

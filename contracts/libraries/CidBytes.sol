@@ -22,4 +22,12 @@ library CidBytes {
         if (cid[offset] != 0x12 || cid[offset + 1] != 0x20) return false;
         return bytes32(cid[offset + 2:offset + 34]) != bytes32(0);
     }
+
+    /// @notice True if `cid` has the length and prefix of a supported binary CID
+    /// (the digest is not checked). For CIDs in memory, such as the task parameters.
+    function hasCidPrefix(bytes memory cid) internal pure returns (bool) {
+        if (cid.length == 34) return cid[0] == 0x12 && cid[1] == 0x20;
+        if (cid.length != 36) return false;
+        return cid[0] == 0x01 && (cid[1] == 0x55 || cid[1] == 0x70) && cid[2] == 0x12 && cid[3] == 0x20;
+    }
 }

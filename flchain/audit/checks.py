@@ -1,6 +1,6 @@
 """Pure recomputations of what ``FLProtocol.finalizeRound`` decides, mirroring the contract.
 
-Each function repeats one rule of ``contracts/FLProtocol.sol`` in plain integer
+Each function repeats one rule of ``FLProtocol`` (``contracts/FL*.sol``) in plain integer
 arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
 
 * :func:`reveal_matches` — ``revealVotes``' check: the revealed scores and salt

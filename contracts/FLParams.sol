@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {FLToken} from "./FLToken.sol";
+import {IFLProtocol} from "./IFLProtocol.sol";
+import {CidBytes} from "./libraries/CidBytes.sol";
+
+/**
+ * @title FLParams
+ * @notice The task parameters of an FLchain task, validated and fixed at deployment.
+ *
+ * Value fields are immutables (read for free by the round logic); the two CIDs
+ * are stored once. The base of {FLRegistry}, {FLCommittee} and {FLProtocol}:
+ * its constructor runs first, so bad parameters revert before anything else.
+ */
+abstract contract FLParams is IFLProtocol {
+    uint256 public constant MAX_SCORE = 10_000;
+    uint256 public constant MAX_COMMITTEE = 16;
+    uint256 public constant MAX_UPDATES = 256;
+
+    FLToken internal immutable _token;
+    uint8 private immutable _aggregationRule;
+    uint8 internal immutable _committeeSize;
+    uint8 internal immutable _quorum;
+    uint16 internal immutable _threshold;
+    uint32 internal immutable _submitDuration;
+    uint32 internal immutable _commitDuration;
+    uint32 internal immutable _revealDuration;
+    uint256 internal immutable _clientReward;
+    uint256 internal immutable _minerReward;
+    uint32 internal immutable _sampleCap;
+    uint16 internal immutable _slashBps;
+    uint16 internal immutable _maxUpdates;
+    uint96 internal immutable _clientBond;
+    uint96 internal immutable _minerBond;
+
+    bytes private _initialModelCid;
+    bytes private _specCid;
+
+    /// @param p Task parameters; fixed for the contract's lifetime.
+    /// @param token_ Reward token; the protocol must be granted its `MINTER_ROLE`.
+    constructor(TaskParams memory p, FLToken token_) {
+        _validate(p, address(token_));
+        _token = token_;
+        _aggregationRule = p.aggregationRule;
+        _committeeSize = p.committeeSize;
+        _quorum = p.quorum;
+        _threshold = p.acceptanceThreshold;
+        _submitDuration = p.submitDuration;
+        _commitDuration = p.commitDuration;
+        _revealDuration = p.revealDuration;
+        _clientReward = p.clientRewardPerRound;
+        _minerReward = p.minerRewardPerRound;
+        _sampleCap = p.sampleCap;
+        _slashBps = p.slashBps;
+        _maxUpdates = p.maxUpdatesPerRound;
+        _clientBond = p.clientBond;
+        _minerBond = p.minerBond;
+        _initialModelCid = p.initialModelCid;
+        _specCid = p.specCid;
+    }
+
+    /// @notice The task parameters fixed at deployment.
+    function taskParams() external view returns (TaskParams memory) {
+        return
+            TaskParams({
+                initialModelCid: _initialModelCid,
+                specCid: _specCid,
+                aggregationRule: _aggregationRule,
+                committeeSize: _committeeSize,
+                quorum: _quorum,
+                acceptanceThreshold: _threshold,
+                submitDuration: _submitDuration,
+                commitDuration: _commitDuration,
+                revealDuration: _revealDuration,
+                clientRewardPerRound: _clientReward,
+                minerRewardPerRound: _minerReward,
+                sampleCap: _sampleCap,
+                slashBps: _slashBps,
+                maxUpdatesPerRound: _maxUpdates,
+                clientBond: _clientBond,
+                minerBond: _minerBond
+            });
+    }
+
+    /// @notice The reward token.
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    function _validate(TaskParams memory p, address token_) private pure {
+        if (token_ == address(0)) revert InvalidParameter("token");
+        if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE) revert InvalidParameter("committeeSize");
+        if (p.quorum == 0 || p.quorum > p.committeeSize) revert InvalidParameter("quorum");
+        if (p.acceptanceThreshold == 0 || p.acceptanceThreshold > MAX_SCORE) {
+            revert InvalidParameter("acceptanceThreshold");
+        }
+        if (p.submitDuration == 0) revert InvalidParameter("submitDuration");
+        if (p.commitDuration == 0) revert InvalidParameter("commitDuration");
+        if (p.revealDuration == 0) revert InvalidParameter("revealDuration");
+        if (p.sampleCap == 0) revert InvalidParameter("sampleCap");
+        if (p.slashBps > 10_000) revert InvalidParameter("slashBps");
+        if (p.maxUpdatesPerRound == 0 || p.maxUpdatesPerRound > MAX_UPDATES) {
+            revert InvalidParameter("maxUpdatesPerRound");
+        }
+        if (!CidBytes.hasCidPrefix(p.initialModelCid)) revert InvalidParameter("initialModelCid");
+        if (!CidBytes.hasCidPrefix(p.specCid)) revert InvalidParameter("specCid");
+    }
+}

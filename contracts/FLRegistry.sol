@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {FLParams} from "./FLParams.sol";
+
+/**
+ * @title FLRegistry
+ * @notice Clients and miners of an FLchain task: roles, registration, bonds,
+ * leaving and withdrawing, reputation and slashing.
+ *
+ * One storage slot per client and per miner. Bonds unlock once the round that
+ * was open when the account left is finalized; what "open" and "finalized"
+ * mean is up to the round logic, reached through the hooks at the end.
+ */
+abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
+    /// @notice Role of registered clients (kept in sync with the client's status).
+    bytes32 public constant CLIENT_ROLE = keccak256("CLIENT_ROLE");
+    /// @notice Role of registered miners (kept in sync with the miner's status).
+    bytes32 public constant MINER_ROLE = keccak256("MINER_ROLE");
+
+    uint256 public constant MAX_MINERS = 128;
+    uint32 public constant INITIAL_REPUTATION = 100;
+    uint32 public constant MAX_REPUTATION = 1_000_000;
+    uint32 public constant CLIENT_GAIN = 10;
+    uint32 public constant CLIENT_LOSS = 20;
+    uint32 public constant MINER_GAIN = 5;
+    uint32 public constant MINER_LOSS = 10;
+    uint32 public constant SLASH_LOSS = 50;
+
+    enum Status {
+        None,
+        Active,
+        Left
+    }
+
+    /// One slot per client; non-zero once registered.
+    struct Client {
+        uint96 bond;
+        uint32 reputation;
+        uint32 lastRoundPlusOne;
+        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
+        Status status;
+        bool seen;
+    }
+
+    /// One slot per miner, with its seat in the last even and odd round's committee.
+    struct Miner {
+        uint96 bond;
+        uint32 reputation;
+        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
+        Status status;
+        uint32 seatRoundPlusOne0;
+        uint8 seat0;
+        uint32 seatRoundPlusOne1;
+        uint8 seat1;
+    }
+
+    uint256 internal _activeClients;
+    uint256 private _slashedTotal;
+    address[] internal _miners;
+    mapping(address account => Client) internal _clients;
+    mapping(address account => Miner) internal _minerOf;
+
+    constructor() {
+        _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
+    }
+
+    // =========================================================================
+    // Registration and bonds
+    // =========================================================================
+
+    /// @notice Registers the caller as a client, locking `msg.value` (at least `clientBond`) as bond.
+    function registerClient() external payable {
+        Client storage c = _clients[msg.sender];
+        if (c.status == Status.Active) revert AlreadyRegistered(msg.sender);
+        if (c.status == Status.Left) revert PendingWithdrawal(msg.sender);
+        if (msg.value < _clientBond) revert InsufficientBond(msg.value, _clientBond);
+        c.bond = SafeCast.toUint96(msg.value);
+        c.status = Status.Active;
+        if (!c.seen) {
+            c.seen = true;
+            c.reputation = INITIAL_REPUTATION;
+        }
+        ++_activeClients;
+        _expectOneMore(true);
+        _grantRole(CLIENT_ROLE, msg.sender);
+        emit ClientRegistered(msg.sender, msg.value, c.reputation);
+    }
+
+    /// @notice Registers the caller as a miner, locking `msg.value` (at least `minerBond`) as bond.
+    function registerMiner() external payable {
+        Miner storage m = _minerOf[msg.sender];
+        if (m.status == Status.Active) revert AlreadyRegistered(msg.sender);
+        if (m.status == Status.Left) revert PendingWithdrawal(msg.sender);
+        if (msg.value < _minerBond) revert InsufficientBond(msg.value, _minerBond);
+        if (_miners.length >= MAX_MINERS) revert TooManyMiners(MAX_MINERS);
+        m.bond = SafeCast.toUint96(msg.value);
+        m.status = Status.Active;
+        if (m.reputation == 0) m.reputation = INITIAL_REPUTATION;
+        _miners.push(msg.sender);
+        _grantRole(MINER_ROLE, msg.sender);
+        emit MinerRegistered(msg.sender, msg.value, m.reputation);
+    }
+
+    /// @notice Leaves every role the caller holds; a client that has not submitted stops being
+    /// waited for. The bond unlocks once the current round is finalized.
+    function deregister() external {
+        uint32 round = uint32(_openRoundId());
+        uint32 unlock = _trainingStarted() ? round + 1 : 0;
+        bool left;
+        Client storage c = _clients[msg.sender];
+        if (c.status == Status.Active) {
+            c.status = Status.Left;
+            c.unlockRound = unlock;
+            --_activeClients;
+            if (c.lastRoundPlusOne != round + 1) _expectOneMore(false);
+            _revokeRole(CLIENT_ROLE, msg.sender);
+            emit ClientLeft(msg.sender, round);
+            left = true;
+        }
+        Miner storage m = _minerOf[msg.sender];
+        if (m.status == Status.Active) {
+            _deactivateMiner(msg.sender, m, round, unlock);
+            left = true;
+        }
+        if (!left) revert NotRegistered(msg.sender);
+    }
+
+    /// @notice Pays out the caller's bonds (pull payment) once the round they left in is finalized.
+    function withdraw() external nonReentrant {
+        uint256 amount;
+        Client storage c = _clients[msg.sender];
+        if (c.status == Status.Left) {
+            if (!_unlocked(c.unlockRound)) revert BondLocked(msg.sender, c.unlockRound - 1);
+            amount += c.bond;
+            c.bond = 0;
+            c.status = Status.None;
+        }
+        Miner storage m = _minerOf[msg.sender];
+        if (m.status == Status.Left) {
+            if (!_unlocked(m.unlockRound)) revert BondLocked(msg.sender, m.unlockRound - 1);
+            amount += m.bond;
+            m.bond = 0;
+            m.status = Status.None;
+        }
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        emit BondWithdrawn(msg.sender, amount);
+        (bool ok, ) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert WithdrawFailed(msg.sender, amount);
+    }
+
+    // =========================================================================
+    // Views
+    // =========================================================================
+
+    /// @notice A client's status (0 none, 1 active, 2 left), bond, reputation and last submitted round + 1.
+    function clientInfo(
+        address account
+    ) external view returns (uint8 status, uint256 bond, uint256 reputation, uint256 lastRoundPlusOne) {
+        Client storage c = _clients[account];
+        return (uint8(c.status), c.bond, c.reputation, c.lastRoundPlusOne);
+    }
+
+    /// @notice A miner's status (0 none, 1 active, 2 left), bond and reputation.
+    function minerInfo(
+        address account
+    ) external view returns (uint8 status, uint256 bond, uint256 reputation) {
+        Miner storage m = _minerOf[account];
+        return (uint8(m.status), m.bond, m.reputation);
+    }
+
+    /// @notice Active miners, in registration order (modulo removals).
+    function miners() external view returns (address[] memory) {
+        return _miners;
+    }
+
+    /// @notice Number of active clients.
+    function activeClientCount() external view returns (uint256) {
+        return _activeClients;
+    }
+
+    /// @notice Total ether slashed so far (kept locked in the contract).
+    function slashedTotal() external view returns (uint256) {
+        return _slashedTotal;
+    }
+
+    // =========================================================================
+    // Internals
+    // =========================================================================
+
+    function _unlocked(uint32 unlockRound) private view returns (bool) {
+        return unlockRound == 0 || _isFinalized(unlockRound - 1);
+    }
+
+    function _updateClientReputation(uint256 round, address client, bool accepted) internal {
+        Client storage c = _clients[client];
+        uint32 old = c.reputation;
+        uint32 rep;
+        if (accepted) rep = old + CLIENT_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + CLIENT_GAIN;
+        else rep = old > CLIENT_LOSS ? old - CLIENT_LOSS : 0;
+        c.reputation = rep;
+        emit ReputationChanged(client, round, old, rep);
+    }
+
+    function _slash(uint256 round, address miner, Miner storage m) internal {
+        uint96 amount = uint96((uint256(m.bond) * _slashBps) / 10_000);
+        uint96 remaining = m.bond - amount;
+        m.bond = remaining;
+        _slashedTotal += amount;
+        emit Slashed(round, miner, amount, remaining);
+        uint32 old = m.reputation;
+        uint32 rep = old > SLASH_LOSS ? old - SLASH_LOSS : 1;
+        m.reputation = rep;
+        emit ReputationChanged(miner, round, old, rep);
+        if (m.status == Status.Active && remaining < _minerBond) {
+            _deactivateMiner(miner, m, round, uint32(round + 1));
+        }
+    }
+
+    function _deactivateMiner(address miner, Miner storage m, uint256 round, uint32 unlock) private {
+        m.status = Status.Left;
+        m.unlockRound = unlock;
+        uint256 last = _miners.length - 1;
+        for (uint256 i = 0; i <= last; ++i) {
+            if (_miners[i] == miner) {
+                _miners[i] = _miners[last];
+                _miners.pop();
+                break;
+            }
+        }
+        _revokeRole(MINER_ROLE, miner);
+        emit MinerLeft(miner, round);
+    }
+
+    // =========================================================================
+    // Hooks into the rounds (implemented by FLProtocol)
+    // =========================================================================
+
+    /// @dev The round currently open (0 before training starts).
+    function _openRoundId() internal view virtual returns (uint256);
+
+    /// @dev True once round 0 has been opened.
+    function _trainingStarted() internal view virtual returns (bool);
+
+    /// @dev True once `round` has been finalized.
+    function _isFinalized(uint256 round) internal view virtual returns (bool);
+
+    /// @dev A client joined (`more`) or left without having submitted. While the open round is in
+    /// its submit phase, keeps its expected submissions equal to the clients that have submitted
+    /// or still may (joiners count, leavers who had not submitted don't); closes the phase once
+    /// nobody else is expected.
+    function _expectOneMore(bool more) internal virtual;
+}
