@@ -17,10 +17,15 @@ these at the package boundary, so callers catch one hierarchy:
     │   ├── IntegrityError          bytes do not hash to the CID they were fetched by
     │   ├── ObjectTooLargeError     an object over the caller's size limit
     │   └── CodecError              a model file that does not decode within limits
-    └── LearningError               data, models, training and aggregation
-        ├── DatasetError            a data set that cannot be loaded or split
-        ├── AggregationError        updates that cannot be aggregated
-        └── CompressionError        a compressed update that does not decode
+    ├── LearningError               data, models, training and aggregation
+    │   ├── DatasetError            a data set that cannot be loaded or split
+    │   ├── AggregationError        updates that cannot be aggregated
+    │   └── CompressionError        a compressed update that does not decode
+    └── RunError                    running a task: clients, miners, the orchestrator
+        └── RoundTimeoutError       the chain did not reach an awaited state in time
+
+A local aggregate that differs from the certified one is not an exception: the
+client logs it loudly and counts it in its exit status.
 """
 
 from __future__ import annotations
@@ -139,7 +144,3 @@ class RunError(FLchainError):
 
 class RoundTimeoutError(RunError):
     """The chain did not reach an awaited state (phase, round, certification) in time."""
-
-
-class AggregateMismatchError(RunError):
-    """A party's local aggregate does not have the CID the chain certified."""
