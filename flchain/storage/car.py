@@ -184,8 +184,9 @@ def import_car(store: ContentStore, src: BinaryIO, *, pin: bool = True) -> list[
         for cid, block in blocks:
             store.put_block(cid, block)
         for root in roots:
-            for _ in iter_dag_blocks(store.get_block, root):
-                pass
             if pin:
-                store.pin(root)
+                store.pin(root)  # pinning walks the DAG and refuses an incomplete one
+            else:
+                for _ in iter_dag_blocks(store.get_block, root):
+                    pass
     return [r.encode() for r in roots]

@@ -136,14 +136,10 @@ def encode_weights(weights: Weights, meta: ModelMeta) -> bytes:
         offset += array.nbytes
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
-    out = bytearray(8 + len(text) + offset)
-    out[:8] = len(text).to_bytes(8, "little")
-    out[8 : 8 + len(text)] = text
-    pos = 8 + len(text)
-    for array in arrays.values():
-        out[pos : pos + array.nbytes] = array.tobytes()
-        pos += array.nbytes
-    return bytes(out)
+    # Arrays are C-contiguous (ascontiguousarray above), so .data is their raw bytes.
+    return b"".join(
+        [len(text).to_bytes(8, "little"), text, *(array.data for array in arrays.values())]
+    )
 
 
 def decode_weights(
@@ -186,9 +182,7 @@ def decode_weights_from_store(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[dict[str, np.ndarray], ModelMeta]:
     """Fetch and decode a model, refusing oversize files from their root block alone."""
-    size = store.stat(cid).size
-    if size > max_bytes:
-        raise ObjectTooLargeError(f"model {cid} is {size} bytes, over the limit {max_bytes}")
+    # store.get checks the size against max_size from the root block before fetching more.
     return decode_weights(
         store.get(cid, max_size=max_bytes), expected=expected, max_bytes=max_bytes
     )

@@ -26,10 +26,9 @@ import httpx
 from flchain.exceptions import (
     ContentNotFoundError,
     IntegrityError,
-    ObjectTooLargeError,
     StorageError,
 )
-from flchain.storage.base import MAX_BLOCK_SIZE, ContentStore
+from flchain.storage.base import MAX_BLOCK_SIZE, ContentStore, _too_large, stat_root
 from flchain.storage.builder import CHUNK_SIZE, check_version, compute_cid, compute_file_cid
 from flchain.storage.car import read_car, write_car
 from flchain.storage.cid import CID, RAW, as_cid
@@ -172,14 +171,11 @@ class KuboStore(ContentStore):
         """``/cat`` the file, then check it rebuilds to the same CID (Kubo's default layouts)."""
         root = as_cid(cid)
         block = self.get_block(root)
-        if root.codec == RAW:
-            size = len(block)
-            if max_size is not None and size > max_size:
-                raise ObjectTooLargeError(f"{root} is {size} bytes, over the limit of {max_size}")
-            return block
-        size = decode_file_node(block).filesize
+        size = stat_root(root, block).size
         if max_size is not None and size > max_size:
-            raise ObjectTooLargeError(f"{root} is {size} bytes, over the limit of {max_size}")
+            raise _too_large(root, size, max_size)
+        if root.codec == RAW:
+            return block
         data = self._call("/cat", {"arg": root.encode()})
         if len(data) != size or compute_cid(data, root.version) != root:
             raise IntegrityError(f"content from Kubo does not rebuild to {root}")
