@@ -11,7 +11,6 @@ reveal, finalize, certify). Prints a table, or JSON with ``--json`` (top-level
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
@@ -22,16 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from flchain.chain import Transactor, TxRequest, accounts_from_mnemonic, connect, rpc
-from flchain.chain.cidcodec import bytes_to_cid
 from flchain.chain.deploy import deploy_protocol
 from flchain.chain.node import NodeConfig, free_port, start_node
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Phase, TaskParams
+from flchain.storage.cid import CID, RAW
 from flchain.types import Address, CIDStr
 
 
+def seed_cid(seed: str) -> CID:
+    """A CIDv1 raw-leaf CID of the bytes of ``seed``."""
+    return CID.for_block(seed.encode(), version=1, codec=RAW)
+
+
 def cid(seed: str) -> CIDStr:
-    return bytes_to_cid(b"\x01\x55\x12\x20" + hashlib.sha256(seed.encode()).digest())
+    return seed_cid(seed).encode()
 
 
 BASE = TaskParams(
@@ -63,7 +67,7 @@ def run_round(
             c,
             protocol.address,
             protocol.abi.encode_call(
-                "submitUpdate", round, protocol_cid_bytes(f"r{round}/{i}"), 500 + i
+                "submitUpdate", round, seed_cid(f"r{round}/{i}").to_bytes(), 500 + i
             ),
         )
         for i, c in enumerate(clients)
@@ -84,10 +88,6 @@ def run_round(
     aggregate = cid(f"aggregate {round}")
     out["certify"] = gas([m.certify_aggregate(round, aggregate) for m in committee[:quorum]])
     return out
-
-
-def protocol_cid_bytes(seed: str) -> bytes:
-    return b"\x01\x55\x12\x20" + hashlib.sha256(seed.encode()).digest()
 
 
 def measure(rpc_url: str, mnemonic: str, n: int, k: int) -> dict[str, Any]:

@@ -26,11 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eth_utils.crypto import keccak
-
 from flchain.chain import Transactor, TxRequest, accounts_from_mnemonic, connect
 from flchain.chain.abicodec import ContractABI
 from flchain.chain.artifacts import load_artifact
+from flchain.chain.deploy import MINTER_ROLE
 from flchain.chain.node import NodeConfig, start_on_free_port
 from flchain.types import Address
 
@@ -44,7 +43,7 @@ def _setup(tx: Transactor, senders: list[Address]) -> tuple[ContractABI, Address
     admin = senders[0]
     receipt = tx.transact(admin, None, token.encode_deploy(artifact["bytecode"], "B", "B", admin))
     address = Address(str(receipt["contractAddress"]))
-    tx.transact(admin, address, token.encode_call("grantRole", keccak(text="MINTER_ROLE"), admin))
+    tx.transact(admin, address, token.encode_call("grantRole", MINTER_ROLE, admin))
     for sender in senders:
         tx.transact(admin, address, token.encode_call("mint", sender, 10**30))
     return token, address

@@ -22,15 +22,19 @@ def _accepted(cid: CID) -> CID:
     return cid
 
 
-def check_cid_bytes(data: bytes) -> bytes:
-    """Return ``data`` if it is a binary CID the contracts accept, else raise CIDError."""
+def _from_bytes(data: bytes) -> CID:
     try:
-        _accepted(CID.from_bytes(bytes(data)))
+        return _accepted(CID.from_bytes(bytes(data)))
     except CIDError as exc:
         raise CIDError(
             f"unsupported binary CID 0x{bytes(data).hex()}: {exc} "
             "(expected CIDv0 or CIDv1 raw/dag-pb sha2-256)"
         ) from None
+
+
+def check_cid_bytes(data: bytes) -> bytes:
+    """Return ``data`` if it is a binary CID the contracts accept, else raise CIDError."""
+    _from_bytes(data)
     return data
 
 
@@ -44,5 +48,4 @@ def cid_to_bytes(cid: str) -> bytes:
 
 def bytes_to_cid(data: bytes) -> CIDStr:
     """Canonical string form of a binary CID (base58btc for v0, base32 lower for v1)."""
-    check_cid_bytes(data)
-    return CID.from_bytes(bytes(data)).encode()
+    return _from_bytes(data).encode()

@@ -264,10 +264,10 @@ class ProtocolClient:
 
     def accepted_updates(self, round: int) -> list[Submission]:
         """The submissions of ``round`` that were accepted (empty until finalized)."""
-        outcome = self.round_outcome(round)
-        if outcome is None:
+        finals = self._logs("RoundFinalized", round)
+        if not finals:
             return []
-        chosen = set(outcome.accepted)
+        chosen = {int(i) for i in finals[0]["acceptedIndices"]}
         return [s for s in self.submissions(round) if s.index in chosen]
 
     def certified_aggregate(self, round: int) -> CIDStr | None:

@@ -153,7 +153,7 @@ class Transactor:
             results: list[Any] = [None] * len(txs)
             for batch in send_batches([tx.sender for tx in txs], ordered):
                 try:
-                    sent = self._send_raw([raws[i] for i in batch])
+                    sent = self._batch([("eth_sendRawTransaction", [raws[i]]) for i in batch])
                 except ChainError:
                     for tx in txs:
                         nonces.forget(tx.sender)
@@ -334,14 +334,6 @@ class Transactor:
             fields["to"] = Web3.to_checksum_address(tx.to)
         signed = self._accounts[tx.sender].sign_transaction(fields)
         return "0x" + bytes(signed.raw_transaction).hex()
-
-    def _send_raw(self, raws: Sequence[str]) -> list[Any]:
-        if len(raws) == 1:
-            try:
-                return [rpc(self.w3, "eth_sendRawTransaction", [raws[0]])]
-            except RPCError as exc:
-                return [exc]
-        return self._batch([("eth_sendRawTransaction", [raw]) for raw in raws])
 
     def _batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         if len(calls) == 1:
