@@ -43,9 +43,8 @@ class Client(Participant):
         workload: Workload,
         index: int,
         behaviour: str = "honest",
-        round_timeout: float = 600.0,
     ) -> None:
-        super().__init__(party, workload, index, behaviour, round_timeout)
+        super().__init__(party, workload, index, behaviour)
         self.data = workload.data.clients[index]
         self.unverified: list[tuple[int, CIDStr]] = []
         self.mismatches = 0

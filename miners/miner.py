@@ -48,9 +48,8 @@ class Miner(Participant):
         workload: Workload,
         index: int,
         behaviour: str = "honest",
-        round_timeout: float = 600.0,
     ) -> None:
-        super().__init__(party, workload, index, behaviour, round_timeout)
+        super().__init__(party, workload, index, behaviour)
         self.validation = workload.data.miners[index]
         self.cache: dict[str, Weights] = {}
 
@@ -171,7 +170,7 @@ class Miner(Participant):
         while time.monotonic() < give_up:
             if self.party.protocol.phase(r) == Phase.FINALIZED:
                 return
-            time.sleep(0.05)
+            time.sleep(self.party.poll_s)
         try:
             with self.log.timed("finalized", round=r) as extra:
                 receipt = self.party.transact(

@@ -9,7 +9,6 @@ so ``accuracy`` is that of the model the chain vouches for.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,18 +92,18 @@ class Monitor:
         r = self.protocol.current_round()
         return r, self.protocol.phase(r)
 
-    def poll(self, extra_gas: Mapping[int, int] | None = None) -> list[RoundReport]:
+    def poll(self) -> list[RoundReport]:
         """Reports of every round completed since the last call."""
         done: list[RoundReport] = []
         while True:
-            report = self._try_report(self.next_round, extra_gas or {})
+            report = self._try_report(self.next_round)
             if report is None:
                 return done
             done.append(report)
             self.reports.append(report)
             self.next_round += 1
 
-    def _try_report(self, r: int, extra_gas: Mapping[int, int]) -> RoundReport | None:
+    def _try_report(self, r: int) -> RoundReport | None:
         if self.protocol.phase(r) != Phase.FINALIZED:
             return None
         now = time.monotonic()
@@ -129,7 +128,7 @@ class Monitor:
             accepted=len(outcome.accepted),
             rejected=outcome.num_submissions - len(outcome.accepted),
             certified_cid=certified,
-            gas_used=gas_for_round(events, r) + extra_gas.get(r, 0),
+            gas_used=gas_for_round(events, r),
             phases=phase_seconds(events, r),
             round_s=now - self._round_start,
             outcome=outcome,
@@ -137,9 +136,13 @@ class Monitor:
         self._round_start = now
         return report
 
-    def refresh_phases(self) -> None:
-        """Re-read the logs once every child is done (late events: aggregation, attests)."""
+    def refresh_phases(self) -> list[dict[str, Any]]:
+        """Re-read the logs once every child is done (late events: aggregation, attests).
+
+        Returns the events read, so the caller need not read the logs again.
+        """
         events = read_all_events(self.log_dir)
         for report in self.reports:
             report.phases = phase_seconds(events, report.round)
             report.gas_used = max(report.gas_used, gas_for_round(events, report.round))
+        return events

@@ -20,20 +20,18 @@ from typing import Any
 
 from rich.console import Console
 
-from flchain.chain import Transactor, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import ConfigError, RoundTimeoutError, RunError
-from flchain.run.accounts import ADMIN_ACCOUNT, client_account, miner_account
+from flchain.run.accounts import client_account, miner_account
 from flchain.run.behaviours import HONEST, assign_behaviours, parse_malicious
 from flchain.run.metrics import mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
 from flchain.run.procs import ChildSet
 from flchain.run.progress import Progress
-from flchain.run.roundlog import read_all_events
-from flchain.run.setup import Phases, Task, create_task, start_training
+from flchain.run.setup import Phases, Task, admin_transactor, create_task, start_training
 from flchain.run.spec import TaskSpec
 from flchain.run.workload import Workload, load_workload
 from flchain.storage.factory import open_store
@@ -132,13 +130,13 @@ def _run(
         options.on_started(children, task)
     _follow(monitor, children, spec, options, console, out)
     children.wait_all(60.0)
-    monitor.refresh_phases()
+    events = monitor.refresh_phases()
     _write_metrics(out, monitor.reports)
     summary = _summary(viewer, monitor, addresses, behaviours, children, start, startup_s, task)
     summary["start_training_gas"] = start_gas
     summary["aggregate_mismatches"] = [
         {k: e.get(k) for k in ("role", "index", "round", "local", "certified")}
-        for e in mismatches(read_all_events(out / "logs"))
+        for e in mismatches(events)
     ]
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -146,8 +144,7 @@ def _run(
 
 
 def _viewer(network: Network, task: Task) -> ProtocolClient:
-    transactor = Transactor(connect(network.info.rpc_url))
-    admin = transactor.add_account(account_from_mnemonic(network.info.mnemonic, ADMIN_ACCOUNT))
+    transactor, admin = admin_transactor(network.info)
     return ProtocolClient(transactor, task.protocol, admin, from_block=task.block)
 
 

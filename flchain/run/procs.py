@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -32,7 +32,6 @@ class Child:
     argv: list[str]
     popen: subprocess.Popen[bytes]
     output: Path
-    started: float = field(default_factory=time.time)
     reported: bool = False
 
     @property

@@ -56,7 +56,6 @@ class Progress:
         self.initial = initial
         self.reports: list[RoundReport] = []
         self.status = Text("starting")
-        self.notes: list[str] = []
         self.live: Live | None = None
 
     def __enter__(self) -> Progress:
@@ -102,5 +101,4 @@ class Progress:
 
     def note(self, message: str) -> None:
         """A one-off message (crashed child, timeout) printed above the table."""
-        self.notes.append(message)
         self.console.print(message)
