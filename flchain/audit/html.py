@@ -13,7 +13,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from flchain.audit.auditor import AuditReport, RoundAudit
+from flchain.audit.auditor import AuditReport, RoundAudit, UpdateRow
 from flchain.audit.svg import bar_chart, hbar_chart, line_chart
 
 TOKEN_UNIT = 10**18
@@ -194,10 +194,7 @@ def _round_details(r: RoundAudit, threshold: int) -> str:
     )
 
 
-def _update_row(u: object) -> str:
-    from flchain.audit.auditor import UpdateRow
-
-    assert isinstance(u, UpdateRow)
+def _update_row(u: UpdateRow) -> str:
     c = u.check
     cls = "rejected" if u.accepted is False else ""
     if c is not None and c.error:

@@ -32,7 +32,6 @@ from flchain.audit.checks import (
     miner_agreement,
     miner_reputation,
     miner_reward,
-    reveal_matches,
     slash_amount,
     slashed_reputation,
 )
@@ -68,7 +67,6 @@ class Account:
 class Settlement:
     """What finalizing a round should have emitted, in the contract's order."""
 
-    decision: RoundDecision
     reputation: list[ReputationChange] = field(default_factory=list)
     rewards: list[Reward] = field(default_factory=list)
     slashes: list[Slash] = field(default_factory=list)
@@ -247,19 +245,8 @@ class Ledger:
                 )
                 continue
             committed = commits.get(v.miner)
-            opened = reveal_matches(
-                committed,
-                chain_id=self.h.chain_id,
-                contract=self.h.protocol,
-                round_id=r,
-                miner=v.miner,
-                scores=v.scores,
-                salt=v.salt,
-            )
-            if not opened:
-                ours = vote_commitment(
-                    self.h.chain_id, self.h.protocol, r, v.miner, v.scores, v.salt
-                )
+            ours = vote_commitment(self.h.chain_id, self.h.protocol, r, v.miner, v.scores, v.salt)
+            if committed is None or ours != committed:
                 self.out.append(
                     Discrepancy(r, "reveal matches commitment", v.miner, committed, ours)
                 )
@@ -292,7 +279,7 @@ class Ledger:
         self, rec: RoundRecord, d: RoundDecision, revealed: dict[int, tuple[int, ...]]
     ) -> Settlement:
         """Reputations, rewards and slashes of a finalized round, applied to our books."""
-        out = Settlement(d)
+        out = Settlement()
         n, k, p = len(rec.submissions), len(rec.committee), self.p
         if d.decided:
             for sub, u in zip(rec.submissions, d.updates, strict=True):

@@ -27,15 +27,13 @@ from flchain.chain.history import RoundRecord
 from flchain.exceptions import FLchainError
 from flchain.learning.models import build_model
 from flchain.learning.strategies import strategy_from_name
-from flchain.learning.training import configure_torch, evaluate
+from flchain.learning.training import ArrayPair, configure_torch, evaluate
 from flchain.learning.weights import Weights, get_weights
 from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.run.spec import TaskSpec
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
 from flchain.types import CIDStr
-
-ArrayPair = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -64,14 +62,9 @@ class ModelRound:
     certified: CIDStr | None
     recomputed: CIDStr | None
     status: str  # match | mismatch | nothing accepted | uncertified | unverifiable
-    global_cid: CIDStr | None  # the model the next round trains from
     accuracy: float | None = None
     loss: float | None = None
     discrepancies: list[Discrepancy] = field(default_factory=list)
-
-    @property
-    def aggregate_ok(self) -> bool:
-        return self.status in ("match", "nothing accepted")
 
 
 class ModelAuditor:
@@ -85,18 +78,18 @@ class ModelAuditor:
         test_data: ArrayPair | None = None,
         *,
         rescore: bool = True,
-        threads: int = 1,
     ) -> None:
         self.store = store
         self.spec = spec
         self.task = task
         self.test = test_data
         self.rescore = rescore and test_data is not None
-        configure_torch(threads)  # small models evaluate fastest on one thread
+        configure_torch(1)  # small models evaluate fastest on one thread
         self.strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
         self.model = build_model(spec.arch, seed=spec.seed)
         self.arch = ArchitectureSpec.from_weights(get_weights(self.model))
         self.current: GlobalModel | None = None
+        self.current_eval: tuple[float, float] | None = None  # self.current on the test data
         self.initial_eval: tuple[float, float] | None = None
 
     # --- setup -----------------------------------------------------------------------
@@ -108,7 +101,7 @@ class ModelAuditor:
         except (FLchainError, OSError) as exc:
             return [Discrepancy(None, "initial model fetched", initial_cid, "on chain", str(exc))]
         self.current = GlobalModel(0, initial_cid, weights)
-        self.initial_eval = self.evaluate(weights)
+        self.current_eval = self.initial_eval = self.evaluate(weights)
         return []
 
     def fetch(self, cid: str) -> tuple[Weights, ModelMeta]:
@@ -135,11 +128,11 @@ class ModelAuditor:
         recomputed, status, next_model = self.reaggregate(rec, current, checks, weights, found)
         certified = rec.certified_state
         self.current = self.advance(rec.round, current, certified, recomputed, next_model)
-        next_cid = self.current.cid if self.current else None
-        result = ModelRound(rec.round, checks, certified, recomputed, status, next_cid)
+        self.current_eval = None
+        result = ModelRound(rec.round, checks, certified, recomputed, status)
         result.discrepancies = found
         if self.current is not None:
-            ev = self.evaluate(self.current.weights)
+            self.current_eval = ev = self.evaluate(self.current.weights)
             if ev is not None:
                 result.accuracy, result.loss = ev
         return result
@@ -176,6 +169,12 @@ class ModelAuditor:
         def evaluate_fn(w: Mapping[str, np.ndarray]) -> Evaluation:
             return Evaluation(*evaluate(self.model, test, dict(w)))
 
+        base = (
+            Evaluation(*self.current_eval)
+            if self.current_eval is not None and current is self.current
+            else evaluate_fn(current.weights)
+        )
+
         updates = [weights.get(c.index) for c in checks]
         failures = {
             i: c.error or "not fetched" for i, c in enumerate(checks) if c.index not in weights
@@ -184,7 +183,7 @@ class ModelAuditor:
             current.weights,
             updates,
             evaluate_fn,
-            evaluate_fn(current.weights),
+            base,
             self.spec.scoring,
             failures,
             samples=[c.num_samples for c in checks],

@@ -84,9 +84,9 @@ def _short(cid: str | None) -> str:
     return "-" if not cid else f"{cid[:10]}…{cid[-6:]}"
 
 
-def rejection_table(report: AuditReport, threshold: int | None = None) -> Table:
+def rejection_table(report: AuditReport) -> Table:
     """Every rejected update: the committee's scores and median, and the auditor's view."""
-    limit = threshold if threshold is not None else int(report.task["acceptance_threshold"])
+    limit = int(report.task["acceptance_threshold"])
     table = Table(title=f"Rejected updates (acceptance needs median >= {limit})")
     for column in (
         "round",

@@ -159,18 +159,24 @@ def committee_seed(
 
 def _add_seeds(w3: Web3, history: ProtocolHistory) -> None:
     """Recompute each committee seed from the header of the block that opened the round."""
-    opened = [r for r in history.rounds if r.opened is not None]
-    calls = [("eth_getBlockByNumber", [hex(r.opened[0]), False]) for r in opened if r.opened]
+    opened = [(r, r.opened[0]) for r in history.rounds if r.opened is not None]
+    replies = _batched(w3, [("eth_getBlockByNumber", [hex(block), False]) for _, block in opened])
+    for (rec, _), block in zip(opened, replies, strict=True):
+        mix = block.get("mixHash") if isinstance(block, dict) else None
+        if not mix:
+            continue  # a node without prevrandao in its headers: seed not checked
+        parent = bytes.fromhex(block["parentHash"][2:])
+        rec.expected_seed = committee_seed(
+            parent, bytes.fromhex(mix[2:]), history.chain_id, history.protocol, rec.round
+        )
+
+
+def _batched(w3: Web3, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+    """:func:`rpc_batch` over ``calls`` in chunks of :data:`RECEIPT_BATCH`, replies in order."""
+    replies: list[Any] = []
     for start in range(0, len(calls), RECEIPT_BATCH):
-        replies = rpc_batch(w3, calls[start : start + RECEIPT_BATCH])
-        for rec, block in zip(opened[start : start + RECEIPT_BATCH], replies, strict=True):
-            mix = block.get("mixHash") if isinstance(block, dict) else None
-            if not mix:
-                continue  # a node without prevrandao in its headers: seed not checked
-            parent = bytes.fromhex(block["parentHash"][2:])
-            rec.expected_seed = committee_seed(
-                parent, bytes.fromhex(mix[2:]), history.chain_id, history.protocol, rec.round
-            )
+        replies += rpc_batch(w3, calls[start : start + RECEIPT_BATCH])
+    return replies
 
 
 # --- grouping events --------------------------------------------------------------
@@ -350,13 +356,11 @@ def _add_gas(w3: Web3, history: ProtocolHistory, events: Sequence[DecodedEvent])
             tx_round[e.tx_hash] = int(r)
     hashes = list(tx_round)
     gas: dict[TxHash, int] = {}
-    for start in range(0, len(hashes), RECEIPT_BATCH):
-        chunk = hashes[start : start + RECEIPT_BATCH]
-        replies = rpc_batch(w3, [("eth_getTransactionReceipt", [h]) for h in chunk])
-        for h, reply in zip(chunk, replies, strict=True):
-            if isinstance(reply, RPCError) or not reply:
-                raise ChainError(f"no receipt for transaction {h}: {reply}")
-            gas[h] = int(reply["gasUsed"], 16)
+    replies = _batched(w3, [("eth_getTransactionReceipt", [h]) for h in hashes])
+    for h, reply in zip(hashes, replies, strict=True):
+        if isinstance(reply, RPCError) or not reply:
+            raise ChainError(f"no receipt for transaction {h}: {reply}")
+        gas[h] = int(reply["gasUsed"], 16)
     by_round = {rec.round: rec for rec in history.rounds}
     for h, r in tx_round.items():
         rec = by_round.get(r) if r is not None else None

@@ -16,6 +16,7 @@ from typing import Any
 from flchain.chain import Transactor, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.deploy import deploy_protocol
+from flchain.chain.history import ZERO_ADDRESS
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Deployment, TaskParams
 from flchain.run.accounts import ADMIN_ACCOUNT, accounts_needed
@@ -26,7 +27,6 @@ from flchain.storage.base import ContentStore
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.types import Address, CIDStr, RoundId
 
-ZERO_ADDRESS = Address("0x" + "00" * 20)
 FUNDING_WEI = 10**19
 
 
