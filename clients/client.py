@@ -26,11 +26,11 @@ from flchain.exceptions import (
 )
 from flchain.learning.training import train_local
 from flchain.learning.weights import Weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel
-from flchain.run.participant import Participant
-from flchain.run.party import Party
-from flchain.run.workload import Workload, derive_seed
+from flchain.party.participant import Participant
+from flchain.party.party import Party
+from flchain.party.workload import Workload, derive_seed
 from flchain.storage.codec import ModelMeta, encode_weights
+from flchain.task.aggregate import AcceptedUpdate, GlobalModel
 from flchain.types import CIDStr, RoundId
 
 

@@ -8,7 +8,7 @@
           everyone else after a delay, so someone always does)
         → fetch the accepted updates → aggregate → pin → attest (committee)
 
-Proof-of-quality rules live in :mod:`flchain.run.quality` (the auditor applies
+Proof-of-quality rules live in :mod:`flchain.task.quality` (the auditor applies
 the same ones); this module only moves data.
 The hidden test behaviours: ``no-reveal`` commits but never reveals;
 ``wrong-aggregate`` attests an altered aggregate.
@@ -25,13 +25,13 @@ from flchain.chain.protocol_types import Phase, RoundInfo, Submission
 from flchain.exceptions import ContractRevertError, FLchainError, StorageError
 from flchain.learning.training import evaluate
 from flchain.learning.weights import Weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
-from flchain.run.participant import Participant
-from flchain.run.party import Party
-from flchain.run.quality import Evaluation, score_round
-from flchain.run.quality import Weights as ScoreWeights
-from flchain.run.workload import Workload
+from flchain.party.participant import Participant
+from flchain.party.party import Party
+from flchain.party.workload import Workload
 from flchain.storage.codec import encode_weights
+from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
+from flchain.task.quality import Evaluation, score_round
+from flchain.task.quality import Weights as ScoreWeights
 from flchain.types import CIDStr
 from miners.salt import derive_salt
 

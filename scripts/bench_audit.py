@@ -4,7 +4,7 @@ Starts its own Anvil on a free 127.0.0.1 port, builds a real history quickly by
 driving the protocol from one process (20 clients training and submitting
 encoded models to a LocalStore, a committee of miners committing and revealing
 computed scores, finalize, certify the aggregate; see
-``flchain.audit.synthetic``), then times the audit:
+``flchain.simulation.synthetic``), then times the audit:
 
 * ``audit_s``: read the history from the node, recompute every decision,
   fetch/verify/re-aggregate every model, evaluate and re-score on the test data,
@@ -29,8 +29,8 @@ from flchain.audit.auditor import audit_history
 from flchain.audit.history import Source, load_history, load_test_data
 from flchain.audit.html import render_html
 from flchain.audit.report import to_json
-from flchain.audit.synthetic import SyntheticTask, build_history
 from flchain.chain.node import NodeConfig, free_port, start_node
+from flchain.simulation.synthetic import SyntheticTask, build_history
 from flchain.storage import LocalStore
 
 

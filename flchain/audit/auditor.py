@@ -22,8 +22,8 @@ from flchain.audit.ledger import LedgerResult, replay
 from flchain.audit.models import ModelAuditor, ModelRound, UpdateCheck
 from flchain.chain.history import ProtocolHistory, RoundRecord
 from flchain.exceptions import ConfigError
-from flchain.run.spec import TaskSpec
 from flchain.storage.base import ContentStore
+from flchain.task.spec import TaskSpec
 
 
 @dataclass

@@ -15,8 +15,8 @@ import numpy as np
 from flchain.audit.source import Source, resolve_source
 from flchain.chain.history import ProtocolHistory
 from flchain.exceptions import ConfigError, FLchainError
-from flchain.run.spec import TaskSpec
 from flchain.storage.base import ContentStore
+from flchain.task.spec import TaskSpec
 
 SPEC_MAX_BYTES = 1 << 20
 ArrayPair = tuple[np.ndarray, np.ndarray]

@@ -4,14 +4,14 @@ For every finalized round, the :class:`ModelAuditor` fetches the submitted
 updates by the CIDs the chain recorded (every read is re-hashed against its
 CID by the store; each file must decode to the task's architecture), repeats
 the task's aggregation over the *accepted* ones with
-:func:`flchain.run.aggregate.aggregate_round` — the very function every client
+:func:`flchain.task.aggregate.aggregate_round` — the very function every client
 and miner runs — and compares the resulting CID with the certified one, bit
 for bit. A missing or corrupted update flags its round and the audit goes on:
 the next round then starts from the certified model when the store has it.
 
 With test data, each round's global model is evaluated (the accuracy curve),
 and each update is re-scored with the task's own proof-of-quality rules
-(:mod:`flchain.run.quality`) on that held-out data, so a report can show why a
+(:mod:`flchain.task.quality`) on that held-out data, so a report can show why a
 rejection was right (or not) in the auditor's own eyes.
 """
 
@@ -29,10 +29,10 @@ from flchain.learning.models import build_model
 from flchain.learning.strategies import strategy_from_name
 from flchain.learning.training import ArrayPair, configure_torch, evaluate
 from flchain.learning.weights import Weights, get_weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
-from flchain.run.spec import TaskSpec
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
+from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.spec import TaskSpec
 from flchain.types import CIDStr
 
 
@@ -161,7 +161,7 @@ class ModelAuditor:
         self, current: GlobalModel, checks: list[UpdateCheck], weights: dict[int, Weights]
     ) -> None:
         """The auditor's own proof-of-quality scores (the miners' rules) on the test data."""
-        from flchain.run.quality import Evaluation, score_round
+        from flchain.task.quality import Evaluation, score_round
 
         test = self.test
         assert test is not None

@@ -14,8 +14,8 @@ import typer
 from flchain.exceptions import FLchainError
 
 if TYPE_CHECKING:
-    from flchain.run.spec import TaskSpec
     from flchain.storage import ContentStore
+    from flchain.task.spec import TaskSpec
 
 DEFAULT_TESTNET = Path(".flchain/testnet.json")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flchain.run.behaviours import CLIENT_BEHAVIOURS
+from flchain.party.behaviours import CLIENT_BEHAVIOURS
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +30,8 @@ def client(
         raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {CLIENT_BEHAVIOURS}")
     from clients.client import run_client
     from flchain.exceptions import FLchainError
-    from flchain.run.accounts import client_account
-    from flchain.run.child import start_child
+    from flchain.party.child import start_child
+    from flchain.task.accounts import client_account
 
     try:
         party, work = start_child(

@@ -38,7 +38,7 @@ def demo(
     from flchain.run.orchestrator import RunOptions, run_task
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
-    from flchain.run.spec import TaskSpec
+    from flchain.task.spec import TaskSpec
 
     console = Console()
     run_dir = out or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flchain.run.behaviours import MINER_BEHAVIOURS
+from flchain.party.behaviours import MINER_BEHAVIOURS
 
 
 def register(app: typer.Typer) -> None:
@@ -29,8 +29,8 @@ def miner(
     if behaviour not in MINER_BEHAVIOURS:
         raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {MINER_BEHAVIOURS}")
     from flchain.exceptions import FLchainError
-    from flchain.run.accounts import miner_account
-    from flchain.run.child import start_child
+    from flchain.party.child import start_child
+    from flchain.task.accounts import miner_account
     from miners.miner import run_miner
 
     try:

@@ -52,7 +52,7 @@ def run(
     from flchain.run.orchestrator import RunOptions, run_task
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
-    from flchain.run.spec import TaskSpec, TrainSpec
+    from flchain.task.spec import TaskSpec, TrainSpec
 
     console = Console(stderr=as_json)
     try:

@@ -1,8 +1,8 @@
-"""Running a federated task as separate OS processes.
+"""Spawning and following a federated task as separate OS processes.
 
-``spec`` describes a task (the JSON pinned to the store, whose CID is on chain),
-``accounts`` fixes who signs as what, ``roundlog`` is the structured event log
-every child writes, ``aggregate`` is the deterministic aggregation every party
-repeats, ``procs`` spawns and supervises children, and ``orchestrator`` ties
-them into ``flchain run``.
+``setup`` deploys and configures a task, ``network`` brings up the chain node
+it runs on, ``procs`` spawns and supervises the client and miner processes,
+``monitor`` follows the rounds on chain, ``progress`` draws the live table,
+``metrics`` and ``report`` write what happened, and ``orchestrator`` ties them
+into ``flchain run``.
 """

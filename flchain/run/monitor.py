@@ -16,9 +16,9 @@ from typing import Any
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Phase, RoundOutcome
 from flchain.learning.training import evaluate
+from flchain.party.roundlog import read_all_events
+from flchain.party.workload import Workload
 from flchain.run.metrics import gas_for_round, phase_seconds
-from flchain.run.roundlog import read_all_events
-from flchain.run.workload import Workload
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import decode_weights_from_store
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from flchain.chain import testnet
 from flchain.chain.node import NodeConfig, find_tool, free_port
 from flchain.exceptions import TestnetError
-from flchain.run.party import TestnetInfo
+from flchain.party.party import TestnetInfo
 
 
 @dataclass

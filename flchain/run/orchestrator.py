@@ -24,17 +24,17 @@ from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import ConfigError, RoundTimeoutError, RunError
-from flchain.run.accounts import client_account, miner_account
-from flchain.run.behaviours import HONEST, assign_behaviours, parse_malicious
+from flchain.party.behaviours import HONEST, assign_behaviours, parse_malicious
+from flchain.party.workload import Workload, load_workload
 from flchain.run.metrics import mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
 from flchain.run.procs import ChildSet
 from flchain.run.progress import Progress
 from flchain.run.setup import Phases, Task, admin_transactor, create_task, start_training
-from flchain.run.spec import TaskSpec
-from flchain.run.workload import Workload, load_workload
 from flchain.storage.factory import open_store
+from flchain.task.accounts import client_account, miner_account
+from flchain.task.spec import TaskSpec
 from flchain.types import Address
 
 REGISTER_TIMEOUT_S = 120.0

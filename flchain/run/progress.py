@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flchain.run.monitor import RoundReport
-from flchain.run.spec import TaskSpec
+from flchain.task.spec import TaskSpec
 
 
 def round_table(reports: list[RoundReport], initial: tuple[float, float] | None = None) -> Table:

@@ -19,12 +19,12 @@ from flchain.chain.deploy import deploy_protocol
 from flchain.chain.history import ZERO_ADDRESS
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Deployment, TaskParams
-from flchain.run.accounts import ADMIN_ACCOUNT, accounts_needed
-from flchain.run.party import TestnetInfo
-from flchain.run.spec import TaskSpec
-from flchain.run.workload import initial_weights
+from flchain.party.party import TestnetInfo
+from flchain.party.workload import initial_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ModelMeta, encode_weights
+from flchain.task.accounts import ADMIN_ACCOUNT, accounts_needed
+from flchain.task.spec import TaskSpec
 from flchain.types import Address, CIDStr, RoundId
 
 FUNDING_WEI = 10**19

@@ -6,8 +6,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from flchain.audit.synthetic import SyntheticRun
 from flchain.chain.node import NodeProcess
+from flchain.simulation.synthetic import SyntheticRun
 from flchain.storage import LocalStore
 
 ATTACKERS = {0: "signflip", 1: "free-rider"}

@@ -2,7 +2,7 @@
 
 The histories are real: contracts deployed on Anvil, models trained, encoded
 and stored in a LocalStore, committee votes committed and revealed, rounds
-finalized and aggregates certified (see :mod:`flchain.audit.synthetic`).
+finalized and aggregates certified (see :mod:`flchain.simulation.synthetic`).
 Tests that alter a store work on their own copy.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from audit_helpers import ATTACKERS, SILENT_MINER, BuiltTask
 
-from flchain.audit.synthetic import SyntheticTask, build_history
 from flchain.chain.node import NodeConfig, NodeProcess, free_port, start_node
+from flchain.simulation.synthetic import SyntheticTask, build_history
 from flchain.storage import LocalStore
 
 

@@ -14,7 +14,7 @@ from flchain.chain import testnet
 from flchain.chain.node import NodeConfig, free_port
 from flchain.run.orchestrator import RunOptions, run_task
 from flchain.run.setup import Phases
-from flchain.run.spec import TaskSpec
+from flchain.task.spec import TaskSpec
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

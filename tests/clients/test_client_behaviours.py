@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from clients.behaviours import apply_behaviour, plagiarise
-from flchain.run.quality import find_copies, flat_delta, global_norm, is_unchanged
-from flchain.run.spec import ScoreRules
+from flchain.task.quality import find_copies, flat_delta, global_norm, is_unchanged
+from flchain.task.spec import ScoreRules
 
 RULES = ScoreRules()
 

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from flchain.run.orchestrator import RunOptions, RunResult, run_task
 from flchain.run.setup import Phases
-from flchain.run.spec import TaskSpec
+from flchain.task.spec import TaskSpec
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flchain.run.roundlog import read_events
-from flchain.run.spec import TaskSpec
+from flchain.party.roundlog import read_events
+from flchain.task.spec import TaskSpec
 
 
 def small_spec(**overrides: Any) -> TaskSpec:

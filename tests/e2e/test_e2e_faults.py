@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 from e2e_helpers import events_of, small_spec
 
+from flchain.party.roundlog import read_events
 from flchain.run.orchestrator import RunResult
 from flchain.run.procs import ChildSet
-from flchain.run.roundlog import read_events
 from flchain.run.setup import Phases, Task
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flchain.exceptions import ConfigError
-from flchain.run.party import TestnetInfo
+from flchain.party.party import TestnetInfo
 
 CLI = [sys.executable, "-c", "from flchain.cli import main; main()"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flchain.party.roundlog import EventLog, read_all_events
 from flchain.run.metrics import gas_for_round, mismatches, phase_seconds
-from flchain.run.roundlog import EventLog, read_all_events
 
 
 def test_events_round_trip_into_critical_path_phases(tmp_path: Path) -> None:

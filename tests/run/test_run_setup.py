@@ -10,14 +10,14 @@ from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.node import NodeProcess
 from flchain.chain.protocol_types import Phase
 from flchain.exceptions import ConfigError
-from flchain.run.accounts import client_account, miner_account
-from flchain.run.party import TestnetInfo, join_task
-from flchain.run.roundlog import EventLog
+from flchain.party.party import TestnetInfo, join_task
+from flchain.party.roundlog import EventLog
+from flchain.party.workload import initial_weights
 from flchain.run.setup import FUNDING_WEI, Phases, admin_transactor, create_task, start_training
-from flchain.run.spec import TaskSpec
-from flchain.run.workload import initial_weights
 from flchain.storage.codec import decode_weights
 from flchain.storage.local import LocalStore
+from flchain.task.accounts import client_account, miner_account
+from flchain.task.spec import TaskSpec
 
 pytestmark = pytest.mark.usefixtures("chain_snapshot")
 

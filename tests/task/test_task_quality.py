@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flchain.run.quality import (
+from flchain.task.quality import (
     Evaluation,
     find_copies,
     flat_delta,
@@ -12,7 +12,7 @@ from flchain.run.quality import (
     score_round,
     with_share,
 )
-from flchain.run.spec import ScoreRules
+from flchain.task.spec import ScoreRules
 
 RULES = ScoreRules()
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flchain.exceptions import ContractRevertError
 from flchain.learning.weights import Weights
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
-from flchain.run.party import Party
-from flchain.run.workload import Workload
+from flchain.party.party import Party
+from flchain.party.workload import Workload
 from flchain.storage.codec import decode_weights_from_store
+from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
 from flchain.types import CIDStr
 
 

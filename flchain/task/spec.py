@@ -31,7 +31,7 @@ class TrainSpec:
 
 @dataclass(frozen=True)
 class ScoreRules:
-    """How a miner turns one update into a score (see ``flchain.run.quality``).
+    """How a miner turns one update into a score (see ``flchain.task.quality``).
 
     ``loss_ratio`` and ``loss_slack``: an update's own validation loss may be at
     most ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from flchain.exceptions import ConfigError
-from flchain.run.accounts import accounts_needed, client_account, miner_account
-from flchain.run.behaviours import assign_behaviours, parse_malicious
+from flchain.party.behaviours import assign_behaviours, parse_malicious
+from flchain.task.accounts import accounts_needed, client_account, miner_account
 
 
 def test_counts_and_shares() -> None:

@@ -3,7 +3,7 @@
 A party knows only the testnet file, the task address, its index and its
 store. From the chain it reads the task parameters; from the store, by the
 on-chain CIDs, the task spec and the initial model. Its account is derived
-from the testnet mnemonic (see :mod:`flchain.run.accounts`).
+from the testnet mnemonic (see :mod:`flchain.task.accounts`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from flchain.exceptions import (
     StorageError,
     TransactionFailedError,
 )
-from flchain.run.roundlog import EventLog
-from flchain.run.spec import TaskSpec
+from flchain.party.roundlog import EventLog
 from flchain.storage.base import ContentStore
+from flchain.task.spec import TaskSpec
 from flchain.types import Address
 
 T = TypeVar("T")

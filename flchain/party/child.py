@@ -9,9 +9,9 @@ from pathlib import Path
 from types import FrameType
 
 from flchain.exceptions import ConfigError
-from flchain.run.party import Party, TestnetInfo, join_task
-from flchain.run.roundlog import EventLog
-from flchain.run.workload import Workload, load_workload, warm_up
+from flchain.party.party import Party, TestnetInfo, join_task
+from flchain.party.roundlog import EventLog
+from flchain.party.workload import Workload, load_workload, warm_up
 from flchain.storage.factory import open_store
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from flchain.learning.strategies import strategy_from_name
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.storage.builder import compute_cid
 from flchain.storage.codec import decode_weights
+from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.types import CIDStr
 
 TASK = "0x" + "12" * 20

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flchain.run.spec import ScoreRules
+from flchain.task.spec import ScoreRules
 from flchain.types import MAX_SCORE, Score
 
 Weights = Mapping[str, np.ndarray]

@@ -28,8 +28,8 @@ from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.strategies import Strategy, strategy_from_name
 from flchain.learning.training import TrainConfig, evaluate, train_local
 from flchain.learning.weights import Weights, get_weights
-from flchain.run.spec import TaskSpec
 from flchain.storage.codec import ArchitectureSpec
+from flchain.task.spec import TaskSpec
 
 
 @dataclass

@@ -3,7 +3,7 @@
 For benchmarks and tests of the audit: no client or miner processes, but the
 real contracts on a real node, real encoded models in a real store, and the
 real aggregation. One process plays every party of a task (account layout of
-:mod:`flchain.run.accounts`):
+:mod:`flchain.task.accounts`):
 
 * each client trains the global model on its own shard (one short epoch, the
   real local training) and submits the result, or its attack on it
@@ -11,7 +11,7 @@ real aggregation. One process plays every party of a task (account layout of
 * each committee member scores every update with the task's proof-of-quality
   rules on its own validation data, commits, and reveals (unless told not to);
 * the admin finalizes; the committee attests the aggregate computed with
-  :func:`flchain.run.aggregate.aggregate_round` (or a forged CID, for tests of
+  :func:`flchain.task.aggregate.aggregate_round` (or a forged CID, for tests of
   a colluding committee).
 """
 
@@ -34,14 +34,14 @@ from flchain.chain.transactor import Transactor, TxRequest
 from flchain.learning.attacks import ATTACKS
 from flchain.learning.training import evaluate, train_local
 from flchain.learning.weights import Weights
-from flchain.run.accounts import client_account, miner_account
-from flchain.run.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.party.workload import Workload, load_workload
 from flchain.run.setup import pin_task_inputs
-from flchain.run.spec import TaskSpec, TrainSpec
-from flchain.run.workload import Workload, load_workload
 from flchain.storage.base import ContentStore
 from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
+from flchain.task.accounts import client_account, miner_account
+from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address, CIDStr, RoundId
 
 LOCAL_EPOCHS = 1
@@ -228,7 +228,7 @@ class _Driver:
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member."""
-        from flchain.run.quality import Evaluation, score_round
+        from flchain.task.quality import Evaluation, score_round
 
         data = self.work.data.miners[self.miners.index(miner)]
 

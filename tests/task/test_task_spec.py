@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flchain.exceptions import ConfigError
-from flchain.run.spec import ScoreRules, TaskSpec, TrainSpec
+from flchain.task.spec import ScoreRules, TaskSpec, TrainSpec
 
 
 def test_round_trip_is_canonical() -> None:

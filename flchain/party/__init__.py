@@ -1,0 +1,9 @@
+"""What runs inside one client or miner process.
+
+``party`` joins a task (account, chain port, store, spec), ``participant`` is
+the base of both roles (fetch, aggregate locally, pin), ``workload`` builds the
+task's data and model, ``behaviours`` names what a party may do (honest or one
+of the adversaries), ``roundlog`` is the structured event log every party writes,
+and ``child`` is the shared start-up of the ``flchain client``/``miner`` processes.
+The roles themselves live in the top-level ``clients`` and ``miners`` packages.
+"""
