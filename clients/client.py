@@ -28,9 +28,10 @@ from flchain.learning.training import train_local
 from flchain.learning.weights import Weights
 from flchain.party.participant import Participant
 from flchain.party.party import Party
-from flchain.party.workload import Workload, derive_seed
+from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel
+from flchain.task.evaluation import derive_seed
 from flchain.types import CIDStr, RoundId
 
 

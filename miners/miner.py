@@ -16,6 +16,7 @@ The hidden test behaviours: ``no-reveal`` commits but never reveals;
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -23,15 +24,15 @@ import numpy as np
 
 from flchain.chain.protocol_types import Phase, RoundInfo, Submission
 from flchain.exceptions import ContractRevertError, FLchainError, StorageError
-from flchain.learning.training import evaluate
 from flchain.learning.weights import Weights
 from flchain.party.participant import Participant
 from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
-from flchain.task.quality import Evaluation, score_round
-from flchain.task.quality import Weights as ScoreWeights
+from flchain.task.evaluation import derive_seed, evaluator, reference_update
+from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
+from flchain.task.signals import Weights as ScoreWeights
 from flchain.types import CIDStr
 from miners.salt import derive_salt
 
@@ -129,28 +130,31 @@ class Miner(Participant):
             self.log.error("round %d: reveal refused: %s", r, exc)
 
     def score(self, r: int, model: GlobalModel, submissions: list[Submission]) -> list[int]:
-        """Proof-of-quality: integrity, plagiarism, quality, for every update in order."""
+        """Proof-of-quality: integrity, size, plagiarism, direction, effect, for every update."""
         with self.log.timed("scored", round=r) as extra:
             updates: list[ScoreWeights | None] = []
             failures: dict[int, str] = {}
             for s in submissions:
-                try:
-                    weights = self.fetch(s.cid)
-                    self.cache[s.cid] = weights
-                    updates.append(weights)
-                except StorageError as exc:
-                    failures[s.index] = f"integrity: {type(exc).__name__}: {exc}"
-                    updates.append(None)
-                    self.log.warning("round %d: update %d scores 0: %s", r, s.index, exc)
+                reason = self.fetch_for_scoring(r, model, s, updates)
+                if reason is not None:
+                    failures[s.index] = reason
+                    self.log.warning("round %d: update %d scores 0: %s", r, s.index, reason)
+            spec = self.party.spec
+            seed = derive_seed(spec.seed, "reference", self.index, r)
+            reference = reference_update(
+                self.work.model, self.validation, self.work.train_config, model.weights, seed
+            )
             base = self.evaluate(model.weights)
             verdicts = score_round(
                 model.weights,
                 updates,
                 self.evaluate,
                 base,
-                self.party.spec.scoring,
+                spec.scoring,
                 failures,
                 samples=[s.num_samples for s in submissions],
+                reference=reference,
+                sample_cap=spec.sample_cap,
             )
             extra["scores"] = [int(v.score) for v in verdicts]
             extra["reasons"] = [v.reason for v in verdicts]
@@ -158,6 +162,24 @@ class Miner(Participant):
         for s, v in zip(submissions, verdicts, strict=True):
             self.log.info("round %d: update %d (%s): %d — %s", r, s.index, s.cid, v.score, v.reason)
         return [int(v.score) for v in verdicts]
+
+    def fetch_for_scoring(
+        self, r: int, model: GlobalModel, s: Submission, updates: list[ScoreWeights | None]
+    ) -> str | None:
+        """Fetch, decode and check one update's metadata; append it (or None); say why not."""
+        expected = ExpectedMeta(r, s.client, self.party.spec.arch, model.cid)
+        try:
+            weights, meta = self.fetch_with_meta(s.cid)
+        except StorageError as exc:
+            updates.append(None)
+            return f"integrity: {type(exc).__name__}: {exc}"
+        mismatch = check_metadata(dataclasses.asdict(meta), expected)
+        if mismatch is not None:
+            updates.append(None)
+            return mismatch
+        self.cache[s.cid] = weights
+        updates.append(weights)
+        return None
 
     def finalize(self, r: int, seat: int | None) -> None:
         """Finalize once closed; committee seat j tries after j delays, others after k + i."""
@@ -236,8 +258,7 @@ class Miner(Participant):
         return self.party.wait_for(f"round {r} {what}", probe, self.timeout, deadline)
 
     def evaluate(self, weights: ScoreWeights) -> Evaluation:
-        accuracy, loss = evaluate(self.work.model, self.validation, dict(weights))
-        return Evaluation(accuracy, loss)
+        return evaluator(self.work.model, self.validation)(weights)
 
 
 def run_miner(party: Party, workload: Workload, index: int, behaviour: str) -> int:

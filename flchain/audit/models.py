@@ -18,7 +18,7 @@ rejection was right (or not) in the auditor's own eyes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from flchain.learning.weights import Weights, get_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.evaluation import train_config
 from flchain.task.spec import TaskSpec
 from flchain.types import CIDStr
 
@@ -88,6 +89,7 @@ class ModelAuditor:
         self.strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
         self.model = build_model(spec.arch, seed=spec.seed)
         self.arch = ArchitectureSpec.from_weights(get_weights(self.model))
+        self.train_config = train_config(spec, self.strategy)
         self.current: GlobalModel | None = None
         self.current_eval: tuple[float, float] | None = None  # self.current on the test data
         self.initial_eval: tuple[float, float] | None = None
@@ -160,24 +162,30 @@ class ModelAuditor:
     def score(
         self, current: GlobalModel, checks: list[UpdateCheck], weights: dict[int, Weights]
     ) -> None:
-        """The auditor's own proof-of-quality scores (the miners' rules) on the test data."""
+        """The auditor's own proof-of-quality scores (the miners' rules) on its held-out data.
+
+        Its data are disjoint from every client's and every miner's, and its
+        reference update is its own, so this is an independent view: an accepted
+        update that it scores 0 is flagged in the report.
+        """
+        from flchain.task.evaluation import derive_seed, evaluator, reference_update
         from flchain.task.quality import Evaluation, score_round
 
         test = self.test
         assert test is not None
-
-        def evaluate_fn(w: Mapping[str, np.ndarray]) -> Evaluation:
-            return Evaluation(*evaluate(self.model, test, dict(w)))
-
+        evaluate_fn = evaluator(self.model, test)
         base = (
             Evaluation(*self.current_eval)
             if self.current_eval is not None and current is self.current
             else evaluate_fn(current.weights)
         )
-
-        updates = [weights.get(c.index) for c in checks]
+        seed = derive_seed(self.spec.seed, "reference", "auditor", current.round)
+        reference = reference_update(self.model, test, self.train_config, current.weights, seed)
+        updates = [None if c.notes else weights.get(c.index) for c in checks]
         failures = {
-            i: c.error or "not fetched" for i, c in enumerate(checks) if c.index not in weights
+            i: c.error or (c.notes[0] if c.notes else "not fetched")
+            for i, c in enumerate(checks)
+            if updates[i] is None
         }
         verdicts = score_round(
             current.weights,
@@ -187,6 +195,8 @@ class ModelAuditor:
             self.spec.scoring,
             failures,
             samples=[c.num_samples for c in checks],
+            reference=reference,
+            sample_cap=self.spec.sample_cap,
         )
         for c, v, w in zip(checks, verdicts, updates, strict=True):
             c.score, c.reason = int(v.score), v.reason
@@ -242,7 +252,7 @@ class ModelAuditor:
         ]
         try:
             result = aggregate_round(
-                self.strategy, current, updates, task=self.task, arch=self.spec.arch
+                self.strategy, current, updates, task=self.task, spec=self.spec
             )
         except FLchainError as exc:
             found.append(Discrepancy(r, "certified aggregate", "aggregate", certified, str(exc)))
@@ -299,14 +309,10 @@ def _input_findings(
 def _meta_notes(
     meta: ModelMeta, round_id: int, client: str, arch: str, current: GlobalModel | None
 ) -> list[str]:
-    """Where an update file's metadata disagrees with the chain (informational)."""
-    notes = []
-    if int(meta.round) != round_id:
-        notes.append(f"file says round {meta.round}")
-    if str(meta.author).lower() != client.lower():
-        notes.append(f"file says author {meta.author}")
-    if meta.architecture != arch:
-        notes.append(f"file says architecture {meta.architecture}")
-    if current is not None and meta.parent not in (None, current.cid):
-        notes.append(f"file says parent {meta.parent}")
-    return notes
+    """Where an update file's metadata disagree with the chain (the miners' rule)."""
+    from flchain.task.quality import ExpectedMeta, check_metadata
+
+    if current is None:
+        return []
+    mismatch = check_metadata(asdict(meta), ExpectedMeta(round_id, client, arch, current.cid))
+    return [] if mismatch is None else [mismatch]

@@ -12,7 +12,7 @@ from flchain.exceptions import ContractRevertError
 from flchain.learning.weights import Weights
 from flchain.party.party import Party
 from flchain.party.workload import Workload
-from flchain.storage.codec import decode_weights_from_store
+from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
 from flchain.types import CIDStr
 
@@ -38,13 +38,16 @@ class Participant:
 
     def fetch(self, cid: str) -> Weights:
         """The weights named by ``cid``: verified, within the size limit, of the task's shape."""
-        weights, _ = decode_weights_from_store(
+        return self.fetch_with_meta(cid)[0]
+
+    def fetch_with_meta(self, cid: str) -> tuple[Weights, ModelMeta]:
+        """:meth:`fetch`, with the metadata the file carries."""
+        return decode_weights_from_store(
             self.party.store,
             cid,
             expected=self.work.arch,
             max_bytes=self.party.spec.scoring.max_update_bytes,
         )
-        return weights
 
     def aggregate_locally(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]
@@ -52,7 +55,7 @@ class Participant:
         """Round ``r``'s aggregate, computed here and pinned (when anything was accepted)."""
         with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
             result = aggregate_round(
-                self.work.strategy, model, accepted, task=self.party.task, arch=self.party.spec.arch
+                self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
             )
             extra["cid"] = result.model.cid
         if result.data is not None:

@@ -12,7 +12,6 @@ atomically, so a run's many processes generate them once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, replace
@@ -29,6 +28,7 @@ from flchain.learning.strategies import Strategy, strategy_from_name
 from flchain.learning.training import TrainConfig, evaluate, train_local
 from flchain.learning.weights import Weights, get_weights
 from flchain.storage.codec import ArchitectureSpec
+from flchain.task.evaluation import train_config
 from flchain.task.spec import TaskSpec
 
 
@@ -56,16 +56,7 @@ def load_workload(spec: TaskSpec, *, threads: int = 1) -> Workload:
             f"strategy {spec.strategy!r} needs a trusted root data set, which a task "
             "run by independent processes does not have; pick another strategy"
         )
-    config = TrainConfig(
-        epochs=spec.train.epochs,
-        batch_size=spec.train.batch_size,
-        lr=spec.train.lr,
-        optimizer=spec.train.optimizer,
-        proximal_mu=spec.train.proximal_mu,
-    )
-    fit = strategy.fit_config()
-    if "proximal_mu" in fit:
-        config = replace(config, proximal_mu=float(fit["proximal_mu"]))
+    config = train_config(spec, strategy)
     arch = ArchitectureSpec.from_weights(get_weights(model))
     return Workload(spec, data, model, arch, strategy, config)
 
@@ -121,9 +112,3 @@ def warm_up(work: Workload, data: tuple[np.ndarray, np.ndarray]) -> None:
 def initial_weights(spec: TaskSpec) -> Weights:
     """The seeded initial model of a task (what ``flchain run`` pins as round 0's global)."""
     return get_weights(build_model(spec.arch, seed=spec.seed))
-
-
-def derive_seed(*parts: object) -> int:
-    """A 31-bit seed from any parts (task seed, party index, round)."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,8 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     if any((out / "logs").glob("*.jsonl")) or (out / "summary.json").exists():
         raise ConfigError(f"run directory {out} already holds a run; choose another --out")
     workload = load_workload(spec)  # checks the spec; fills the data set cache for children
+    spec = spec.with_sample_cap([c.num_samples for c in workload.data.clients])
+    options, workload = replace(options, spec=spec), replace(workload, spec=spec)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     network = ensure_testnet(options.home, options.node_config, options.backend)
     try:

@@ -79,6 +79,7 @@ def task_params(
         commit_duration=phases.commit,
         reveal_duration=phases.reveal,
         max_updates_per_round=max(spec.clients, 1),
+        sample_cap=spec.sample_cap or 2**32 - 1,  # 0: no absolute cap
     )
 
 

@@ -32,7 +32,7 @@ from flchain.chain.protocol import ProtocolClient, vote_commitment
 from flchain.chain.protocol_types import Phase, TaskParams
 from flchain.chain.transactor import Transactor, TxRequest
 from flchain.learning.attacks import ATTACKS
-from flchain.learning.training import evaluate, train_local
+from flchain.learning.training import train_local
 from flchain.learning.weights import Weights
 from flchain.party.workload import Workload, load_workload
 from flchain.run.setup import pin_task_inputs
@@ -112,6 +112,7 @@ class _Driver:
             train=TrainSpec(epochs=LOCAL_EPOCHS),
         )
         self.work: Workload = load_workload(self.spec)
+        self.spec = self.spec.with_sample_cap([c.num_samples for c in self.work.data.clients])
 
     def deploy(self) -> SyntheticRun:
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
@@ -126,6 +127,7 @@ class _Driver:
             commit_duration=3_600,
             reveal_duration=600,
             max_updates_per_round=max(t.clients, 1),
+            sample_cap=self.spec.sample_cap,
         )
         d = deploy_protocol(self.tx, self.admin, params)
         self.params = params
@@ -190,7 +192,7 @@ class _Driver:
             if s.index in outcome.accepted
         ]
         result = aggregate_round(
-            self.work.strategy, self.global_model, chosen, task=self.protocol, arch=self.spec.arch
+            self.work.strategy, self.global_model, chosen, task=self.protocol, spec=self.spec
         )
         self.global_model = result.model
         if result.data is None:
@@ -227,18 +229,25 @@ class _Driver:
         return ATTACKS[attack](dict(g), honest, rng) if attack else honest
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
-        """The task's proof-of-quality scores of a committee member."""
-        from flchain.task.quality import Evaluation, score_round
+        """The task's proof-of-quality scores of a committee member (the miner's rules)."""
+        from flchain.task.evaluation import derive_seed, evaluator, reference_update
+        from flchain.task.quality import score_round
 
-        data = self.work.data.miners[self.miners.index(miner)]
-
-        def evaluate_fn(w: Any) -> Evaluation:
-            return Evaluation(*evaluate(self.work.model, data, dict(w)))
-
+        index = self.miners.index(miner)
+        data = self.work.data.miners[index]
+        evaluate_fn = evaluator(self.work.model, data)
         g = self.global_model.weights
-        rules = self.spec.scoring
+        seed = derive_seed(self.spec.seed, "reference", index, self.global_model.round)
+        reference = reference_update(self.work.model, data, self.work.train_config, g, seed)
         verdicts = score_round(
-            g, list(updates), evaluate_fn, evaluate_fn(g), rules, samples=samples
+            g,
+            list(updates),
+            evaluate_fn,
+            evaluate_fn(g),
+            self.spec.scoring,
+            samples=samples,
+            reference=reference,
+            sample_cap=self.spec.sample_cap,
         )
         return [int(v.score) for v in verdicts]
 

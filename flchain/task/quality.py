@@ -1,24 +1,34 @@
-"""Proof-of-quality: the pure rules that turn an update into a score.
+"""Proof-of-quality: the pure rules that turn the updates of a round into scores.
 
-A miner checks every update of the round in three steps, in this order:
+A miner checks every update of the round in this order; the first rule that
+fails gives the update a score of 0 and names the signal that caught it:
 
 1. integrity: it resolves, verifies, decodes within limits, has the task's
-   architecture and only finite values (done while fetching; a failure is 0);
-2. plagiarism: an update that does not move away from the global model
-   (free-riding), or whose change is a near-copy of an earlier update of the
-   same round (the later one by submission index), scores 0;
-3. quality (proof-of-quality), on the miner's own validation data, disjoint
-   from every client's: the model *with* the update, i.e. the global model
-   plus the update's change at its FedAvg share (its samples over the round's
-   samples), against the model *without* it (the global model). It passes when
-   that costs at most ``tolerance`` accuracy, and when the update's own model
-   keeps its loss under ``max(loss_ratio * L, L + loss_slack)`` for the global
-   loss ``L`` (noise and sign flips blow the loss up by tens of nats, even
-   while the global model is at chance level; an honest client on skewed data
-   forgets other classes but stays far below). Its score is then its own
-   validation accuracy in basis points (at least 1).
+   architecture and only finite values, and its metadata (round, author,
+   architecture, parent) match the round it was submitted to (done while
+   fetching, see :func:`check_metadata`);
+2. size: its change from the global model (its *delta*) is compared with the
+   round's median delta size, where the miner's own reference update counts as
+   one more member of the round. A delta below ``unchanged_ratio`` of it is no
+   training at all (free-riding); one above ``norm_ratio`` times it is boosted
+   (scaling, sign flips ×10, noise);
+3. plagiarism: a delta whose *direction* is within ``duplicate_tolerance`` of an
+   earlier update's (by submission index) is a copy, whatever its scale;
+4. direction (FLTrust's trust, Cao et al. 2021): the cosine between the delta and
+   the miner's reference update, trained from the same global model on the
+   miner's own data, disjoint from every client's, must exceed ``min_cosine``.
+   A label flip pulls the classifier the other way and points away from any
+   honest update; colluders cannot move the reference, unlike a round median;
+5. effect, on the miner's validation data: the update's own model must keep its
+   loss under ``max(loss_ratio * L, L + loss_slack)`` for the global loss ``L``,
+   and the round's aggregate of all candidates must not be better without it by
+   more than ``harm_tolerance`` accuracy (leave-one-out).
 
-Scores are in basis points, 0..10000; 0 means reject.
+Scores are in basis points, 0..10000; 0 means reject. An accepted update scores
+its contribution, not its own accuracy: ``cosine × min(1, size / median size)``
+(at least 1), so an update that passes but adds little earns little.
+Sample counts are claims: each update's weight is bounded by
+:func:`flchain.task.aggregate.bounded_samples` before any share is computed.
 """
 
 from __future__ import annotations
@@ -29,10 +39,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flchain.task.aggregate import bounded_samples
+from flchain.task.signals import (
+    Weights,
+    apply_delta,
+    cosine,
+    find_copies,
+    flat_delta,
+    median,
+    norm,
+    weighted_mean,
+)
 from flchain.task.spec import ScoreRules
 from flchain.types import MAX_SCORE, Score
-
-Weights = Mapping[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -55,79 +74,79 @@ class Verdict:
     reason: str
 
 
-def flat_delta(weights: Weights, global_weights: Weights) -> np.ndarray:
-    """``weights - global_weights`` as one float64 vector, in sorted name order."""
-    parts = [
-        np.asarray(weights[name], dtype=np.float64).ravel()
-        - np.asarray(global_weights[name], dtype=np.float64).ravel()
-        for name in sorted(global_weights)
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0)
+@dataclass(frozen=True)
+class ExpectedMeta:
+    """What an update of one round must say about itself."""
+
+    round: int
+    author: str
+    architecture: str
+    parent: str
 
 
-def global_norm(global_weights: Weights) -> float:
-    """L2 norm of the whole global model."""
-    return math.sqrt(
-        sum(float(np.sum(np.square(w, dtype=np.float64))) for w in global_weights.values())
-    )
-
-
-def is_unchanged(delta: np.ndarray, norm_global: float, rules: ScoreRules) -> bool:
-    """True when an update is (almost) the global model itself."""
-    return float(np.linalg.norm(delta)) <= rules.unchanged_tolerance * max(norm_global, 1e-12)
-
-
-def find_copies(deltas: Sequence[np.ndarray], rules: ScoreRules) -> dict[int, int]:
-    """Map each later near-copy to the earliest update it copies.
-
-    Update ``i`` copies ``j < i`` when ``|d_i - d_j| <= tol * max(|d_i|, |d_j|)``.
-    """
-    norms = [float(np.linalg.norm(d)) for d in deltas]
-    copies: dict[int, int] = {}
-    for i in range(len(deltas)):
-        for j in range(i):
-            if j in copies:
-                continue
-            gap = float(np.linalg.norm(deltas[i] - deltas[j]))
-            if gap <= rules.duplicate_tolerance * max(norms[i], norms[j]):
-                copies[i] = j
-                break
-    return copies
-
-
-def with_share(weights: Weights, global_weights: Weights, share: float) -> dict[str, np.ndarray]:
-    """The global model moved by ``share`` of the update's change (float64 maths)."""
-    return {
-        name: (
-            g.astype(np.float64) + share * (weights[name].astype(np.float64) - g.astype(np.float64))
-        ).astype(np.float32)
-        for name, g in global_weights.items()
+def check_metadata(meta: Mapping[str, object], expected: ExpectedMeta) -> str | None:
+    """Why an update's metadata do not match its round, or ``None`` when they do."""
+    wanted = {
+        "round": expected.round,
+        "author": expected.author.lower(),
+        "architecture": expected.architecture,
+        "parent": expected.parent,
     }
+    for key, want in wanted.items():
+        got = meta.get(key)
+        if isinstance(got, str) and key == "author":
+            got = got.lower()
+        if got != want:
+            return f"metadata: {key} is {got!r}, expected {want!r}"
+    return None
 
 
-def quality_verdict(
-    base: Evaluation, own: Evaluation, shared: Evaluation, rules: ScoreRules
-) -> Verdict:
-    """Score an update from its own evaluation and that of the global model with its share."""
-    values = (own.accuracy, own.loss, shared.accuracy, shared.loss)
-    if not all(math.isfinite(v) for v in values):
-        return Verdict(Score(0), "evaluation is not finite")
+def reject(reason: str) -> Verdict:
+    return Verdict(Score(0), reason)
+
+
+def size_verdict(size: float, median_size: float, rules: ScoreRules) -> Verdict | None:
+    """Free-riding or boosting, judged against the round's median delta size."""
+    if median_size <= 0 or size <= rules.unchanged_ratio * median_size:
+        return reject(
+            f"free-riding: change {size:.3g} is below {rules.unchanged_ratio:g} x "
+            f"the round's median {median_size:.3g}"
+        )
+    if size > rules.norm_ratio * median_size:
+        return reject(
+            f"norm: change {size:.3g} is {size / median_size:.1f} x the round's median "
+            f"{median_size:.3g} (bound {rules.norm_ratio:g} x)"
+        )
+    return None
+
+
+def loss_verdict(base: Evaluation, own: Evaluation, rules: ScoreRules) -> Verdict | None:
+    """The update's own model must not blow the validation loss up."""
+    if not (math.isfinite(own.accuracy) and math.isfinite(own.loss)):
+        return reject("loss: evaluation is not finite")
     ceiling = max(rules.loss_ratio * base.loss, base.loss + rules.loss_slack)
     if own.loss > ceiling:
-        return Verdict(
-            Score(0),
-            f"validation loss {own.loss:.3f} above {ceiling:.3f} (global {base.loss:.3f})",
+        return reject(
+            f"loss: validation loss {own.loss:.3f} above {ceiling:.3f} (global {base.loss:.3f})"
         )
-    floor = base.accuracy - rules.tolerance
-    if shared.accuracy < floor:
-        return Verdict(
-            Score(0),
-            f"validation accuracy of the global model with its share falls to "
-            f"{shared.accuracy:.3f}, "
-            f"below {floor:.3f} (global {base.accuracy:.3f})",
+    return None
+
+
+def harm_verdict(with_it: Evaluation, without: Evaluation, rules: ScoreRules) -> Verdict | None:
+    """Leave-one-out: the round's aggregate must not be clearly better without the update."""
+    gain = without.accuracy - with_it.accuracy
+    if not math.isfinite(gain) or gain > rules.harm_tolerance:
+        return reject(
+            f"harm: the round's aggregate scores {without.accuracy:.3f} without it, "
+            f"{with_it.accuracy:.3f} with it (tolerance {rules.harm_tolerance:g})"
         )
-    score = max(1, min(MAX_SCORE, round(own.accuracy * MAX_SCORE)))
-    return Verdict(Score(score), f"validation accuracy {own.accuracy:.3f}")
+    return None
+
+
+def contribution(cos: float, size: float, median_size: float) -> Score:
+    """An accepted update's score: aligned and full-sized earns most (at least 1)."""
+    share = min(1.0, size / median_size) if median_size > 0 else 0.0
+    return Score(max(1, min(MAX_SCORE, round(max(cos, 0.0) * share * MAX_SCORE))))
 
 
 def score_round(
@@ -138,33 +157,68 @@ def score_round(
     rules: ScoreRules,
     failures: Mapping[int, str] | None = None,
     samples: Sequence[int] | None = None,
+    reference: np.ndarray | None = None,
+    sample_cap: int = 2**32 - 1,
 ) -> list[Verdict]:
     """Verdicts for every update of a round, in submission order.
 
     ``updates[i]`` is ``None`` when update ``i`` failed integrity; ``failures``
-    says why. ``samples[i]`` is the sample count it claims (its FedAvg weight;
-    equal weights when not given). ``evaluate`` evaluates one set of weights on
-    validation data.
+    says why. ``samples[i]`` is the sample count it claims (bounded before use).
+    ``reference`` is the miner's own update from the same global model (without
+    one, the direction rule compares with the round's coordinate-wise median).
+    ``evaluate`` evaluates one set of weights on validation data.
     """
-    counts = list(samples) if samples is not None else [1] * len(updates)
-    total = sum(counts) or 1
     failures = failures or {}
-    verdicts: dict[int, Verdict] = {}
-    norm = global_norm(global_weights)
-    live: dict[int, Weights] = {i: w for i, w in enumerate(updates) if w is not None}
+    verdicts: dict[int, Verdict] = {
+        i: reject(failures.get(i, "integrity check failed"))
+        for i, w in enumerate(updates)
+        if w is None
+    }
+    live = {i: w for i, w in enumerate(updates) if w is not None}
     deltas = {i: flat_delta(w, global_weights) for i, w in live.items()}
-    for i in range(len(updates)):
-        if i not in live:
-            verdicts[i] = Verdict(Score(0), failures.get(i, "integrity check failed"))
-        elif is_unchanged(deltas[i], norm, rules):
-            verdicts[i] = Verdict(Score(0), "unchanged global model (free-riding)")
-    candidates = [i for i in live if i not in verdicts]
-    for later, earlier in find_copies([deltas[i] for i in candidates], rules).items():
-        verdicts[candidates[later]] = Verdict(
-            Score(0), f"near-copy of update {candidates[earlier]} (plagiarism)"
-        )
-    for i, weights in live.items():
+    sizes = {i: norm(d) for i, d in deltas.items()}
+    pool = list(sizes.values()) + ([norm(reference)] if reference is not None else [])
+    median_size = median(pool)
+    if reference is None and deltas:
+        reference = np.median(np.stack(list(deltas.values())), axis=0)
+    for i in live:
+        verdict = size_verdict(sizes[i], median_size, rules)
+        if verdict is not None:
+            verdicts[i] = verdict
+    order = [i for i in live if i not in verdicts]
+    copies = find_copies([deltas[i] for i in order], rules.duplicate_tolerance)
+    for later, earlier in copies.items():
+        verdicts[order[later]] = reject(f"plagiarism: near-copy of update {order[earlier]}")
+    cosines = {i: cosine(deltas[i], reference) for i in live if reference is not None}
+    for i in live:
+        if i not in verdicts and cosines.get(i, 1.0) <= rules.min_cosine:
+            verdicts[i] = reject(
+                f"direction: cosine {cosines[i]:+.3f} to the miner's reference update "
+                f"is not above {rules.min_cosine:g}"
+            )
+    for i in live:
         if i not in verdicts:
-            shared = evaluate(with_share(weights, global_weights, counts[i] / total))
-            verdicts[i] = quality_verdict(base, evaluate(weights), shared, rules)
+            verdict = loss_verdict(base, evaluate(live[i]), rules)
+            if verdict is not None:
+                verdicts[i] = verdict
+    candidates = [i for i in live if i not in verdicts]
+    claims = list(samples) if samples is not None else [1] * len(updates)
+    weights = bounded_samples([claims[i] for i in candidates], sample_cap)
+    bounded = dict(zip(candidates, weights, strict=True))
+
+    def aggregate_without(skip: int | None) -> Evaluation:
+        kept = [i for i in candidates if i != skip]
+        mean = weighted_mean([deltas[i] for i in kept], [bounded[i] for i in kept])
+        return evaluate(apply_delta(global_weights, mean)) if kept else base
+
+    if len(candidates) > 1:
+        with_all = aggregate_without(None)
+        for i in candidates:
+            verdict = harm_verdict(with_all, aggregate_without(i), rules)
+            if verdict is not None:
+                verdicts[i] = verdict
+    for i in live:
+        if i not in verdicts:
+            score = contribution(cosines.get(i, 1.0), sizes[i], median_size)
+            verdicts[i] = Verdict(score, f"accepted: cosine {cosines.get(i, 1.0):+.3f}")
     return [verdicts[i] for i in range(len(updates))]

@@ -10,12 +10,14 @@ passed out of band.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from flchain.exceptions import ConfigError
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
+SAMPLE_CAP_FACTOR = 2
+"""An unset sample cap becomes this many times the largest client partition."""
 
 
 @dataclass(frozen=True)
@@ -31,30 +33,41 @@ class TrainSpec:
 
 @dataclass(frozen=True)
 class ScoreRules:
-    """How a miner turns one update into a score (see ``flchain.task.quality``).
+    """How a miner turns the updates of a round into scores (see ``flchain.task.quality``).
 
-    ``loss_ratio`` and ``loss_slack``: an update's own validation loss may be at
-    most ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss
-    ``L`` (noise and sign flips are far above; honest clients on skewed data
-    stay below). ``tolerance``: how much validation accuracy the global model may
-    lose when the update is added at its FedAvg share. ``duplicate_tolerance``:
-    two updates whose changes differ by less than this fraction of their size
-    are copies. ``unchanged_tolerance``: a change smaller than this fraction of
-    the global model's norm is no training at all. ``max_update_bytes``: larger
-    encoded updates are rejected before they are read.
+    Sizes are measured against the round's median change (the miner's own
+    reference update counted in): below ``unchanged_ratio`` of it is free-riding,
+    above ``norm_ratio`` times it is boosted. ``duplicate_tolerance``: two changes
+    whose directions (unit vectors) are closer than this are copies.
+    ``min_cosine``: an update's change must point more than this along the
+    miner's reference update (FLTrust's trust; 0 is its ReLU). ``loss_ratio``
+    and ``loss_slack``: an update's own validation loss may be at most
+    ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss ``L``.
+    ``harm_tolerance``: how much validation accuracy the round's aggregate may
+    gain when the update is left out. ``max_update_bytes``: larger encoded
+    updates are rejected before they are read.
     """
 
-    tolerance: float = 0.3
+    unchanged_ratio: float = 0.05
+    norm_ratio: float = 3.0
+    duplicate_tolerance: float = 0.05
+    min_cosine: float = 0.0
     loss_ratio: float = 2.0
     loss_slack: float = 5.0
-    duplicate_tolerance: float = 0.05
-    unchanged_tolerance: float = 1e-5
+    harm_tolerance: float = 0.1
     max_update_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One federated task: data, model, strategy, training and scoring."""
+    """One federated task: data, model, strategy, training and scoring.
+
+    ``sample_cap``: the most samples one update's claim counts for (0: no absolute cap), in
+    aggregation and in rewards (0 until the task is created, which fixes it from
+    the data, see :meth:`with_sample_cap`). ``clip_updates``: accepted changes
+    larger than the round's median change are scaled down to it before
+    aggregation (defence in depth; see ``flchain.task.aggregate``).
+    """
 
     dataset: str = "digits"
     partition: str = "iid"
@@ -67,6 +80,8 @@ class TaskSpec:
     clients: int = 4
     miners: int = 3
     rounds: int = 3
+    sample_cap: int = 0
+    clip_updates: bool = True
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -76,8 +91,16 @@ class TaskSpec:
             raise ConfigError(f"a task needs at least one miner, got miners={self.miners}")
         if self.rounds < 1:
             raise ConfigError(f"a task needs at least one round, got rounds={self.rounds}")
+        if not 0 <= self.sample_cap < 2**32:
+            raise ConfigError(f"sample_cap must be in 0..2^32-1, got {self.sample_cap}")
         if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
             raise ConfigError(f"bad training configuration: {self.train}")
+
+    def with_sample_cap(self, partition_sizes: list[int]) -> TaskSpec:
+        """This spec with its sample cap fixed: when unset (0), twice the largest partition."""
+        if self.sample_cap or not partition_sizes:
+            return self
+        return replace(self, sample_cap=SAMPLE_CAP_FACTOR * max(partition_sizes))
 
     def to_json(self) -> bytes:
         """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible."""

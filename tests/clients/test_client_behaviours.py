@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from clients.behaviours import apply_behaviour, plagiarise
-from flchain.task.quality import find_copies, flat_delta, global_norm, is_unchanged
+from flchain.task.quality import size_verdict
+from flchain.task.signals import find_copies, flat_delta, norm
 from flchain.task.spec import ScoreRules
 
 RULES = ScoreRules()
@@ -31,7 +32,8 @@ def test_free_rider_is_unchanged_and_noise_is_large() -> None:
     g = _model(0)
     rng = np.random.default_rng(0)
     rider = apply_behaviour("free-rider", g, None, rng)
-    assert is_unchanged(flat_delta(rider, g), global_norm(g), RULES)
+    verdict = size_verdict(norm(flat_delta(rider, g)), 1.0, RULES)
+    assert verdict is not None and verdict.reason.startswith("free-riding")
     noisy = apply_behaviour("noise", g, None, rng)
     assert float(np.abs(noisy["w"] - g["w"]).mean()) > 0.5
 
@@ -41,7 +43,7 @@ def test_plagiarist_copy_is_caught_as_a_later_near_copy() -> None:
     copy = plagiarise(g, victim, np.random.default_rng(3))
     assert not all(np.array_equal(copy[k], victim[k]) for k in g)
     deltas = [flat_delta(w, g) for w in (victim, other, copy)]
-    assert find_copies(deltas, RULES) == {2: 0}
+    assert find_copies(deltas, RULES.duplicate_tolerance) == {2: 0}
 
 
 def test_unknown_behaviour_is_refused() -> None:

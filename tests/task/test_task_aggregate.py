@@ -12,6 +12,7 @@ from flchain.learning.strategies import strategy_from_name
 from flchain.storage.builder import compute_cid
 from flchain.storage.codec import decode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.spec import TaskSpec
 from flchain.types import CIDStr
 
 TASK = "0x" + "12" * 20
@@ -36,7 +37,7 @@ def _updates() -> list[AcceptedUpdate]:
 def _aggregate(updates: list[AcceptedUpdate], strategy: str = "fedavg") -> tuple[str, bytes]:
     model = GlobalModel(3, PARENT, _weights(0))
     result = aggregate_round(
-        strategy_from_name(strategy), model, updates, task=TASK, arch="digits-mlp"
+        strategy_from_name(strategy), model, updates, task=TASK, spec=TaskSpec(arch="digits-mlp")
     )
     assert result.data is not None
     assert result.model.round == 4
@@ -61,7 +62,9 @@ def test_order_does_not_matter_and_metadata_is_fixed() -> None:
 
 def test_nothing_accepted_keeps_the_global_model() -> None:
     model = GlobalModel(2, PARENT, _weights(0))
-    result = aggregate_round(strategy_from_name("fedavg"), model, [], task=TASK, arch="x")
+    result = aggregate_round(
+        strategy_from_name("fedavg"), model, [], task=TASK, spec=TaskSpec(arch="x")
+    )
     assert result.data is None
     assert (result.model.round, result.model.cid) == (3, PARENT)
 
@@ -71,7 +74,7 @@ def test_another_process_gets_the_same_cid(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
-        "from test_run_aggregate import _aggregate, _updates\n"
+        "from test_task_aggregate import _aggregate, _updates\n"
         "print(_aggregate(list(reversed(_updates())))[0])\n"
     )
     out = subprocess.run(

@@ -1,31 +1,33 @@
-"""Proof-of-quality rules on real arrays."""
+"""Proof-of-quality rules on real arrays: exact verdicts and the signal each names."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from flchain.task.aggregate import bounded_samples
 from flchain.task.quality import (
     Evaluation,
-    find_copies,
-    flat_delta,
-    quality_verdict,
+    ExpectedMeta,
+    check_metadata,
+    contribution,
+    harm_verdict,
+    loss_verdict,
     score_round,
-    with_share,
+    size_verdict,
 )
+from flchain.task.signals import apply_delta, cosine, find_copies, flat_delta, norm
 from flchain.task.spec import ScoreRules
 
 RULES = ScoreRules()
+SIZE = 40
 
 
-def _weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    return {
-        "fc.weight": rng.normal(size=(4, 3)).astype(np.float32),
-        "fc.bias": rng.normal(size=4).astype(np.float32),
-    }
+def _global() -> dict[str, np.ndarray]:
+    return {"b": np.zeros(8, np.float32), "w": np.zeros((4, 8), np.float32)}
 
 
-def _moved(base: dict[str, np.ndarray], rng: np.random.Generator, scale: float) -> dict:
-    return {k: (v + scale * rng.normal(size=v.shape)).astype(np.float32) for k, v in base.items()}
+def _with(delta: np.ndarray) -> dict[str, np.ndarray]:
+    return apply_delta(_global(), delta)
 
 
 def test_flat_delta_is_in_sorted_name_order() -> None:
@@ -34,64 +36,126 @@ def test_flat_delta_is_in_sorted_name_order() -> None:
     assert flat_delta(w, g).tolist() == [5.0, 1.0, 2.0]
 
 
-def test_later_near_copy_is_flagged_not_the_original() -> None:
+def test_near_copies_are_found_whatever_their_scale() -> None:
     rng = np.random.default_rng(0)
-    a = rng.normal(size=100)
-    b = rng.normal(size=100)
-    copy_of_a = a + 1e-4 * rng.normal(size=100)
-    assert find_copies([a, b, copy_of_a], RULES) == {2: 0}
+    a, b = rng.normal(size=100), rng.normal(size=100)
+    shrunk_copy = 0.9 * a + 1e-4 * rng.normal(size=100)
+    assert find_copies([a, b, shrunk_copy], 0.05) == {2: 0}
+    assert find_copies([a, b], 0.05) == {}
 
 
-def test_quality_rejects_exploding_losses_and_harmful_shares() -> None:
-    base = Evaluation(accuracy=0.9, loss=0.3)
-    fine = Evaluation(0.9, 0.28)
-    assert quality_verdict(base, Evaluation(0.8, 0.5), fine, RULES).score == 8000
-    skewed = quality_verdict(base, Evaluation(0.35, 3.0), Evaluation(0.82, 0.4), RULES)
-    assert skewed.score == 3500  # an honest client on skewed data: poor alone, harmless shared
-    harmful = quality_verdict(base, Evaluation(0.5, 1.0), Evaluation(0.55, 1.1), RULES)
-    assert harmful.score == 0 and "share" in harmful.reason
-    noisy = quality_verdict(base, Evaluation(0.1, 40.0), fine, RULES)
-    assert noisy.score == 0 and "loss" in noisy.reason
-    first = Evaluation(accuracy=0.1, loss=2.3)
-    assert quality_verdict(first, Evaluation(0.12, 40.0), first, RULES).score == 0
-    assert quality_verdict(first, Evaluation(0.6, 1.2), first, RULES).score == 6000
-    assert quality_verdict(first, Evaluation(0.0, 2.2), first, RULES).score == 1
-    nan = Evaluation(float("nan"), 1.0)
-    assert quality_verdict(first, nan, first, RULES).score == 0
+def test_size_rule_names_free_riding_and_boosting() -> None:
+    assert size_verdict(1.0, 1.0, RULES) is None
+    assert size_verdict(2.9, 1.0, RULES) is None
+    rider = size_verdict(0.04, 1.0, RULES)
+    assert rider is not None and rider.score == 0 and rider.reason.startswith("free-riding")
+    boosted = size_verdict(10.0, 1.0, RULES)
+    assert boosted is not None and boosted.score == 0 and boosted.reason.startswith("norm")
+    assert "10.0 x" in boosted.reason
 
 
-def test_with_share_moves_by_the_fraction() -> None:
-    g = {"w": np.zeros(3, np.float32)}
-    u = {"w": np.array([1.0, 2.0, -4.0], np.float32)}
-    assert with_share(u, g, 0.25)["w"].tolist() == [0.25, 0.5, -1.0]
+def test_loss_and_harm_rules() -> None:
+    base = Evaluation(0.9, 0.3)
+    assert loss_verdict(base, Evaluation(0.5, 5.2), RULES) is None
+    exploded = loss_verdict(base, Evaluation(0.1, 40.0), RULES)
+    assert exploded is not None and exploded.reason.startswith("loss")
+    nan = loss_verdict(base, Evaluation(float("nan"), 1.0), RULES)
+    assert nan is not None and "not finite" in nan.reason
+    assert harm_verdict(Evaluation(0.80, 0.5), Evaluation(0.85, 0.4), RULES) is None
+    harm = harm_verdict(Evaluation(0.70, 0.9), Evaluation(0.85, 0.4), RULES)
+    assert harm is not None and harm.reason.startswith("harm")
 
 
-def test_score_round_orders_checks_and_explains_each_verdict() -> None:
+def test_contribution_scores_alignment_and_size() -> None:
+    assert contribution(1.0, 1.0, 1.0) == 10000
+    assert contribution(0.5, 2.0, 1.0) == 5000
+    assert contribution(0.5, 0.5, 1.0) == 2500
+    assert contribution(0.00001, 1.0, 1.0) == 1
+
+
+def test_metadata_must_match_the_round() -> None:
+    want = ExpectedMeta(3, "0xAbC", "digits-mlp", "QmParent")
+    meta = {"round": 3, "author": "0xabc", "architecture": "digits-mlp", "parent": "QmParent"}
+    assert check_metadata(meta, want) is None
+    assert check_metadata({**meta, "round": 2}, want) == "metadata: round is 2, expected 3"
+    assert "author" in (check_metadata({**meta, "author": "0xdef"}, want) or "")
+    assert "parent" in (check_metadata({**meta, "parent": "QmOther"}, want) or "")
+
+
+def test_claimed_samples_are_bounded_by_cap_and_median() -> None:
+    assert bounded_samples([100, 90, 110, 2**32 - 1], 10_000) == [100, 90, 110, 200]
+    assert bounded_samples([100, 90, 110, 10**6], 150) == [100, 90, 110, 150]
+    assert bounded_samples([], 10) == []
+
+
+def test_score_round_orders_checks_and_names_each_signal() -> None:
     rng = np.random.default_rng(1)
-    g = _weights(rng)
-    honest = _moved(g, rng, 0.1)
-    other = _moved(g, rng, 0.1)
-    plagiarist = _moved(honest, rng, 1e-5)
-    free_rider = {k: v.copy() for k, v in g.items()}
-    noisy = _moved(g, rng, 50.0)
+    reference = rng.normal(size=SIZE)
+    honest = [reference + 0.8 * rng.normal(size=SIZE) for _ in range(4)]
+    flipped = -reference + 0.3 * rng.normal(size=SIZE)
+    updates = [
+        _with(honest[0]),
+        _global(),  # free-rider
+        None,  # failed integrity
+        _with(0.9 * honest[0]),  # plagiarist: the change of update 0, shrunk
+        _with(honest[1]),
+        _with(10 * honest[2]),  # boosted
+        _with(flipped),
+        _with(honest[3]),
+    ]
 
     def evaluate(w: dict[str, np.ndarray]) -> Evaluation:
-        if np.array_equal(w["fc.bias"], noisy["fc.bias"]):
-            return Evaluation(0.1, 40.0)
-        return Evaluation(0.7, 0.9)
+        return Evaluation(0.8, 0.5)
 
     verdicts = score_round(
-        g,
-        [honest, free_rider, None, plagiarist, other, noisy],
+        _global(),
+        updates,
         evaluate,
-        Evaluation(0.6, 1.0),
+        Evaluation(0.7, 0.6),
         RULES,
-        failures={2: "content not found"},
-        samples=[10, 10, 10, 10, 10, 10],
+        failures={2: "integrity: content not found"},
+        samples=[10] * 7 + [2**32 - 1],
+        reference=reference,
     )
-    scores = [v.score for v in verdicts]
-    assert scores == [7000, 0, 0, 0, 7000, 0]
-    assert "free-riding" in verdicts[1].reason
-    assert verdicts[2].reason == "content not found"
-    assert "plagiarism" in verdicts[3].reason and "update 0" in verdicts[3].reason
-    assert "loss" in verdicts[5].reason
+    reasons = [v.reason.split(":")[0] for v in verdicts]
+    assert reasons == [
+        "accepted",
+        "free-riding",
+        "integrity",
+        "plagiarism",
+        "accepted",
+        "norm",
+        "direction",
+        "accepted",
+    ]
+    for i in (0, 4, 7):
+        d = flat_delta(updates[i], _global())  # type: ignore[arg-type]
+        assert verdicts[i].score == contribution(cosine(d, reference), norm(d), _median(updates))
+
+
+def _median(updates: list) -> float:
+    sizes = [norm(flat_delta(u, _global())) for u in updates if u is not None]
+    rng = np.random.default_rng(1)
+    return float(np.median([*sizes, norm(rng.normal(size=SIZE))]))
+
+
+def test_leave_one_out_rejects_the_update_that_hurts_the_aggregate() -> None:
+    rng = np.random.default_rng(2)
+    reference = rng.normal(size=SIZE)
+    poison = np.zeros(SIZE)
+    poison[0] = 1.0  # one coordinate only update 2 moves
+    deltas = [reference + 0.5 * rng.normal(size=SIZE) for _ in range(3)]
+    for d in deltas[:2]:
+        d[0] = 0.0
+    deltas[2][0] = 3.0
+
+    def evaluate(w: dict[str, np.ndarray]) -> Evaluation:
+        # The validation accuracy drops whenever update 2's change is part of the model.
+        d = flat_delta(w, _global())
+        return Evaluation(0.6 if float(d @ poison) > 0.5 else 0.9, 0.5)
+
+    verdicts = score_round(
+        _global(), [_with(d) for d in deltas], evaluate, Evaluation(0.5, 0.7), RULES,
+        reference=reference,
+    )  # fmt: skip
+    assert [v.reason.split(":")[0] for v in verdicts] == ["accepted", "accepted", "harm"]

@@ -15,7 +15,7 @@ def test_round_trip_is_canonical() -> None:
         strategy="fedavgm",
         strategy_params={"server_momentum": 0.9},
         train=TrainSpec(epochs=2, lr=0.1),
-        scoring=ScoreRules(tolerance=0.3),
+        scoring=ScoreRules(norm_ratio=4.0),
         clients=5,
     )
     data = spec.to_json()
@@ -30,9 +30,9 @@ def test_round_trip_is_canonical() -> None:
         (b"not json", "not valid JSON"),
         (b"[]", "JSON object"),
         (b'{"version": 99}', "version 99"),
-        (b'{"version": 1, "colour": "red"}', "colour"),
-        (b'{"version": 1, "train": {"epochs": 1, "momentum": 2}}', "momentum"),
-        (b'{"version": 1, "clients": 0}', "clients=0"),
+        (b'{"version": 2, "colour": "red"}', "colour"),
+        (b'{"version": 2, "train": {"epochs": 1, "momentum": 2}}', "momentum"),
+        (b'{"version": 2, "clients": 0}', "clients=0"),
     ],
 )
 def test_bad_specs_name_the_problem(text: bytes, needle: str) -> None:

@@ -1,0 +1,65 @@
+"""How a party measures models for proof-of-quality: one adapter, shared by the
+miners, the auditor and the simulated histories.
+
+:func:`evaluator` turns the learning core's ``evaluate`` into the
+:data:`~flchain.task.quality.EvaluateFn` the rules take; :func:`reference_update`
+is the update the evaluating party trains itself, from the same global model, on
+its own data (the direction every client's update is compared with).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from flchain.learning.strategies import Strategy
+from flchain.learning.training import ArrayPair, TrainConfig, evaluate, train_local
+from flchain.task.quality import EvaluateFn, Evaluation
+from flchain.task.signals import Weights, flat_delta
+from flchain.task.spec import TaskSpec
+
+
+def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:
+    """How every client of ``spec`` trains (and every reference update is trained)."""
+    config = TrainConfig(
+        epochs=spec.train.epochs,
+        batch_size=spec.train.batch_size,
+        lr=spec.train.lr,
+        optimizer=spec.train.optimizer,
+        proximal_mu=spec.train.proximal_mu,
+    )
+    fit = strategy.fit_config()
+    if "proximal_mu" in fit:
+        config = replace(config, proximal_mu=float(fit["proximal_mu"]))
+    return config
+
+
+def evaluator(model: torch.nn.Module, data: ArrayPair) -> EvaluateFn:
+    """Accuracy and loss of a set of weights on ``data``."""
+
+    def run(weights: Weights) -> Evaluation:
+        accuracy, loss = evaluate(model, data, dict(weights))
+        return Evaluation(accuracy, loss)
+
+    return run
+
+
+def reference_update(
+    model: torch.nn.Module,
+    data: ArrayPair,
+    config: TrainConfig,
+    global_weights: Weights,
+    seed: int,
+) -> np.ndarray:
+    """The change one round of the task's own training makes on ``data``."""
+    trained = train_local(model, data, config, dict(global_weights), seed).weights
+    return flat_delta(trained, global_weights)
+
+
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed from any parts (task seed, purpose, party index, round)."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
