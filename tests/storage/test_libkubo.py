@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,24 @@ from flchain.storage.builder import CHUNK_SIZE, MAX_LINKS
 from flchain.storage.car import read_car, write_car
 from flchain.storage.local import block_key
 
-Added = tuple[Path, dict[int, Path], dict[str, Any]]  # Kubo repo, files by size, worker result
-
 REASON = unavailable_reason()
 pytestmark = [
     pytest.mark.skipif(REASON is not None, reason=REASON or ""),
     pytest.mark.xdist_group("libkubo"),  # one worker builds the module's Kubo repo once
 ]
 
-# The chunk boundaries, ~1 MiB, and one leaf more than a parent node holds (a two-level tree).
-EDGE = CHUNK_SIZE
-SIZES = (0, 1, EDGE - 1, EDGE, EDGE + 1, (1 << 20) + 12_345, MAX_LINKS * EDGE + 1)
+# The chunk boundaries and ~1 MiB, added to Kubo; one leaf more than a parent node holds
+# (a two-level tree, 45 MiB) is only hashed by Kubo, to keep the disk traffic down.
+SIZES = (0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, (1 << 20) + 12_345)
+BIG = MAX_LINKS * CHUNK_SIZE + 1
+
+
+@dataclass(frozen=True)
+class Added:
+    repo: Path  # the Kubo repository
+    files: dict[int, Path]  # by size, each added with AddFile (and also only hashed)
+    big: Path  # only hashed
+    result: dict[str, Any]  # the worker's answer
 
 
 def flatfs_path(repo: Path, cid: CID) -> Path:
@@ -87,33 +95,33 @@ def kubo_added(tmp_path_factory: pytest.TempPathFactory) -> Added:
     """One Kubo repo holding a random file of each size, added with ``AddFile``."""
     root = tmp_path_factory.mktemp("libkubo")
     files = {size: root / f"f{size}" for size in SIZES}
-    for size, path in files.items():
+    big = root / "big"
+    for size, path in [*files.items(), (BIG, big)]:
         path.write_bytes(os.urandom(size))
-    paths = [str(p) for p in files.values()]
-    repo = root / "repo"
-    job = {"repo": str(repo), "create": True, "start": True, "add": paths, "hash": paths}
-    result = run_job(job)
+    added = [str(p) for p in files.values()]
+    job = {"repo": str(root / "repo"), "create": True, "start": True}
+    result = run_job({**job, "add": added, "hash": [*added, str(big)]})
     assert result["created"] == 1
     assert_sandboxed(result)
-    return repo, files, result
+    return Added(root / "repo", files, big, result)
 
 
-def test_add_file_cid_equals_flchain_cid(
-    kubo_added: Added,
-) -> None:
-    _, files, result = kubo_added
-    for (size, path), added, hashed in zip(
-        files.items(), result["added"], result["hashed"], strict=True
+def test_add_file_cid_equals_flchain_cid(kubo_added: Added) -> None:
+    result = kubo_added.result
+    *hashed, big_cid = result["hashed"]
+    for (size, path), added, only_hash in zip(
+        kubo_added.files.items(), result["added"], hashed, strict=True
     ):
         ours = compute_file_cid(path, cid_version=0).encode()
         assert added == ours, f"{size} bytes: Kubo {added}, FLchain {ours}"
-        assert hashed == ours, f"{size} bytes (only-hash): Kubo {hashed}, FLchain {ours}"
+        assert only_hash == ours, f"{size} bytes (only-hash): Kubo {only_hash}, FLchain {ours}"
         assert ours.startswith("Qm")
+    assert big_cid == compute_file_cid(kubo_added.big, cid_version=0).encode()
     assert set(result["added"]) <= set(result["pins"])
 
 
 def test_kubo_stores_exactly_flchains_car_blocks(kubo_added: Added, tmp_path: Path) -> None:
-    repo, files, result = kubo_added
+    repo, files, result = kubo_added.repo, kubo_added.files, kubo_added.result
     store = LocalStore(tmp_path / "store")
     for (size, path), cid in zip(files.items(), result["added"], strict=True):
         assert store.put_file(path, cid_version=0) == cid
@@ -126,7 +134,7 @@ def test_kubo_stores_exactly_flchains_car_blocks(kubo_added: Added, tmp_path: Pa
 
 
 def test_kubo_blocks_import_into_local_store(kubo_added: Added, tmp_path: Path) -> None:
-    repo, files, result = kubo_added
+    repo, files, result = kubo_added.repo, kubo_added.files, kubo_added.result
     store = LocalStore(tmp_path / "store")
     for (size, path), cid in zip(files.items(), result["added"], strict=True):
         root = CID.parse(cid)
