@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import platform
 import shutil
 import socket
@@ -202,10 +201,7 @@ def _work(job: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     job = {"add": [], "hash": [], "get": [], "pin": [], **json.loads(sys.stdin.read())}
-    result = _work(job)
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
-    sys.stdout.flush()
-    os._exit(0)  # skip Go's runtime teardown at interpreter exit
+    print("\n" + json.dumps(_work(job)), flush=True)  # the library logs on stderr only
 
 
 if __name__ == "__main__":
