@@ -196,9 +196,9 @@ def bulyan_coordinate(X: np.ndarray, beta: int) -> np.ndarray:
             med = T[:, mid].astype(np.float64)
         else:
             med = (T[:, mid - 1].astype(np.float64) + T[:, mid]) * 0.5
-        start = np.zeros(T.shape[0], dtype=np.int64)
-        for j in range(theta - beta):
-            start += (med - T[:, j]) > (T[:, j + beta] - med)
+        below = med[:, None] - T[:, : theta - beta]
+        above = T[:, beta:] - med[:, None]
+        start = np.count_nonzero(below > above, axis=1)
         acc = np.zeros(T.shape[0], dtype=np.float64)
         for k in range(beta):
             acc += np.take_along_axis(T, (start + k)[:, None], axis=1)[:, 0]
