@@ -35,7 +35,8 @@ def baseline(
     malicious: Annotated[
         str | None,
         typer.Option(
-            help="Attack and client fraction, e.g. signflip:0.3, noise:0.2, free-rider:0.1"
+            help="NAME:AMOUNT,... an integer a count of clients, a decimal a share, "
+            "e.g. signflip:2,alie:0.2 (attacks: flchain.learning.attacks.ATTACKS)"
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for data split, attacks and training")] = 0,
@@ -112,6 +113,10 @@ def _print_table(out: dict[str, Any]) -> None:
         f"clients {cfg['clients']}, partition {cfg['partition']}, "
         f"malicious {out['malicious_clients'] or 'none'}, wall {out['wall_s']:.1f} s"
     )
+    for name, who in out["attackers"].items():
+        console.print(f"attack {name}: clients {who}")
+    if out["backdoor_success"] is not None:
+        console.print(f"backdoor attack success rate {out['backdoor_success']:.4f}")
     if cfg["compress"]:
         ratio = out["bytes_per_update_sent"] / out["bytes_per_update_raw"]
         console.print(

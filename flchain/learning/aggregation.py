@@ -176,7 +176,16 @@ def bulyan_select(D: np.ndarray, f: int, theta: int) -> list[int]:
 
 
 def bulyan_coordinate(X: np.ndarray, beta: int) -> np.ndarray:
-    """Per coordinate, the mean of the ``beta`` values closest to the median."""
+    """Per coordinate, the mean of the ``beta`` values closest to the median (El Mhamdi et al.).
+
+    Values at equal distance from the median are taken smaller value first, so
+    the result depends only on the multiset of values, never on row order.
+    Those ``beta`` values are a window ``T[j : j + beta]`` of the sorted
+    column: window ``j + 1`` replaces ``T[j]`` by ``T[j + beta]``, which is
+    better exactly when ``med − T[j] > T[j + beta] − med``. Both sides are
+    monotone in ``j``, so the best start is the number of windows for which
+    that holds.
+    """
     theta = X.shape[0]
     if not 1 <= beta <= theta:
         raise AggregationError(f"Bulyan needs 1 <= beta <= {theta}, got {beta}")
@@ -187,18 +196,12 @@ def bulyan_coordinate(X: np.ndarray, beta: int) -> np.ndarray:
             med = T[:, mid].astype(np.float64)
         else:
             med = (T[:, mid - 1].astype(np.float64) + T[:, mid]) * 0.5
-        # The beta values nearest the median are a window of the sorted values:
-        # pick, per coordinate, the first window with the smallest reach.
-        best = np.zeros(T.shape[0], dtype=np.int64)
-        best_cost = np.full(T.shape[0], np.inf)
-        for j in range(theta - beta + 1):
-            cost = np.maximum(med - T[:, j], T[:, j + beta - 1] - med)
-            better = cost < best_cost
-            best[better] = j
-            best_cost[better] = cost[better]
+        below = med[:, None] - T[:, : theta - beta]
+        above = T[:, beta:] - med[:, None]
+        start = np.count_nonzero(below > above, axis=1)
         acc = np.zeros(T.shape[0], dtype=np.float64)
         for k in range(beta):
-            acc += np.take_along_axis(T, (best + k)[:, None], axis=1)[:, 0]
+            acc += np.take_along_axis(T, (start + k)[:, None], axis=1)[:, 0]
         out[cols] = acc / beta
     return out
 

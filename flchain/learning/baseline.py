@@ -1,10 +1,14 @@
 """Plain in-process federated learning: the yardstick FLchain is compared against.
 
 No chain, no storage, no network: every round, the selected clients train
-from the global model, malicious ones replace their update by an attack,
-updates are optionally privatised (clip + noise) and compressed, and the
-strategy aggregates them. The result reports final test accuracy, accuracy
-after every round and wall-clock time.
+from the global model, malicious ones run their attack from
+:data:`flchain.learning.attacks.ATTACKS` (data poisoning on their own data,
+model poisoning on their trained update, collusion together with the other
+picked clients of the same attack, a claim on their sample count, or the
+adaptive attack), updates are optionally privatised (clip + noise) and
+compressed, and the strategy aggregates them. The result reports final test
+accuracy, accuracy after every round, wall-clock time, who attacked and, with
+a backdoor, the attack success rate on the test set.
 
 Seeds: client ``c`` in round ``r`` trains with the seed derived from
 ``(seed, r, c)``; the partition, the malicious set and client sampling derive
@@ -22,14 +26,22 @@ import numpy as np
 
 from flchain.exceptions import ConfigError
 from flchain.learning import dp
-from flchain.learning.attacks import MaliciousSpec, choose_malicious, parse_malicious
+from flchain.learning.adversary import HONEST, assign_behaviours, parse_malicious
+from flchain.learning.attacks import ATTACKS, attack_success_rate, label_flip, trigger_for
 from flchain.learning.compression import Compressor, decompress
 from flchain.learning.data import load_dataset
 from flchain.learning.models import ARCHITECTURES, build_model, default_arch
-from flchain.learning.partition import split_for_federation
+from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.strategies import ClientUpdate, StrategyState, strategy_from_name
 from flchain.learning.strategies.trust import FLTrust
-from flchain.learning.training import TrainConfig, configure_torch, evaluate, train_local
+from flchain.learning.training import (
+    ArrayPair,
+    TrainConfig,
+    configure_torch,
+    evaluate,
+    predict,
+    train_local,
+)
 from flchain.learning.weights import Weights, get_weights, num_parameters
 
 
@@ -73,6 +85,8 @@ class BaselineResult:
     arch: str
     num_parameters: int
     malicious_clients: list[int]
+    attackers: dict[str, list[int]]
+    backdoor_success: float | None
     bytes_per_update_raw: int
     bytes_per_update_sent: float
     epsilon: float | None
@@ -123,8 +137,9 @@ def run_baseline(
         proximal_mu=strategy.fit_config().get("proximal_mu", 0.0),
         device=config.device,
     )
-    spec = parse_malicious(config.malicious) if config.malicious else None
-    bad = choose_malicious(config.clients, spec.fraction, config.seed) if spec else []
+    counts = parse_malicious(config.malicious, config.clients) if config.malicious else {}
+    behaviours = assign_behaviours(counts, config.clients, config.seed)
+    poisoned = _poisoned_data(fed, behaviours, data.num_classes, config.seed)
     compressors = (
         {c: Compressor.parse(config.compress) for c in range(config.clients)}
         if config.compress
@@ -136,6 +151,7 @@ def run_baseline(
 
     model = build_model(arch, config.seed)
     global_weights = get_weights(model)
+    lab = _Clients(config, fed, model, train_cfg, behaviours, poisoned)
     raw_bytes = 4 * num_parameters(global_weights)
     sent: list[int] = []
     state: StrategyState | None = None
@@ -143,23 +159,10 @@ def run_baseline(
     acc, loss = 0.0, 0.0
     per_round = max(1, round(config.fraction_fit * config.clients))
     for rnd in range(config.rounds):
-        picked = sorted(
-            np.random.default_rng([config.seed, rnd, 3]).permutation(config.clients)[:per_round]
-        )
+        order = np.random.default_rng([config.seed, rnd, 3]).permutation(config.clients)
+        picked = sorted(int(c) for c in order[:per_round])
         updates = []
-        for c in picked:
-            c = int(c)
-            local = _client_update(
-                config,
-                model,
-                fed.clients[c].train,
-                train_cfg,
-                global_weights,
-                rnd,
-                c,
-                spec,
-                c in bad,
-            )
+        for c, local, n in lab.updates(global_weights, rnd, picked):
             if config.dp_clip:
                 rng = np.random.default_rng([config.seed, rnd, c, 11])
                 local = dp.privatize_update(
@@ -171,7 +174,6 @@ def run_baseline(
                 )
                 sent.append(len(blob))
                 local = decompress(global_weights, blob)
-            n = fed.clients[c].num_samples
             updates.append(ClientUpdate(f"r{rnd:05d}-c{c:05d}", local, n, client=f"c{c:05d}"))
         if isinstance(strategy, FLTrust):
             root = train_local(
@@ -194,7 +196,13 @@ def run_baseline(
         wall_s=time.perf_counter() - start,
         arch=arch,
         num_parameters=raw_bytes // 4,
-        malicious_clients=bad,
+        malicious_clients=[c for c, b in enumerate(behaviours) if b != HONEST],
+        attackers={
+            name: [c for c, b in enumerate(behaviours) if b == name] for name in sorted(counts)
+        },
+        backdoor_success=_backdoor_success(model, fed, global_weights, config)
+        if "backdoor" in counts
+        else None,
         bytes_per_update_raw=raw_bytes,
         bytes_per_update_sent=float(np.mean(sent)) if sent else float(raw_bytes),
         epsilon=accountant.epsilon(config.dp_delta) if accountant else None,
@@ -202,25 +210,87 @@ def run_baseline(
     )
 
 
-def _client_update(
-    config: BaselineConfig,
-    model: Any,
-    data: tuple[np.ndarray, np.ndarray],
-    train_cfg: TrainConfig,
-    global_weights: Weights,
-    rnd: int,
-    client: int,
-    spec: MaliciousSpec | None,
-    malicious: bool,
-) -> Weights:
-    if spec is None or not malicious:
-        return train_local(
-            model, data, train_cfg, global_weights, _seed(config.seed, rnd, client)
-        ).weights
-    if spec.kind == "free-rider":
-        return spec.attack()(global_weights, global_weights, np.random.default_rng(0))
-    local = train_local(
-        model, data, train_cfg, global_weights, _seed(config.seed, rnd, client)
-    ).weights
-    rng = np.random.default_rng([config.seed, rnd, client, 17])
-    return spec.attack()(global_weights, local, rng)
+def _poisoned_data(
+    fed: FederatedData, behaviours: list[str], num_classes: int, seed: int
+) -> dict[int, ArrayPair]:
+    """The training data of every data-poisoning client (label-flipped for the adaptive one)."""
+    out: dict[int, ArrayPair] = {}
+    for c, name in enumerate(behaviours):
+        attack = ATTACKS.get(name)
+        rng = np.random.default_rng([seed, c, 19])
+        if attack is not None and attack.kind == "data":
+            out[c] = attack.fn(fed.clients[c].train, num_classes, rng, **attack.params)
+        elif attack is not None and attack.kind == "adaptive":
+            out[c] = label_flip(fed.clients[c].train, num_classes, rng)
+    return out
+
+
+@dataclass(frozen=True)
+class _Clients:
+    """The federation's clients, honest or not, producing one round's updates."""
+
+    config: BaselineConfig
+    fed: FederatedData
+    model: Any
+    train_cfg: TrainConfig
+    behaviours: list[str]
+    poisoned: dict[int, ArrayPair]
+
+    def train(self, global_weights: Weights, rnd: int, c: int, data: ArrayPair | None) -> Weights:
+        shard = self.fed.clients[c].train if data is None else data
+        seed = _seed(self.config.seed, rnd, c)
+        return train_local(self.model, shard, self.train_cfg, global_weights, seed).weights
+
+    def updates(
+        self, global_weights: Weights, rnd: int, picked: list[int]
+    ) -> list[tuple[int, Weights, int]]:
+        """``(client, weights, claimed samples)`` of each picked client, in order."""
+        seed = self.config.seed
+        out: dict[int, Weights] = {}
+        samples = {c: self.fed.clients[c].num_samples for c in picked}
+        colluders: dict[str, list[int]] = {}
+        for c in picked:
+            attack = ATTACKS.get(self.behaviours[c])
+            honest = (
+                self.train(global_weights, rnd, c, None)
+                if attack is None or (attack.trains and attack.kind != "data")
+                else global_weights
+            )
+            rng = np.random.default_rng([seed, rnd, c, 17])
+            if attack is None or attack.kind == "collusion":
+                out[c] = honest
+                if attack is not None:
+                    colluders.setdefault(attack.name, []).append(c)
+            elif attack.kind == "data":
+                out[c] = self.train(global_weights, rnd, c, self.poisoned[c])
+            elif attack.kind == "model":
+                out[c] = attack.fn(global_weights, honest, rng, **attack.params)
+            elif attack.kind == "claim":
+                out[c] = honest
+                samples[c] = attack.fn(samples[c], **attack.params)
+            else:  # adaptive: the label-flip update fitted inside the honest one's bounds
+                bad = self.train(global_weights, rnd, c, self.poisoned[c])
+                out[c] = attack.fn(global_weights, bad, honest, **attack.params)
+        for name, group in colluders.items():
+            attack = ATTACKS[name]
+            rng = np.random.default_rng([seed, rnd, 23])
+            forged = attack.fn(
+                global_weights, [out[c] for c in group], self.config.clients, rng, **attack.params
+            )
+            out.update(zip(group, forged, strict=True))
+        return [(c, out[c], samples[c]) for c in picked]
+
+
+def _backdoor_success(
+    model: Any, fed: FederatedData, weights: Weights, config: BaselineConfig
+) -> float:
+    """Share of triggered test inputs (true class not the target) classified as the target."""
+    x, y = fed.test
+    target = int(ATTACKS["backdoor"].params["target"])
+    return attack_success_rate(
+        lambda rows: predict(model, rows, weights, device=config.device),
+        x,
+        y,
+        trigger_for(x.shape[1]),
+        target,
+    )

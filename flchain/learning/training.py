@@ -155,3 +155,25 @@ def evaluate(
         loss_sum += float(functional.cross_entropy(logits, target, reduction="sum"))
         correct += int((logits.argmax(dim=1) == target).sum())
     return correct / len(y), loss_sum / len(y)
+
+
+def predict(
+    model: nn.Module,
+    x: np.ndarray,
+    weights: Weights | None = None,
+    batch_size: int = 2048,
+    device: str = "cpu",
+) -> np.ndarray:
+    """The predicted class of every row of ``x`` (``model`` loaded with ``weights`` if given)."""
+    dev = resolve_device(device)
+    model.to(dev)
+    if weights is not None:
+        set_weights(model, weights)
+    model.eval()
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
+    with torch.no_grad():
+        parts = [
+            model(xt[s : s + batch_size]).argmax(dim=1).cpu().numpy()
+            for s in range(0, len(xt), batch_size)
+        ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -6,17 +6,22 @@ attack, privacy and compression routine works on ``Weights`` only, so the maths
 stays pure and the same bytes come out on every machine.
 
 Flattening always visits keys in sorted order, so a flat vector means the same
-thing in every process.
+thing in every process. Importing this module does not load torch (the
+aggregation maths must stay light); :func:`get_weights` and :func:`set_weights`
+import it when called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from flchain.exceptions import AggregationError
+
+if TYPE_CHECKING:
+    import torch
 
 Weights = dict[str, np.ndarray]
 """Named float32 arrays, as in a torch state_dict."""
@@ -33,6 +38,8 @@ def get_weights(model: torch.nn.Module) -> Weights:
 
 def set_weights(model: torch.nn.Module, weights: Mapping[str, np.ndarray]) -> None:
     """Load ``weights`` into ``model`` in place; names and shapes must match exactly."""
+    import torch
+
     state = model.state_dict()
     floating = {k for k, v in state.items() if v.is_floating_point()}
     missing = floating - weights.keys()

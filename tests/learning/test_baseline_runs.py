@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from flchain.cli.baseline import register
+from flchain.learning.attacks import ATTACKS
 from flchain.learning.baseline import BaselineConfig, run_baseline
 
 
@@ -32,6 +33,8 @@ def test_cli_json_has_the_promised_keys() -> None:
     assert data["accuracy"] == data["accuracy_per_round"][-1]
     assert 0.0 <= data["accuracy"] <= 1.0 and data["wall_s"] > 0
     assert data["malicious_clients"] and len(data["malicious_clients"]) == 1
+    assert data["attackers"] == {"signflip": data["malicious_clients"]}
+    assert data["backdoor_success"] is None
 
 
 def _in_process(*args: str) -> tuple[int, str, str]:
@@ -50,6 +53,27 @@ def test_cli_table_and_errors() -> None:
     assert code == 2 and "unknown strategy 'fedsgd'" in err
     code, _, err = _in_process("--partition", "zipf", "--rounds", "1")
     assert code == 2 and "unknown partition" in err
+
+
+def _tiny(**kw: object) -> BaselineConfig:
+    return BaselineConfig(clients=5, rounds=1, local_epochs=1, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_every_attack_of_the_registry_runs_in_the_baseline(name: str) -> None:
+    amount = "2" if ATTACKS[name].kind == "collusion" else "1"
+    res = run_baseline(_tiny(malicious=f"{name}:{amount}", strategy="fedavg"))
+    assert len(res.attackers[name]) == int(amount) == len(res.malicious_clients)
+    assert 0.0 <= res.accuracy <= 1.0
+    assert (res.backdoor_success is not None) == (name == "backdoor")
+
+
+def test_inflated_claims_and_signflip_change_fedavg() -> None:
+    honest = run_baseline(_tiny())
+    for attack in ("inflate:1", "signflip:2"):
+        assert run_baseline(_tiny(malicious=attack)).accuracy != honest.accuracy, attack
+    code, _, err = _in_process("--malicious", "signflip:9", "--clients", "5", "--rounds", "1")
+    assert code == 2 and "asks for more than 5 clients" in err
 
 
 def test_runs_are_reproducible_for_a_seed() -> None:
