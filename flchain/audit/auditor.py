@@ -41,8 +41,14 @@ class UpdateRow:
     recomputed_accepted: bool | None
     check: UpdateCheck | None = None
 
+    @property
+    def flagged(self) -> bool:
+        """Accepted on chain, but the auditor's own proof-of-quality rejects it."""
+        return bool(self.accepted) and self.check is not None and self.check.score == 0
+
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
+            "flagged": self.flagged,
             "index": self.index,
             "client": self.client,
             "cid": self.cid,
@@ -162,6 +168,7 @@ class AuditReport:
             "submitted": sum(r.submitted for r in done),
             "accepted": sum(r.accepted for r in done),
             "rejected": sum(r.rejected for r in done),
+            "flagged": sum(1 for r in done for u in r.updates if u.flagged),
             "aggregates_matching": sum(1 for r in done if r.aggregate_status == "match"),
             "final_accuracy": _round(last),
             "gas_used": sum(r.gas_used for r in self.rounds) + self.setup_gas,

@@ -36,6 +36,9 @@ def print_report(report: AuditReport, console: Console | None = None) -> None:
     rejected = rejection_table(report)
     if rejected.row_count:
         out.print(rejected)
+    flagged = flagged_table(report)
+    if flagged.row_count:
+        out.print(flagged)
     if report.discrepancies:
         out.print(discrepancy_table(report.discrepancies))
     out.print(verdict(report))
@@ -114,6 +117,21 @@ def rejection_table(report: AuditReport) -> Table:
             _agrees(check.score if check else None, limit),
             "-" if check is None else (check.error or check.reason or "-"),
         )
+    return table
+
+
+def flagged_table(report: AuditReport) -> Table:
+    """Accepted updates that the auditor's own proof-of-quality rejects, with its reason."""
+    table = Table(title="Accepted updates the auditor's own proof-of-quality rejects")
+    for column in ("round", "index", "client", "median", "auditor's reason"):
+        table.add_column(column)
+    for r in report.rounds:
+        for u in r.updates:
+            if u.flagged and u.check is not None:
+                reason = u.check.error or u.check.reason or "-"
+                table.add_row(
+                    str(r.round), str(u.index), _short_address(u.client), str(u.median), reason
+                )
     return table
 
 
