@@ -17,6 +17,7 @@ def run(
     clients: Annotated[int, typer.Option(help="Number of client processes.")] = 4,
     miners: Annotated[int, typer.Option(help="Number of miner processes (<= 9).")] = 3,
     rounds: Annotated[int, typer.Option(help="Training rounds.")] = 3,
+    committee: Annotated[int, typer.Option(help="Committee seats per round (<= miners).")] = 3,
     dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
     partition: Annotated[str, typer.Option(help="iid | dirichlet:A | shards:S")] = "iid",
     strategy: Annotated[str, typer.Option(help="Aggregation strategy (fedavg, ...).")] = "fedavg",
@@ -67,6 +68,7 @@ def run(
             clients=clients,
             miners=miners,
             rounds=rounds,
+            committee=committee,
         )
         options = RunOptions(
             spec=spec,

@@ -67,8 +67,8 @@ class Task:
 def task_params(
     spec: TaskSpec, spec_cid: CIDStr, initial_cid: CIDStr, phases: Phases
 ) -> TaskParams:
-    """Protocol parameters for ``spec``: committee of up to 3 miners, majority quorum."""
-    k = min(3, spec.miners)
+    """Protocol parameters for ``spec``: its committee size (at most its miners), majority quorum."""
+    k = min(spec.committee, spec.miners)
     return TaskParams(
         initial_model_cid=initial_cid,
         spec_cid=spec_cid,

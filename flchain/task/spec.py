@@ -62,6 +62,7 @@ class ScoreRules:
 class TaskSpec:
     """One federated task: data, model, strategy, training and scoring.
 
+    ``committee``: seats per round (at most ``miners``; a majority quorum).
     ``sample_cap``: the most samples one update's claim counts for (0: no absolute cap), in
     aggregation and in rewards (0 until the task is created, which fixes it from
     the data, see :meth:`with_sample_cap`). ``clip_updates``: accepted changes
@@ -80,6 +81,7 @@ class TaskSpec:
     clients: int = 4
     miners: int = 3
     rounds: int = 3
+    committee: int = 3
     sample_cap: int = 0
     clip_updates: bool = True
     version: int = SPEC_VERSION
@@ -89,6 +91,10 @@ class TaskSpec:
             raise ConfigError(f"a task needs at least one client, got clients={self.clients}")
         if self.miners < 1:
             raise ConfigError(f"a task needs at least one miner, got miners={self.miners}")
+        if self.committee < 1:
+            raise ConfigError(
+                f"a committee needs at least one seat, got committee={self.committee}"
+            )
         if self.rounds < 1:
             raise ConfigError(f"a task needs at least one round, got rounds={self.rounds}")
         if not 0 <= self.sample_cap < 2**32:
