@@ -67,7 +67,7 @@ class Task:
 def task_params(
     spec: TaskSpec, spec_cid: CIDStr, initial_cid: CIDStr, phases: Phases
 ) -> TaskParams:
-    """Protocol parameters for ``spec``: its committee size (at most its miners), majority quorum."""
+    """Protocol parameters for ``spec``: its committee (at most its miners), majority quorum."""
     k = min(spec.committee, spec.miners)
     return TaskParams(
         initial_model_cid=initial_cid,
