@@ -43,9 +43,10 @@ def test_clean_run_verifies(clean_task: BuiltTask) -> None:
         assert r.accepted == len(accepted) and r.submitted == 6
         assert r.accuracy is not None and 0.0 <= r.accuracy <= 1.0
         assert r.gas_used > 0
-    assert report.rounds[-1].finalized is False  # the round opened by the last finalize
+    assert len(report.rounds) == 3  # the last finalize finished the task: no round 3
     history = _history(clean_task)
     assert all(r.expected_seed == r.seed for r in history.rounds)  # seeds were checked
+    assert all(r.expected_seed is not None for r in history.rounds)
 
 
 def test_rejected_attackers_are_shown_with_the_reasons(clean_task: BuiltTask) -> None:
@@ -195,7 +196,11 @@ def test_cli_json_and_exit_status(clean_task: BuiltTask, tmp_path: Path) -> None
     assert ok.returncode == 0, ok.stderr
     body = json.loads(ok.stdout)
     assert body["verified"] is True and body["discrepancies"] == []
-    assert [r["cid_ok"] for r in body["rounds"]] == [True, True, True, None]
+    assert [r["cid_ok"] for r in body["rounds"]] == [
+        True,
+        True,
+        True,
+    ]  # no round 3: the task finished
 
     store = clean_task.copy_store(tmp_path / "store")
     history = _history(clean_task)
