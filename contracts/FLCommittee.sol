@@ -100,7 +100,7 @@ abstract contract FLCommittee is FLRegistry {
         return _attestation[round][account];
     }
 
-    /// @notice Number of counted attestations of `cidHash` for `round`.
+    /// @notice Number of attestations (by committee members) of `cidHash` for `round`.
     function attestationCount(uint256 round, bytes32 cidHash) external view returns (uint256) {
         return _attestCount[round][cidHash];
     }
