@@ -3,8 +3,8 @@
     register → for each round r:
         wait until r opens → train on the global model → encode → pin → submit
         → wait until r is finalized → fetch accepted updates → aggregate
-        → pin + attest the aggregate → (after the next submission) check the
-          certified CID of r equals ours
+        → pin the aggregate → (after the next submission) check the certified
+          CID of r (attested by r's committee) equals ours
 
 The global model of round 0 is the task's initial model; that of round r + 1 is
 this client's own aggregate of round r, which must equal the certified one: a
@@ -180,13 +180,9 @@ class Client(Participant):
         ]
 
     def aggregate(self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]) -> GlobalModel:
-        """Aggregate locally, pin the result, attest it, and remember to check it."""
+        """Aggregate locally, pin the result, and remember to check it against the certified CID."""
         result = self.aggregate_locally(r, model, accepted)
         if result.data is not None:
-            refused = self.attest(r, result.model.cid)
-            if refused is not None:
-                # Clients' attestations are recorded, not counted: a refusal is not fatal.
-                self.log.warning("round %d: attestation refused: %s", r, refused)
             self.unverified.append((r, result.model.cid))
         return result.model
 

@@ -2,12 +2,22 @@
 pragma solidity 0.8.37;
 
 import {FLRegistry} from "./FLRegistry.sol";
+import {Bits} from "./libraries/Bits.sol";
+import {CidBytes} from "./libraries/CidBytes.sol";
 
 /**
  * @title FLCommittee
  * @notice The proof-of-quality committee of each round: a reputation-weighted
  * draw of miners, their seats, hidden then revealed scores, and the settlement
- * (reward by agreement with the outcome, slash for absence).
+ * (reward by agreement with the outcome, slash for absence), and the
+ * certification of each round's aggregate by its committee.
+ *
+ * The draw's seed uses no block data, so the timing of the transaction that
+ * opens a round chooses nothing: round 0's seed is fixed at deployment from
+ * the chain id, this contract's address and the task parameters; round r+1's
+ * is keccak256(abi.encodePacked(seed(r), r, salts)), where `salts` are the
+ * salts revealed by r's committee, in seat order. Each salt was committed
+ * inside the member's vote commitment before anyone revealed.
  *
  * Seats, commitments and scores are rings reused every round and
  * pre-initialised to non-zero at deployment, so every write during a round is
@@ -15,19 +25,56 @@ import {FLRegistry} from "./FLRegistry.sol";
  * last even and the last odd round.
  */
 abstract contract FLCommittee is FLRegistry {
+    using CidBytes for bytes;
+
     /// Current round's committee, by seat (pre-initialised non-zero).
     address[MAX_COMMITTEE] private _seats;
+    /// Per seat: the vote commitment, replaced by the revealed salt once the member reveals.
     bytes32[MAX_COMMITTEE] internal _commitments;
     uint256[MAX_UPDATES / 16][MAX_COMMITTEE] internal _scores;
+    /// Seed of the current round's committee draw.
+    bytes32 private _seed;
 
-    /// @param committeeSize Seats to pre-initialise (the task's committee size).
-    /// @param maxUpdates Updates per round, hence score words per seat to pre-initialise.
-    constructor(uint256 committeeSize, uint256 maxUpdates) {
-        uint256 chunks = (maxUpdates + 15) / 16;
-        for (uint256 s = 0; s < committeeSize; ++s) {
+    mapping(uint256 round => bytes) internal _certified;
+    mapping(uint256 round => mapping(address account => bytes32)) private _attestation;
+    mapping(uint256 round => mapping(bytes32 cidHash => uint256)) private _attestCount;
+
+    /// @param p Task parameters: they fix round 0's seed and the rings to pre-initialise.
+    constructor(TaskParams memory p) {
+        _seed = keccak256(abi.encode(block.chainid, address(this), p));
+        uint256 chunks = (uint256(p.maxUpdatesPerRound) + 15) / 16;
+        for (uint256 s = 0; s < p.committeeSize; ++s) {
             _seats[s] = address(1);
             _commitments[s] = bytes32(uint256(1));
             for (uint256 c = 0; c < chunks; ++c) _scores[s][c] = 1;
+        }
+    }
+
+    /// @notice Attests the CID of the aggregate of `round`'s accepted updates. Only members of
+    /// `round`'s committee (bonded, slashable) attest; `quorum` agreeing attestations certify.
+    /// Open while `round` is the previous round (or the last round of a finished task).
+    /// @param round A finalized round, the one before the current round.
+    /// @param cid Binary CID of the aggregate model.
+    function certifyAggregate(uint256 round, bytes calldata cid) external {
+        _inTask(round);
+        if (!_isFinalized(round)) revert RoundNotFinalized(round);
+        uint256 current = _openRoundId();
+        if (round + 1 < current) revert CertificationClosed(round, current);
+        if (!cid.isValid()) revert InvalidCid(cid);
+        if (!_hasSeat(_minerOf[msg.sender], round)) revert NotAttester(round, msg.sender);
+        if (_attestation[round][msg.sender] != bytes32(0)) revert AlreadyAttested(round, msg.sender);
+        bytes32 h = keccak256(cid);
+        _attestation[round][msg.sender] = h;
+        emit AggregateAttested(round, msg.sender, h, cid);
+
+        bytes storage certified = _certified[round];
+        if (certified.length != 0) {
+            if (keccak256(certified) != h) emit AggregateDisputed(round, msg.sender, cid, certified);
+            return;
+        }
+        if (++_attestCount[round][h] >= _quorum) {
+            _certified[round] = cid;
+            emit AggregateCertified(round, h, cid);
         }
     }
 
@@ -41,6 +88,21 @@ abstract contract FLCommittee is FLRegistry {
     /// @notice Whether `account` sits on `round`'s committee (known for the current and previous round).
     function isCommitteeMember(uint256 round, address account) external view returns (bool) {
         return _hasSeat(_minerOf[account], round);
+    }
+
+    /// @notice The certified aggregate CID of `round` (empty until certified).
+    function certifiedAggregate(uint256 round) external view returns (bytes memory) {
+        return _certified[round];
+    }
+
+    /// @notice keccak256 of the CID `account` attested for `round` (zero if none).
+    function attestationOf(uint256 round, address account) external view returns (bytes32) {
+        return _attestation[round][account];
+    }
+
+    /// @notice Number of attestations (by committee members) of `cidHash` for `round`.
+    function attestationCount(uint256 round, bytes32 cidHash) external view returns (uint256) {
+        return _attestCount[round][cidHash];
     }
 
     /// @notice The commitment a miner posts: binds chain id, this contract, round, miner, scores and salt.
@@ -73,7 +135,7 @@ abstract contract FLCommittee is FLRegistry {
         return round & 1 == 0 ? m.seat0 : m.seat1;
     }
 
-    /// Reputation-weighted sampling without replacement, seeded from the previous block.
+    /// Reputation-weighted sampling without replacement, from the current seed.
     function _drawCommittee(uint256 round) internal returns (address[] memory members, bytes32 seed) {
         uint256 m = _miners.length;
         uint256 k = _committeeSize < m ? _committeeSize : m;
@@ -84,9 +146,7 @@ abstract contract FLCommittee is FLRegistry {
             weight[i] = _minerOf[pool[i]].reputation;
             total += weight[i];
         }
-        seed = keccak256(
-            abi.encode(blockhash(block.number - 1), block.prevrandao, block.chainid, address(this), round)
-        );
+        seed = _seed;
         members = new address[](k);
         for (uint256 j = 0; j < k; ++j) {
             uint256 x = uint256(keccak256(abi.encode(seed, j))) % total;
@@ -105,6 +165,16 @@ abstract contract FLCommittee is FLRegistry {
                 mi.seat1 = uint8(j);
             }
         }
+    }
+
+    /// Folds the salts revealed in `round` (kept in the commitment ring, seat order) into the seed.
+    function _advanceSeed(uint256 round, uint256 k, uint256 revealed) internal {
+        bytes32[] memory salts = new bytes32[](Bits.popcount(revealed));
+        uint256 j;
+        for (uint256 s = 0; s < k; ++s) {
+            if (revealed & (1 << s) != 0) salts[j++] = _commitments[s];
+        }
+        _seed = keccak256(abi.encodePacked(_seed, round, salts));
     }
 
     /// Rewards revealers in proportion to their agreement with the outcome; slashes

@@ -12,6 +12,8 @@ import {CidBytes} from "./libraries/CidBytes.sol";
  * Value fields are immutables (read for free by the round logic); the two CIDs
  * are stored once. The base of {FLRegistry}, {FLCommittee} and {FLProtocol}:
  * its constructor runs first, so bad parameters revert before anything else.
+ * It also creates the reward token, whose only (and permanent) minter is
+ * therefore this contract.
  */
 abstract contract FLParams is IFLProtocol {
     uint256 public constant MAX_SCORE = 10_000;
@@ -19,7 +21,7 @@ abstract contract FLParams is IFLProtocol {
     uint256 public constant MAX_UPDATES = 256;
 
     FLToken internal immutable _token;
-    uint8 private immutable _aggregationRule;
+    uint32 internal immutable _numRounds;
     uint8 internal immutable _committeeSize;
     uint8 internal immutable _quorum;
     uint16 internal immutable _threshold;
@@ -38,11 +40,12 @@ abstract contract FLParams is IFLProtocol {
     bytes private _specCid;
 
     /// @param p Task parameters; fixed for the contract's lifetime.
-    /// @param token_ Reward token; the protocol must be granted its `MINTER_ROLE`.
-    constructor(TaskParams memory p, FLToken token_) {
-        _validate(p, address(token_));
-        _token = token_;
-        _aggregationRule = p.aggregationRule;
+    /// @param tokenName Name of the reward token this contract creates.
+    /// @param tokenSymbol Symbol of the reward token.
+    constructor(TaskParams memory p, string memory tokenName, string memory tokenSymbol) {
+        _validate(p);
+        _token = new FLToken(tokenName, tokenSymbol);
+        _numRounds = p.rounds;
         _committeeSize = p.committeeSize;
         _quorum = p.quorum;
         _threshold = p.acceptanceThreshold;
@@ -66,7 +69,7 @@ abstract contract FLParams is IFLProtocol {
             TaskParams({
                 initialModelCid: _initialModelCid,
                 specCid: _specCid,
-                aggregationRule: _aggregationRule,
+                rounds: _numRounds,
                 committeeSize: _committeeSize,
                 quorum: _quorum,
                 acceptanceThreshold: _threshold,
@@ -83,13 +86,18 @@ abstract contract FLParams is IFLProtocol {
             });
     }
 
-    /// @notice The reward token.
+    /// @notice The reward token (created by, and only mintable by, this contract).
     function token() external view returns (address) {
         return address(_token);
     }
 
-    function _validate(TaskParams memory p, address token_) private pure {
-        if (token_ == address(0)) revert InvalidParameter("token");
+    /// @dev Reverts `TaskFinished` for a round past the task's last.
+    function _inTask(uint256 round) internal view {
+        if (round >= _numRounds) revert TaskFinished(round, _numRounds);
+    }
+
+    function _validate(TaskParams memory p) private pure {
+        if (p.rounds == 0) revert InvalidParameter("rounds");
         if (p.committeeSize == 0 || p.committeeSize > MAX_COMMITTEE) revert InvalidParameter("committeeSize");
         if (p.quorum == 0 || p.quorum > p.committeeSize) revert InvalidParameter("quorum");
         if (p.acceptanceThreshold == 0 || p.acceptanceThreshold > MAX_SCORE) {

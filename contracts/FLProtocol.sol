@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {FLToken} from "./FLToken.sol";
 import {FLCommittee} from "./FLCommittee.sol";
 import {FLParams} from "./FLParams.sol";
 import {Bits} from "./libraries/Bits.sol";
@@ -14,9 +13,10 @@ import {Median} from "./libraries/Median.sol";
  *
  * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`
  * scores every update (median of revealed scores), rewards, slashes and opens
- * round r + 1 with a freshly drawn committee. Every phase ends by time, and
- * early once everybody expected has acted. The aggregate of the accepted
- * updates is certified afterwards by the committee's attestations.
+ * round r + 1 with a freshly drawn committee, unless r was the task's last
+ * round. Every phase ends by time, and early once everybody expected has
+ * acted. The aggregate of the accepted updates is certified afterwards by the
+ * attestations of the round's committee.
  *
  * Storage is laid out for cheap submissions: the full CID only goes to the
  * event log; per update one word `(client, samples, cid tag)` is written into
@@ -24,7 +24,7 @@ import {Median} from "./libraries/Median.sol";
  * round is non-zero -> non-zero. See docs/protocol.md.
  *
  * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds,
- * reputation) and {FLCommittee} (committee draw, seats, settlement).
+ * reputation) and {FLCommittee} (committee draw, seats, settlement, certification).
  */
 contract FLProtocol is FLCommittee {
     using CidBytes for bytes;
@@ -50,16 +50,15 @@ contract FLProtocol is FLCommittee {
     /// Current round's updates, reused every round (pre-initialised non-zero).
     uint256[MAX_UPDATES] private _updates;
 
-    mapping(uint256 round => bytes) private _certified;
-    mapping(uint256 round => mapping(address account => bytes32)) private _attestation;
-    mapping(uint256 round => mapping(bytes32 cidHash => uint256)) private _attestCount;
 
     /// @param p Task parameters; fixed for the contract's lifetime.
-    /// @param token_ Reward token; this contract must be granted its `MINTER_ROLE`.
+    /// @param tokenName Name of the reward token this contract creates (and alone mints).
+    /// @param tokenSymbol Symbol of the reward token.
     constructor(
         TaskParams memory p,
-        FLToken token_
-    ) FLParams(p, token_) FLCommittee(p.committeeSize, p.maxUpdatesPerRound) {
+        string memory tokenName,
+        string memory tokenSymbol
+    ) FLParams(p, tokenName, tokenSymbol) FLCommittee(p) {
         // Pre-initialise the reused slots so in-round writes are non-zero -> non-zero.
         for (uint256 i = 0; i < p.maxUpdatesPerRound; ++i) _updates[i] = 1;
     }
@@ -79,6 +78,7 @@ contract FLProtocol is FLCommittee {
     /// @param cid Binary CID (CIDv0 or CIDv1 raw/dag-pb, sha2-256).
     /// @param numSamples Training samples behind the update, 1..2^32-1.
     function submitUpdate(uint256 round, bytes calldata cid, uint256 numSamples) external {
+        _inTask(round);
         Client storage c = _clients[msg.sender];
         if (c.status != Status.Active) revert NotClient(msg.sender);
         Round storage rd = _rounds[round];
@@ -88,7 +88,8 @@ contract FLProtocol is FLCommittee {
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
         if (numSamples > type(uint32).max) revert TooManySamples(numSamples, type(uint32).max);
-        // Never full here: the submission that fills the round closes the submit phase.
+        // Never full: numSubmissions < expectedSubmissions <= maxUpdatesPerRound here
+        // (registration keeps expected within the round's slots).
         uint256 index = rd.numSubmissions;
 
         _updates[index] =
@@ -97,9 +98,7 @@ contract FLProtocol is FLCommittee {
             (uint256(uint64(bytes8(keccak256(cid)))) << 192);
         c.lastRoundPlusOne = uint32(round + 1);
         rd.numSubmissions = uint16(index + 1);
-        if (index + 1 >= rd.expectedSubmissions || index + 1 == _maxUpdates) {
-            rd.submitClosedAt = uint40(block.timestamp);
-        }
+        if (index + 1 >= rd.expectedSubmissions) rd.submitClosedAt = uint40(block.timestamp);
         emit UpdateSubmitted(round, msg.sender, index, cid, numSamples);
     }
 
@@ -107,6 +106,7 @@ contract FLProtocol is FLCommittee {
     /// @param round The current round, in its commit phase.
     /// @param commitment `voteCommitment(round, msg.sender, scores, salt)`.
     function commitVotes(uint256 round, bytes32 commitment) external {
+        _inTask(round);
         Round storage rd = _rounds[round];
         Phase phase = _phase(rd);
         if (phase != Phase.Commit) revert NotInPhase(round, Phase.Commit, phase);
@@ -122,10 +122,12 @@ contract FLProtocol is FLCommittee {
     }
 
     /// @notice Reveals the caller's scores for `round`: one score 0..10000 per update, in submission order.
+    /// The salt is also folded into the next round's committee seed.
     /// @param round The current round, in its reveal phase.
     /// @param scores One score per submitted update (0 = reject).
     /// @param salt The salt used in the commitment.
     function revealVotes(uint256 round, uint16[] calldata scores, bytes32 salt) external {
+        _inTask(round);
         Round storage rd = _rounds[round];
         Phase phase = _phase(rd);
         if (phase != Phase.Reveal) revert NotInPhase(round, Phase.Reveal, phase);
@@ -147,16 +149,19 @@ contract FLProtocol is FLCommittee {
             }
             _scores[seat][chunk] = word;
         }
+        _commitments[seat] = salt; // the commitment is spent; the salt seeds the next draw
         uint16 mask = rd.revealedMask | bit;
         rd.revealedMask = mask;
         if (mask == rd.committedMask) rd.revealClosedAt = uint40(block.timestamp);
         emit VotesRevealed(round, msg.sender, scores, salt);
     }
 
-    /// @notice Closes `round`: scores, rewards and slashes, emits the accepted set, opens the next round.
-    /// Anyone may call once the round is `Closed`.
+    /// @notice Closes `round`: scores, rewards and slashes, emits the accepted set, opens the next
+    /// round (or, after the last round, finishes the task). Anyone may call once the round is `Closed`.
+    /// The round is marked finalized before any token is minted.
     /// @param round The current round.
-    function finalizeRound(uint256 round) external {
+    function finalizeRound(uint256 round) external nonReentrant {
+        _inTask(round);
         Round storage rd = _rounds[round];
         if (rd.finalized) revert RoundAlreadyFinalized(round);
         Phase phase = _phase(rd);
@@ -168,48 +173,21 @@ contract FLProtocol is FLCommittee {
         uint256 numReveals = Bits.popcount(revealed);
         bool decided = numReveals >= _quorum;
         (uint256 acceptedMask, uint256[] memory medians) = _scoreUpdates(round, n, k, revealed);
-        if (acceptedMask != 0) _rewardClients(round, n, acceptedMask, medians);
-        if (n > 0) _settleCommittee(round, n, k, revealed, decided, acceptedMask);
-
         uint256 numAccepted = Bits.popcount(acceptedMask);
         rd.finalized = true;
         rd.numAccepted = uint16(numAccepted);
+        _advanceSeed(round, k, revealed);
+        if (acceptedMask != 0) _rewardClients(round, n, acceptedMask, medians);
+        if (n > 0) _settleCommittee(round, n, k, revealed, decided, acceptedMask);
+
         uint256[] memory accepted = new uint256[](numAccepted);
         uint256 a;
         for (uint256 i = 0; i < n; ++i) {
             if (acceptedMask & (1 << i) != 0) accepted[a++] = i;
         }
         emit RoundFinalized(round, accepted, n, numReveals);
-        _openRound(round + 1);
-    }
-
-    /// @notice Attests the CID of the aggregate of `round`'s accepted updates. Attestations of
-    /// `round`'s committee count toward the quorum; registered clients' are recorded only.
-    /// Open while `round` is the previous round.
-    /// @param round A finalized round, the one before the current round.
-    /// @param cid Binary CID of the aggregate model.
-    function certifyAggregate(uint256 round, bytes calldata cid) external {
-        if (!_rounds[round].finalized) revert RoundNotFinalized(round);
-        if (round + 1 < _currentRound) revert CertificationClosed(round, _currentRound);
-        if (!cid.isValid()) revert InvalidCid(cid);
-        bool counted = _hasSeat(_minerOf[msg.sender], round);
-        if (!counted && _clients[msg.sender].status != Status.Active) {
-            revert NotAttester(round, msg.sender);
-        }
-        if (_attestation[round][msg.sender] != bytes32(0)) revert AlreadyAttested(round, msg.sender);
-        bytes32 h = keccak256(cid);
-        _attestation[round][msg.sender] = h;
-        emit AggregateAttested(round, msg.sender, h, cid, counted);
-
-        bytes storage certified = _certified[round];
-        if (certified.length != 0) {
-            if (keccak256(certified) != h) emit AggregateDisputed(round, msg.sender, cid, certified);
-            return;
-        }
-        if (counted && ++_attestCount[round][h] >= _quorum) {
-            _certified[round] = cid;
-            emit AggregateCertified(round, h, cid);
-        }
+        if (round + 1 < _numRounds) _openRound(round + 1);
+        else emit TrainingFinished(_numRounds);
     }
 
     // =========================================================================
@@ -221,7 +199,12 @@ contract FLProtocol is FLCommittee {
         return _trainingStarted();
     }
 
-    /// @notice The round currently open (0 before training starts).
+    /// @notice True once the task's last round (`rounds - 1`) is finalized: no round opens any more.
+    function taskFinished() external view returns (bool) {
+        return _rounds[_numRounds - 1].finalized;
+    }
+
+    /// @notice The round currently open (0 before training starts; the last round once finished).
     function currentRound() external view returns (uint256) {
         return _currentRound;
     }
@@ -259,21 +242,6 @@ contract FLProtocol is FLCommittee {
         return (address(uint160(word)), uint32(word >> 160), bytes8(uint64(word >> 192)));
     }
 
-    /// @notice The certified aggregate CID of `round` (empty until certified).
-    function certifiedAggregate(uint256 round) external view returns (bytes memory) {
-        return _certified[round];
-    }
-
-    /// @notice keccak256 of the CID `account` attested for `round` (zero if none).
-    function attestationOf(uint256 round, address account) external view returns (bytes32) {
-        return _attestation[round][account];
-    }
-
-    /// @notice Number of counted attestations of `cidHash` for `round`.
-    function attestationCount(uint256 round, bytes32 cidHash) external view returns (uint256) {
-        return _attestCount[round][cidHash];
-    }
-
     // =========================================================================
     // Internals
     // =========================================================================
@@ -300,7 +268,7 @@ contract FLProtocol is FLCommittee {
 
     function _openRound(uint256 round) private {
         _currentRound = round;
-        uint256 expected = _activeClients < type(uint16).max ? _activeClients : type(uint16).max;
+        uint256 expected = _activeClients; // <= maxUpdatesPerRound (see registerClient)
         (address[] memory members, bytes32 seed) = _drawCommittee(round);
         _rounds[round] = Round({
             openedAt: uint40(block.timestamp),
@@ -380,7 +348,8 @@ contract FLProtocol is FLCommittee {
         if (_phase(rd) != Phase.Submit) return;
         uint256 expected = rd.expectedSubmissions;
         if (more) {
-            if (expected < type(uint16).max) rd.expectedSubmissions = uint16(expected + 1);
+            if (expected >= _maxUpdates) revert ClientSlotsFull(_maxUpdates);
+            rd.expectedSubmissions = uint16(expected + 1);
         } else if (expected > 0) {
             rd.expectedSubmissions = uint16(expected - 1);
             if (rd.numSubmissions >= expected - 1) rd.submitClosedAt = uint40(block.timestamp);

@@ -9,19 +9,15 @@ import {FLParams} from "./FLParams.sol";
 
 /**
  * @title FLRegistry
- * @notice Clients and miners of an FLchain task: roles, registration, bonds,
- * leaving and withdrawing, reputation and slashing.
+ * @notice Clients and miners of an FLchain task: registration, bonds,
+ * leaving and withdrawing, reputation and slashing. The only role is the
+ * admin's (`DEFAULT_ADMIN_ROLE`, which opens training).
  *
  * One storage slot per client and per miner. Bonds unlock once the round that
  * was open when the account left is finalized; what "open" and "finalized"
  * mean is up to the round logic, reached through the hooks at the end.
  */
 abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
-    /// @notice Role of registered clients (kept in sync with the client's status).
-    bytes32 public constant CLIENT_ROLE = keccak256("CLIENT_ROLE");
-    /// @notice Role of registered miners (kept in sync with the miner's status).
-    bytes32 public constant MINER_ROLE = keccak256("MINER_ROLE");
-
     uint256 public constant MAX_MINERS = 128;
     uint32 public constant INITIAL_REPUTATION = 100;
     uint32 public constant MAX_REPUTATION = 1_000_000;
@@ -74,11 +70,14 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     // =========================================================================
 
     /// @notice Registers the caller as a client, locking `msg.value` (at least `clientBond`) as bond.
+    /// At most `maxUpdatesPerRound` clients are active (and, in a submit phase, at most that many
+    /// have submitted or still may), so every active client always has a slot in the round.
     function registerClient() external payable {
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Active) revert AlreadyRegistered(msg.sender);
         if (c.status == Status.Left) revert PendingWithdrawal(msg.sender);
         if (msg.value < _clientBond) revert InsufficientBond(msg.value, _clientBond);
+        if (_activeClients >= _maxUpdates) revert ClientSlotsFull(_maxUpdates);
         c.bond = SafeCast.toUint96(msg.value);
         c.status = Status.Active;
         if (!c.seen) {
@@ -87,7 +86,6 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         }
         ++_activeClients;
         _expectOneMore(true);
-        _grantRole(CLIENT_ROLE, msg.sender);
         emit ClientRegistered(msg.sender, msg.value, c.reputation);
     }
 
@@ -102,11 +100,10 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         m.status = Status.Active;
         if (m.reputation == 0) m.reputation = INITIAL_REPUTATION;
         _miners.push(msg.sender);
-        _grantRole(MINER_ROLE, msg.sender);
         emit MinerRegistered(msg.sender, msg.value, m.reputation);
     }
 
-    /// @notice Leaves every role the caller holds; a client that has not submitted stops being
+    /// @notice Leaves as client and as miner (whichever the caller is); a client that has not submitted stops being
     /// waited for. The bond unlocks once the current round is finalized.
     function deregister() external {
         uint32 round = uint32(_openRoundId());
@@ -118,7 +115,6 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
             c.unlockRound = unlock;
             --_activeClients;
             if (c.lastRoundPlusOne != round + 1) _expectOneMore(false);
-            _revokeRole(CLIENT_ROLE, msg.sender);
             emit ClientLeft(msg.sender, round);
             left = true;
         }
@@ -131,6 +127,8 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     }
 
     /// @notice Pays out the caller's bonds (pull payment) once the round they left in is finalized.
+    /// Reverts `BondLocked` before that, `StillRegistered` while the caller is active and has
+    /// nothing else to withdraw.
     function withdraw() external nonReentrant {
         uint256 amount;
         Client storage c = _clients[msg.sender];
@@ -147,7 +145,10 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
             m.bond = 0;
             m.status = Status.None;
         }
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        if (amount == 0) {
+            if (c.status == Status.Active || m.status == Status.Active) revert StillRegistered(msg.sender);
+            revert NothingToWithdraw(msg.sender);
+        }
         emit BondWithdrawn(msg.sender, amount);
         (bool ok, ) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert WithdrawFailed(msg.sender, amount);
@@ -232,7 +233,6 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
                 break;
             }
         }
-        _revokeRole(MINER_ROLE, miner);
         emit MinerLeft(miner, round);
     }
 
@@ -252,6 +252,6 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// @dev A client joined (`more`) or left without having submitted. While the open round is in
     /// its submit phase, keeps its expected submissions equal to the clients that have submitted
     /// or still may (joiners count, leavers who had not submitted don't); closes the phase once
-    /// nobody else is expected.
+    /// nobody else is expected. Reverts `ClientSlotsFull` when a joiner would not fit the round.
     function _expectOneMore(bool more) internal virtual;
 }

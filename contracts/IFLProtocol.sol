@@ -7,11 +7,13 @@ pragma solidity 0.8.37;
  *
  * Events carry everything an auditor needs to rebuild the history from logs
  * alone: full CID bytes, sample counts, indices, committees, commitments,
- * revealed scores, per-update outcomes, reputation changes, rewards, slashes,
- * attestations and certifications.
+ * revealed scores and salts (the committee seeds follow from them),
+ * per-update outcomes, reputation changes, rewards, slashes, attestations and
+ * certifications.
  */
 interface IFLProtocol {
     /// @notice Where a round is. `Closed` means the reveal phase is over and the round awaits `finalizeRound`.
+    /// Rounds `>= rounds` never open: finalizing round `rounds - 1` finishes the task.
     enum Phase {
         NotOpened,
         Submit,
@@ -25,7 +27,7 @@ interface IFLProtocol {
     struct TaskParams {
         bytes initialModelCid;
         bytes specCid;
-        uint8 aggregationRule;
+        uint32 rounds;
         uint8 committeeSize;
         uint8 quorum;
         uint16 acceptanceThreshold;
@@ -100,16 +102,12 @@ interface IFLProtocol {
         uint256 numSubmissions,
         uint256 numReveals
     );
+    /// @notice The last round (`rounds - 1`) was finalized: no further round opens.
+    event TrainingFinished(uint256 rounds);
 
     // --- aggregate certification ---------------------------------------------
 
-    event AggregateAttested(
-        uint256 indexed round,
-        address indexed attester,
-        bytes32 indexed cidHash,
-        bytes cid,
-        bool counted
-    );
+    event AggregateAttested(uint256 indexed round, address indexed attester, bytes32 indexed cidHash, bytes cid);
     event AggregateCertified(uint256 indexed round, bytes32 indexed cidHash, bytes cid);
     event AggregateDisputed(
         uint256 indexed round,
@@ -127,10 +125,13 @@ interface IFLProtocol {
     error NotRegistered(address account);
     error NotClient(address account);
     error TooManyMiners(uint256 max);
+    error ClientSlotsFull(uint256 max);
     error BondLocked(address account, uint256 round);
+    error StillRegistered(address account);
     error NothingToWithdraw(address account);
     error WithdrawFailed(address account, uint256 amount);
     error TrainingAlreadyStarted();
+    error TaskFinished(uint256 round, uint256 rounds);
     error NotInPhase(uint256 round, Phase expected, Phase actual);
     error AlreadySubmitted(uint256 round, address client);
     error InvalidCid(bytes cid);

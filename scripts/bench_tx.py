@@ -29,7 +29,6 @@ from typing import Any
 from flchain.chain import Transactor, TxRequest, accounts_from_mnemonic, connect
 from flchain.chain.abicodec import ContractABI
 from flchain.chain.artifacts import load_artifact
-from flchain.chain.deploy import MINTER_ROLE
 from flchain.chain.node import NodeConfig, start_on_free_port
 from flchain.types import Address
 
@@ -41,9 +40,9 @@ def _setup(tx: Transactor, senders: list[Address]) -> tuple[ContractABI, Address
     token = ContractABI(artifact["abi"])
     tx.register_errors(token.abi)
     admin = senders[0]
-    receipt = tx.transact(admin, None, token.encode_deploy(artifact["bytecode"], "B", "B", admin))
+    # the deployer of a bare token is its minter
+    receipt = tx.transact(admin, None, token.encode_deploy(artifact["bytecode"], "B", "B"))
     address = Address(str(receipt["contractAddress"]))
-    tx.transact(admin, address, token.encode_call("grantRole", MINTER_ROLE, admin))
     for sender in senders:
         tx.transact(admin, address, token.encode_call("mint", sender, 10**30))
     return token, address

@@ -299,7 +299,6 @@ def _round_audit(
         {
             "attester": a.attester,
             "cid": a.cid,
-            "counted": a.counted,
             "agrees": a.cid == recomputed if recomputed else None,
         }
         for a in rec.attestations

@@ -14,9 +14,9 @@ arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
 * :func:`client_rewards` — ``_rewardClients``: the round's client reward split in
   proportion to ``median * min(samples, sampleCap)``, rounded down per update;
 * :func:`miner_agreement`, :func:`miner_reward`, :func:`slash_amount` — ``_settleCommittee``;
-* :func:`certify` — ``certifyAggregate``: committee attestations count; the
-  first CID with ``quorum`` counted attestations is certified; later different
-  attestations are disputes.
+* :func:`certify` — ``certifyAggregate``: only the round's committee attests
+  (anyone else is refused); the first CID with ``quorum`` attestations is
+  certified; later different attestations are disputes.
 
 Nothing here reads the chain (the commitment hash is the chain layer's pure
 :func:`flchain.chain.protocol.vote_commitment`); :mod:`flchain.audit.ledger` feeds these functions
@@ -210,7 +210,7 @@ class Certification:
     """What a round's attestations should have produced."""
 
     certified: str | None
-    counted: tuple[bool, ...]  # per attestation, in chain order
+    outsiders: tuple[str, ...]  # attesters not on the committee (the contract refuses them)
     disputes: tuple[tuple[str, str], ...]  # (attester, cid) after certification, differing
 
 
@@ -221,20 +221,20 @@ def certify(
     seats = set(committee)
     counts: dict[str, int] = {}
     certified: str | None = None
-    counted: list[bool] = []
+    outsiders: list[str] = []
     disputes: list[tuple[str, str]] = []
     for attester, cid in attestations:
-        counts_here = attester in seats
-        counted.append(counts_here)
+        if attester not in seats:
+            outsiders.append(attester)
+            continue
         if certified is not None:
             if cid != certified:
                 disputes.append((attester, cid))
             continue
-        if counts_here:
-            counts[cid] = counts.get(cid, 0) + 1
-            if counts[cid] >= quorum:
-                certified = cid
-    return Certification(certified, tuple(counted), tuple(disputes))
+        counts[cid] = counts.get(cid, 0) + 1
+        if counts[cid] >= quorum:
+            certified = cid
+    return Certification(certified, tuple(outsiders), tuple(disputes))
 
 
 def compare(

@@ -2,7 +2,9 @@
 
 The :class:`Ledger` walks a :class:`ProtocolHistory` in chain order: it applies
 registrations, departures and withdrawals as they happened; when a round opens
-it redraws the committee from the emitted seed and its own reputations; when a
+it checks the emitted seed against the one derived from the task parameters and
+the salts revealed before (no block data enters a draw) and redraws the
+committee from it with its own reputations; when a
 round is finalized it checks every reveal against its commitment, recomputes
 the medians and acceptances (:mod:`flchain.audit.checks`), the reputation
 changes, rewards and slashes, applies them to its own books and compares each
@@ -176,7 +178,8 @@ class Ledger:
     # --- rounds ---------------------------------------------------------------------
 
     def open_round(self, rec: RoundRecord) -> None:
-        """Check the seed against the opening block; redraw the committee from it."""
+        """Check the seed against the one derived from the task and earlier reveals; redraw the
+        committee from it."""
         if rec.expected_seed is not None:
             self.out += compare(
                 rec.round, "committee seed", "committee", rec.seed, rec.expected_seed
@@ -212,12 +215,16 @@ class Ledger:
         return decision
 
     def check_certification(self, rec: RoundRecord) -> None:
-        """Which attestations count, which CID reached the quorum, which were disputes."""
+        """Who attested (committee only), which CID reached the quorum, which were disputes."""
         r = rec.round
         pairs = [(a.attester, str(a.cid)) for a in rec.attestations]
         c = certify(pairs, rec.committee, self.p.quorum)
-        for a, counted in zip(rec.attestations, c.counted, strict=True):
-            self.out += compare(r, "attestation counted", a.attester, a.counted, counted)
+        for outsider in c.outsiders:
+            self.out.append(
+                Discrepancy(
+                    r, "attestation by a committee member", outsider, "attested", "not in committee"
+                )
+            )
         self.out += compare(r, "certified by quorum", "aggregate", rec.certified, c.certified)
         disputes = [[d.attester, str(d.cid)] for d in rec.disputes]
         self.out += compare(

@@ -8,6 +8,8 @@ installed, else the npm ``solc`` package through ``node``.
 
 Each artifact records the sha256 of every input source, so staleness is checked
 by re-hashing the files; no compiler is needed for that (see :func:`stale_artifacts`).
+A build also regenerates :mod:`flchain.chain.revert_names` from the ABIs (when
+writing the committed artifacts), which the same check compares.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flchain.chain import revert_gen
 from flchain.chain.artifacts import ARTIFACTS_DIR
 from flchain.exceptions import ChainError, ConfigError
 
@@ -214,6 +217,8 @@ def build(root: Path | None = None, out_dir: Path | None = None) -> BuildResult:
         path = out_dir / f"{name}.json"
         path.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)
+    if out_dir == ARTIFACTS_DIR:
+        written.append(revert_gen.write(out_dir))
     return BuildResult(compiler=version, artifacts=tuple(written))
 
 
@@ -225,6 +230,7 @@ def stale_artifacts(root: Path | None = None, out_dir: Path | None = None) -> li
     """Names of artifacts that do not match the current sources or settings (empty when fresh).
 
     Needs no compiler: it re-hashes the sources and compares with what each artifact recorded.
+    For the committed artifacts, a stale generated :mod:`flchain.chain.revert_names` is listed too.
     """
     root = root or repo_root()
     out_dir = out_dir or ARTIFACTS_DIR
@@ -242,4 +248,6 @@ def stale_artifacts(root: Path | None = None, out_dir: Path | None = None) -> li
             or not str(compiler.get("version", "")).startswith(SOLC_VERSION)
         ):
             stale.append(path.stem)
+    if out_dir == ARTIFACTS_DIR and not revert_gen.is_fresh(out_dir):
+        stale.append(revert_gen.STALE_NAME)
     return stale

@@ -1,8 +1,7 @@
-"""Deploying a task: the reward token, the protocol, and the protocol's minter role."""
+"""Deploying a task: one transaction creates the protocol, which creates its reward token."""
 
 from __future__ import annotations
 
-from eth_utils.crypto import keccak
 from web3 import Web3
 
 from flchain.chain.abicodec import ContractABI
@@ -11,8 +10,6 @@ from flchain.chain.protocol_types import Deployment, TaskParams
 from flchain.chain.transactor import Transactor
 from flchain.exceptions import TransactionFailedError
 from flchain.types import Address
-
-MINTER_ROLE = keccak(text="MINTER_ROLE")
 
 
 def protocol_abi() -> ContractABI:
@@ -41,27 +38,17 @@ def deploy_protocol(
     token_name: str = "FLchain Reward",
     token_symbol: str = "FLR",
 ) -> Deployment:
-    """Deploy ``FLToken`` and ``FLProtocol`` from ``deployer`` and let the protocol mint."""
-    token_artifact = load_artifact("FLToken")
+    """Deploy ``FLProtocol`` from ``deployer``; it creates ``FLToken`` and is its only minter."""
     protocol_artifact = load_artifact("FLProtocol")
-    token = ContractABI(token_artifact["abi"])
     protocol = ContractABI(protocol_artifact["abi"])
-    transactor.register_errors(token.abi)
+    transactor.register_errors(token_abi().abi)
     transactor.register_errors(protocol.abi)
-
-    token_address, _ = _deploy(
-        transactor,
-        deployer,
-        token.encode_deploy(token_artifact["bytecode"], token_name, token_symbol, deployer),
+    data = protocol.encode_deploy(
+        protocol_artifact["bytecode"], params.to_abi(), token_name, token_symbol
     )
-    protocol_address, block = _deploy(
-        transactor,
-        deployer,
-        protocol.encode_deploy(protocol_artifact["bytecode"], params.to_abi(), token_address),
-    )
-    transactor.transact(
-        deployer, token_address, token.encode_call("grantRole", MINTER_ROLE, protocol_address)
-    )
+    protocol_address, block = _deploy(transactor, deployer, data)
+    raw = transactor.call(protocol_address, protocol.encode_call("token"))
+    token_address = Address(Web3.to_checksum_address(protocol.decode_result("token", raw)[0]))
     return Deployment(
         protocol=protocol_address,
         token=token_address,

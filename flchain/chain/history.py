@@ -12,10 +12,10 @@ compares against is read from views (client and miner records, certified
 CIDs) and from the reward token (balances, mints and transfers), and the gas of
 every transaction that emitted an event is summed per round.
 
-:func:`committee_seed` recomputes each round's committee seed from the header
-of the block that opened the round, and :func:`draw_committee` repeats the
-contract's reputation-weighted draw from that seed, so the committee can be
-recomputed too.
+Each round's committee seed is recomputed from the task parameters and the
+salts revealed in earlier rounds (:mod:`flchain.chain.committee`), and
+:func:`draw_committee` repeats the contract's reputation-weighted draw from a
+seed, so every committee can be recomputed too.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from eth_abi.abi import encode
-from eth_utils.crypto import keccak
 from web3 import Web3
 
 from flchain.chain.cidcodec import bytes_to_cid
+from flchain.chain.committee import draw_committee, expected_seeds
 from flchain.chain.connection import rpc, rpc_batch
 from flchain.chain.deploy import protocol_abi, token_abi
 from flchain.chain.events import DecodedEvent, iter_logs
@@ -66,40 +65,13 @@ __all__ = [
     "RoundRecord",
     "Scored",
     "Slash",
-    "committee_seed",
     "draw_committee",
+    "expected_seeds",
     "read_history",
 ]
 
 ZERO_ADDRESS = Address("0x" + "00" * 20)
 RECEIPT_BATCH = 200
-
-
-def draw_committee(
-    seed: bytes, pool: Sequence[str], weights: Sequence[int], size: int
-) -> tuple[Address, ...]:
-    """``FLProtocol._drawCommittee``: reputation-weighted sampling without replacement.
-
-    ``pool`` is the active miners in the contract's order, ``weights`` their
-    reputations when the round opened, ``size`` the task's committee size.
-    """
-    if len(pool) != len(weights):
-        raise ConfigError("pool and weights differ in length")
-    left = [int(w) for w in weights]
-    total = sum(left)
-    members: list[Address] = []
-    for j in range(min(size, len(pool))):
-        if total <= 0:
-            break
-        x = int.from_bytes(keccak(seed + j.to_bytes(32, "big")), "big") % total
-        i = 0
-        while x >= left[i]:
-            x -= left[i]
-            i += 1
-        members.append(Address(Web3.to_checksum_address(pool[i])))
-        total -= left[i]
-        left[i] = 0
-    return tuple(members)
 
 
 def read_history(
@@ -141,34 +113,9 @@ def read_history(
     )
     for record in rounds:
         record.certified_state = reader.certified_aggregate(record.round)
-    _add_seeds(w3, history)
+    expected_seeds(history.chain_id, history.protocol, params, rounds)
     _add_gas(w3, history, events)
     return history
-
-
-def committee_seed(
-    parent_hash: bytes, prevrandao: bytes, chain_id: int, protocol: str, round_id: int
-) -> bytes:
-    """``keccak256(abi.encode(blockhash(n - 1), block.prevrandao, chainid, this, round))``."""
-    payload = encode(
-        ["bytes32", "bytes32", "uint256", "address", "uint256"],
-        [parent_hash, prevrandao, chain_id, protocol, round_id],
-    )
-    return bytes(keccak(payload))
-
-
-def _add_seeds(w3: Web3, history: ProtocolHistory) -> None:
-    """Recompute each committee seed from the header of the block that opened the round."""
-    opened = [(r, r.opened[0]) for r in history.rounds if r.opened is not None]
-    replies = _batched(w3, [("eth_getBlockByNumber", [hex(block), False]) for _, block in opened])
-    for (rec, _), block in zip(opened, replies, strict=True):
-        mix = block.get("mixHash") if isinstance(block, dict) else None
-        if not mix:
-            continue  # a node without prevrandao in its headers: seed not checked
-        parent = bytes.fromhex(block["parentHash"][2:])
-        rec.expected_seed = committee_seed(
-            parent, bytes.fromhex(mix[2:]), history.chain_id, history.protocol, rec.round
-        )
 
 
 def _batched(w3: Web3, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
@@ -306,14 +253,14 @@ class _Builder:
         self._finalize_tx[e.tx_hash] = int(a["round"])
 
     def _on_aggregate_attested(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        att = Attestation(_address(a["attester"]), bytes_to_cid(a["cid"]), bool(a["counted"]))
+        att = Attestation(_address(a["attester"]), bytes_to_cid(a["cid"]))
         self.record(a["round"]).attestations.append(att)
 
     def _on_aggregate_certified(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self.record(a["round"]).certified = bytes_to_cid(a["cid"])
 
     def _on_aggregate_disputed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        att = Attestation(_address(a["attester"]), bytes_to_cid(a["cid"]), False)
+        att = Attestation(_address(a["attester"]), bytes_to_cid(a["cid"]))
         self.record(a["round"]).disputes.append(att)
 
 

@@ -86,11 +86,10 @@ class Slash:
 
 @dataclass(frozen=True)
 class Attestation:
-    """A party's claim about the CID of a round's aggregate (``AggregateAttested``)."""
+    """A committee member's claim about the CID of a round's aggregate (``AggregateAttested``)."""
 
     attester: Address
     cid: CIDStr
-    counted: bool
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ class RoundRecord:
     opened: Position | None = None
     committee: tuple[Address, ...] = ()
     seed: bytes = b""
-    expected_seed: bytes | None = None  # recomputed from the opening block's header
+    expected_seed: bytes | None = None  # recomputed from the task and earlier reveals
     submissions: list[Submission] = field(default_factory=list)
     commits: list[Commit] = field(default_factory=list)
     reveals: list[Reveal] = field(default_factory=list)

@@ -161,11 +161,11 @@ class ProtocolClient:
         return self._send("revealVotes", round, list(scores), salt)
 
     def finalize_round(self, round: int) -> TxReceipt:
-        """Close ``round`` (anyone, once it is ``CLOSED``) and open the next."""
+        """Close ``round`` (anyone, once it is ``CLOSED``) and open the next, if any."""
         return self._send("finalizeRound", round)
 
     def certify_aggregate(self, round: int, cid: str) -> TxReceipt:
-        """Attest the CID of ``round``'s aggregate.
+        """Attest the CID of ``round``'s aggregate (members of ``round``'s committee only).
 
         A fixed gas limit, not an estimate: the attestation that reaches the
         quorum also stores the certified CID (about 132k gas against 81k), and
@@ -190,8 +190,12 @@ class ProtocolClient:
         """True once round 0 is open."""
         return bool(self._view("trainingStarted")[0])
 
+    def task_finished(self) -> bool:
+        """True once the task's last round is finalized (no further round opens)."""
+        return bool(self._view("taskFinished")[0])
+
     def current_round(self) -> int:
-        """The open round (0 before training starts)."""
+        """The open round (0 before training starts; the last round once finished)."""
         return int(self._view("currentRound")[0])
 
     def phase(self, round: int) -> Phase:

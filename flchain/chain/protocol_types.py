@@ -37,13 +37,15 @@ class MemberStatus(IntEnum):
 class TaskParams:
     """Parameters fixed at deployment (mirrors ``IFLProtocol.TaskParams``).
 
-    Durations are seconds; rewards are token base units; bonds are wei;
-    ``acceptance_threshold`` is a score in basis points (1..10000).
+    ``rounds`` is the task's length (finalizing round ``rounds - 1`` finishes it);
+    durations are seconds; rewards are token base units; bonds are wei;
+    ``acceptance_threshold`` is a score in basis points (1..10000); at most
+    ``max_updates_per_round`` clients are active at once.
     """
 
     initial_model_cid: CIDStr
     spec_cid: CIDStr
-    aggregation_rule: int = 0
+    rounds: int = 3
     committee_size: int = 3
     quorum: int = 2
     acceptance_threshold: int = 5_000
@@ -62,7 +64,7 @@ class TaskParams:
         cid_to_bytes(self.initial_model_cid)
         cid_to_bytes(self.spec_cid)
         checks = {
-            "aggregation_rule": 0 <= self.aggregation_rule < 256,
+            "rounds": 0 < self.rounds < 2**32,
             "committee_size": 1 <= self.committee_size <= MAX_COMMITTEE,
             "quorum": 1 <= self.quorum <= self.committee_size,
             "acceptance_threshold": 1 <= self.acceptance_threshold <= MAX_SCORE,

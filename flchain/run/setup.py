@@ -72,6 +72,7 @@ def task_params(
     return TaskParams(
         initial_model_cid=initial_cid,
         spec_cid=spec_cid,
+        rounds=spec.rounds,
         committee_size=k,
         quorum=k // 2 + 1,
         acceptance_threshold=1,  # miners score a rejected update 0, an accepted one >= 1

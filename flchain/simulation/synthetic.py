@@ -120,6 +120,7 @@ class _Driver:
         params = TaskParams(
             initial_model_cid=initial_cid,
             spec_cid=spec_cid,
+            rounds=t.rounds,
             committee_size=t.committee_size,
             quorum=t.quorum,
             acceptance_threshold=1,

@@ -133,10 +133,11 @@ def test_a_reveal_opens_only_its_own_commitment() -> None:
 def test_certification_needs_a_quorum_of_committee_attestations() -> None:
     committee = ["m0", "m1", "m2"]
     c = certify([("c9", "A"), ("m0", "B"), ("m1", "A"), ("m2", "A"), ("m0", "A")], committee, 2)
-    assert c.counted == (False, True, True, True, True)
-    assert c.certified == "A"  # m1 then m2: the second counted "A"
+    assert c.outsiders == ("c9",)  # the contract refuses a non-member: flagged, never counted
+    assert c.certified == "A"  # m1 then m2: the second "A"
     assert c.disputes == ()  # m0's late "A" agrees
     late = certify([("m0", "A"), ("m1", "A"), ("m2", "B"), ("c1", "C")], committee, 2)
-    assert late.certified == "A" and late.disputes == (("m2", "B"), ("c1", "C"))
+    assert late.certified == "A" and late.disputes == (("m2", "B"),)
+    assert late.outsiders == ("c1",)
     split = certify([("m0", "A"), ("m1", "B")], committee, 2)
     assert split.certified is None and split.disputes == ()

@@ -36,6 +36,7 @@ def make_cid(seed: str, version: int = 1, codec: int = 0x55) -> CIDStr:
 PARAMS = TaskParams(
     initial_model_cid=make_cid("initial model"),
     spec_cid=make_cid("spec", version=0),
+    rounds=20,
     committee_size=3,
     quorum=2,
     acceptance_threshold=5_000,

@@ -61,3 +61,20 @@ def test_rebuild_reproduces_the_committed_bytecode(tmp_path: Path, repo_root: Pa
         committed = load_artifact(path.stem)
         assert fresh["bytecode"] == committed["bytecode"]
         assert fresh["abi"] == committed["abi"]
+
+
+def test_revert_names_are_generated_from_every_abi(tmp_path: Path) -> None:
+    from flchain.chain import revert_gen
+    from flchain.chain.revert_names import RevertName
+
+    abis = [load_artifact(name)["abi"] for name in ("FLProtocol", "FLToken")]
+    errors = {e["name"] for abi in abis for e in abi if e["type"] == "error"}
+    assert {m.value for m in RevertName} == errors
+    assert {"TaskFinished", "ClientSlotsFull", "StillRegistered", "NotMinter"} <= errors
+    assert revert_gen.is_fresh(ARTIFACTS_DIR)
+    copy = tmp_path / "revert_names.py"
+    line = '    NotMinter = "NotMinter"\n'
+    copy.write_text(revert_gen.REVERT_NAMES.read_text().replace(line, ""))
+    assert not revert_gen.is_fresh(ARTIFACTS_DIR, copy)  # a removed name is caught
+    revert_gen.write(ARTIFACTS_DIR, copy)
+    assert revert_gen.is_fresh(ARTIFACTS_DIR, copy)

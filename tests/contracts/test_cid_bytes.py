@@ -96,7 +96,8 @@ def test_task_params_round_trip_through_the_contract(proto: Protocol) -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("committee_size", 0), ("committee_size", 17), ("quorum", 4), ("acceptance_threshold", 0),
-     ("max_updates_per_round", 257), ("slash_bps", 10_001), ("submit_duration", 0)],
+     ("max_updates_per_round", 257), ("slash_bps", 10_001), ("submit_duration", 0),
+     ("rounds", 0)],
 )  # fmt: skip
 def test_task_params_validation_names_the_field(field: str, value: int) -> None:
     kwargs = {f: getattr(PARAMS, f) for f in PARAMS.__dataclass_fields__}

@@ -13,6 +13,7 @@ from protocol_helpers import PARAMS, Protocol, make_cid
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.deploy import protocol_abi
 from flchain.chain.protocol_types import Phase
+from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError
 
 
@@ -65,8 +66,13 @@ def test_invalid_parameter_rejected_by_constructor(proto: Protocol) -> None:
     artifact = load_artifact("FLProtocol")
     bad = list(PARAMS.to_abi())
     bad[4] = bad[3] + 1  # quorum > committee size
-    data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), proto.deployment.token)
+    data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
     with reverts("InvalidParameter", "quorum"):
+        proto.transactor.transact(proto.address(0), None, data)
+    bad = list(PARAMS.to_abi())
+    bad[2] = 0  # rounds
+    data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
+    with reverts(RevertName.InvalidParameter, "rounds"):
         proto.transactor.transact(proto.address(0), None, data)
 
 
@@ -95,6 +101,17 @@ def test_bond_locked_until_round_finalized(proto: Protocol) -> None:
     proto.as_(3).leave()
     with reverts("BondLocked", proto.address(3), 0):
         proto.as_(3).withdraw()
+
+
+def test_withdraw_while_registered_names_it(proto: Protocol) -> None:
+    started(proto)
+    with reverts(RevertName.StillRegistered, proto.address(1)):
+        proto.as_(1).withdraw()
+    with reverts(RevertName.StillRegistered, proto.address(10)):
+        proto.as_(10).withdraw()
+    proto.as_(10).leave()  # a left miner waits for the round it left in, then gets its bond
+    with reverts(RevertName.BondLocked, proto.address(10), 0):
+        proto.as_(10).withdraw()
 
 
 def test_only_admin_starts_training_once(proto: Protocol) -> None:
@@ -133,15 +150,22 @@ def test_submit_errors(proto: Protocol) -> None:
         raw(proto, 1, "submitUpdate", 0, good, 5)
 
 
-def test_round_full_closes_submission(deploy_with: Any) -> None:
+def test_no_outsider_takes_an_active_clients_slot(deploy_with: Any) -> None:
     p: Protocol = deploy_with(max_updates_per_round=2)
-    started(p, clients=3)
+    p.register(clients=2, miners=3)
+    with reverts(RevertName.ClientSlotsFull, 2):
+        p.as_(3).register_client()
+    p.admin.start_training()
     p.as_(1).submit_update(0, make_cid("a"), 1)
-    p.as_(2).submit_update(0, make_cid("b"), 1)
-    # the round is full: submission closed at once
-    with reverts("NotInPhase", 0, int(Phase.SUBMIT), int(Phase.COMMIT)):
-        p.as_(3).submit_update(0, make_cid("c"), 1)
-    assert p.admin.round_info(0).num_submissions == 2
+    p.as_(1).leave()  # submitted, then left: its slot in round 0 stays taken
+    assert p.admin.client_state(p.address(1)).status == 2
+    with reverts(RevertName.ClientSlotsFull, 2):
+        p.as_(3).register_client()  # one active client, but both of round 0's slots are spoken for
+    p.as_(2).submit_update(0, make_cid("b"), 1)  # the honest client still has its slot
+    info = p.admin.round_info(0)
+    assert (info.num_submissions, info.phase) == (2, Phase.COMMIT)
+    p.as_(3).register_client()  # the submit phase is over: next round has room
+    assert p.admin.client_state(p.address(3)).status == 1
 
 
 # --- commit and reveal -------------------------------------------------------------
@@ -234,6 +258,11 @@ def test_certify_errors(proto: Protocol) -> None:
         raw(proto, 1, "certifyAggregate", 0, b"\x12\x20")
     with reverts("NotAttester", 0, proto.address(9)):
         proto.as_(9).certify_aggregate(0, agg)
+    with reverts(RevertName.NotAttester, 0, proto.address(1)):
+        proto.as_(1).certify_aggregate(0, agg)  # a registered client attests no more
+    stranger = outsider(proto, committee)
+    with reverts(RevertName.NotAttester, 0, proto.address(stranger)):
+        proto.as_(stranger).certify_aggregate(0, agg)  # nor does a miner off the committee
     committee[0].certify_aggregate(0, agg)
     with reverts("AlreadyAttested", 0, committee[0].account):
         committee[0].certify_aggregate(0, agg)

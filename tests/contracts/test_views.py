@@ -7,6 +7,7 @@ from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.deploy import token_abi
+from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError
 from flchain.types import Address
 
@@ -44,11 +45,12 @@ def test_slashed_total_and_attestation_views(proto: Protocol) -> None:
     assert view(proto, "slashedTotal") == (3 * slash,)
 
     aggregate = make_cid("agg")
-    proto.as_(1).certify_aggregate(0, aggregate)  # a client: recorded, not counted
+    member = proto.committee_clients(0)[0]
+    member.certify_aggregate(0, aggregate)  # a (slashed, still seated) member attests
     digest = proto.w3.keccak(cid_to_bytes(aggregate))
-    assert view(proto, "attestationOf", 0, proto.address(1)) == (digest,)
-    assert view(proto, "attestationOf", 0, proto.address(2)) == (bytes(32),)
-    assert view(proto, "attestationCount", 0, digest) == (0,)
+    assert view(proto, "attestationOf", 0, member.account) == (digest,)
+    assert view(proto, "attestationOf", 0, proto.address(1)) == (bytes(32),)
+    assert view(proto, "attestationCount", 0, digest) == (1,)
 
 
 def test_only_the_protocol_mints(proto: Protocol) -> None:
@@ -56,5 +58,11 @@ def test_only_the_protocol_mints(proto: Protocol) -> None:
     data = token.encode_call("mint", proto.address(1), 10**18)
     with pytest.raises(ContractRevertError) as exc:
         proto.transactor.transact(proto.address(0), proto.deployment.token, data)
-    assert exc.value.name == "AccessControlUnauthorizedAccount"
-    assert exc.value.args_[0] == Address(proto.address(0))
+    assert exc.value.name == RevertName.NotMinter  # not even the deployer
+    assert exc.value.args_ == (Address(proto.address(0)),)
+    minter = token.decode_result(
+        "minter", proto.transactor.call(proto.deployment.token, token.encode_call("minter"))
+    )
+    assert minter == (proto.deployment.protocol.lower(),)
+    abi_names = {e.get("name") for e in token.abi}
+    assert not abi_names & {"grantRole", "revokeRole", "DEFAULT_ADMIN_ROLE", "MINTER_ROLE"}
