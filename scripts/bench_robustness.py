@@ -144,7 +144,9 @@ def main() -> None:
             clean_acc = float(clean["final_accuracy"])
             for attack, fraction in client_attacks:
                 mal = f"{attack}:{fraction}"
-                s = run_cell(dataset, args, work, f"{dataset}-{attack}-{fraction}", ["--malicious", mal])
+                s = run_cell(
+                    dataset, args, work, f"{dataset}-{attack}-{fraction}", ["--malicious", mal]
+                )
                 cell = {
                     "dataset": dataset,
                     "attack": attack,
