@@ -13,7 +13,7 @@ lower median of revealed scores against the threshold with a quorum of reveals,
 finalization once Closed, and certification by a quorum of the round's committee.
 Each refusal raises the :class:`ContractRevertError` the contract would. Bonds,
 rewards, reputation and slashing are left out, and the committee is the miners
-in registration order rotated by the round (the contract draws by reputation).
+by address, rotated by the round (the contract draws by reputation).
 Every call holds one lock, so parties may run in threads.
 """
 
@@ -110,9 +110,9 @@ class MemChain:
         return TxResult(GAS, "0x" + self.block.to_bytes(32, "big").hex())
 
     def _open(self, r: int) -> None:
-        k = min(self.params.committee_size, len(self.miners))
-        m = len(self.miners)
-        committee = tuple(self.miners[(r + j) % m] for j in range(k))
+        pool = sorted(self.miners)
+        k = min(self.params.committee_size, len(pool))
+        committee = tuple(pool[(r + j) % len(pool)] for j in range(k))
         expected = sum(1 for s in self.clients.values() if s == ACTIVE)
         self.current = r
         self.rounds[r] = _Round(self.now, expected, committee)
