@@ -55,9 +55,9 @@ class Client(Participant):
     def play_round(self, r: int) -> None:
         """Train and submit (if the round is still open for it), then aggregate."""
         assert self.global_model is not None
-        self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
+        info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
         self.log.emit("round_open", round=r)
-        if self.party.protocol.phase(r) == Phase.SUBMIT:
+        if info.phase == Phase.SUBMIT:
             weights = self.make_update(r, self.global_model)
             cid = self.pin(r, weights)
             self.submit(r, cid)

@@ -34,7 +34,7 @@ from flchain.chain.protocol_types import (
     TaskParams,
     TxResult,
 )
-from flchain.exceptions import ContractRevertError, FLchainError
+from flchain.exceptions import ConfigError, ContractRevertError, FLchainError
 from flchain.party.port import ChainPort
 from flchain.types import MAX_SCORE, Address, CIDStr
 
@@ -185,8 +185,8 @@ class MemChain:
             cid_to_bytes(cid)
         except FLchainError:
             self._revert(function, "InvalidCid", cid)
-        if samples <= 0:
-            self._revert(function, "ZeroSamples")
+        if samples <= 0:  # refused before sending, as ProtocolClient does
+            raise ConfigError(f"num_samples must be positive, got {samples}")
         if samples > MAX_SAMPLES:
             self._revert(function, "TooManySamples", samples, MAX_SAMPLES)
         index = len(rd.submissions)
