@@ -10,16 +10,31 @@ do not need to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from flchain.learning import attacks
 from flchain.learning.weights import Weights
+from flchain.party.behaviours import ClientBehaviour
 
-TRAINS = ("honest", "signflip")
+B = ClientBehaviour
+TRAINS = frozenset({B.HONEST, B.SIGNFLIP})
 PLAGIARISM_NOISE = 1e-4
 """Relative size of the noise a plagiarist adds to the copied update's change."""
+
+UpdateRule = Callable[[Weights, Weights | None, np.random.Generator], Weights | None]
+"""(global weights, trained weights or None, rng) → the update, or None if it needs training."""
+
+UPDATE_RULES: dict[ClientBehaviour, UpdateRule] = {
+    B.HONEST: lambda g, trained, rng: None if trained is None else dict(trained),
+    B.SIGNFLIP: lambda g, trained, rng: (
+        None if trained is None else attacks.signflip(g, dict(trained), rng)
+    ),
+    B.NOISE: lambda g, trained, rng: attacks.noise(g, g, rng),
+    B.FREE_RIDER: lambda g, trained, rng: attacks.free_rider(g, g, rng),
+}
+"""What each behaviour submits; the plagiarist has none: it copies (see :func:`plagiarise`)."""
 
 
 def apply_behaviour(
@@ -29,16 +44,11 @@ def apply_behaviour(
     rng: np.random.Generator,
 ) -> Weights:
     """The weights a client with ``behaviour`` submits (``trained`` for those that train)."""
-    g = dict(global_weights)
-    if behaviour == "honest" and trained is not None:
-        return dict(trained)
-    if behaviour == "signflip" and trained is not None:
-        return attacks.signflip(g, dict(trained), rng)
-    if behaviour == "noise":
-        return attacks.noise(g, g, rng)
-    if behaviour == "free-rider":
-        return attacks.free_rider(g, g, rng)
-    raise ValueError(f"behaviour {behaviour!r} cannot be applied here")
+    rule = UPDATE_RULES.get(ClientBehaviour(behaviour))
+    update = rule(dict(global_weights), dict(trained) if trained else None, rng) if rule else None
+    if update is None:
+        raise ValueError(f"behaviour {behaviour!r} cannot be applied here")
+    return update
 
 
 def plagiarise(

@@ -4,7 +4,7 @@
         wait until r opens → train on the global model → encode → pin → submit
         → wait until r is finalized → fetch accepted updates → aggregate
         → pin the aggregate → (after the next submission) check the certified
-          CID of r (attested by r's committee) equals ours
+          CID of r equals ours
 
 The global model of round 0 is the task's initial model; that of round r + 1 is
 this client's own aggregate of round r, which must equal the certified one: a
@@ -13,19 +13,14 @@ mismatch is logged as an error event and counted in the exit status.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from clients.behaviours import TRAINS, apply_behaviour, plagiarise
 from flchain.chain.protocol_types import Phase, Submission
-from flchain.exceptions import (
-    ContractRevertError,
-    FLchainError,
-    RoundTimeoutError,
-)
+from flchain.exceptions import ContractRevertError, RoundTimeoutError
 from flchain.learning.training import train_local
 from flchain.learning.weights import Weights
+from flchain.party.behaviours import ClientBehaviour, Role
 from flchain.party.participant import Participant
 from flchain.party.party import Party
 from flchain.party.workload import Workload
@@ -34,39 +29,36 @@ from flchain.task.aggregate import AcceptedUpdate, GlobalModel
 from flchain.task.evaluation import derive_seed
 from flchain.types import CIDStr, RoundId
 
+CERTIFY_TIMEOUT_S = 60.0
+"""How long a client waits, after its last round, for the pending certifications."""
+
 
 class Client(Participant):
     """One client of a task, driven round by round."""
+
+    role = Role.CLIENT
 
     def __init__(
         self,
         party: Party,
         workload: Workload,
         index: int,
-        behaviour: str = "honest",
+        behaviour: str = ClientBehaviour.HONEST,
+        round_timeout: float = 600.0,
     ) -> None:
-        super().__init__(party, workload, index, behaviour)
+        super().__init__(party, workload, index, ClientBehaviour(behaviour), round_timeout)
         self.data = workload.data.clients[index]
         self.unverified: list[tuple[int, CIDStr]] = []
         self.mismatches = 0
 
-    # --- the loop ------------------------------------------------------------
-
-    def run(self) -> int:
-        """Take part in every round of the task; return the number of mismatches."""
-        self.register()
-        self.global_model = self.load_initial()
-        for r in range(self.party.spec.rounds):
-            self.play_round(r)
-        self.verify_pending(final=True)
-        self.log.emit("done", mismatches=self.mismatches)
-        return self.mismatches
+    # --- the round -----------------------------------------------------------
 
     def play_round(self, r: int) -> None:
         """Train and submit (if the round is still open for it), then aggregate."""
         assert self.global_model is not None
-        self.wait_round_open(r)
-        if self.party.protocol.phase(r) == Phase.SUBMIT:
+        info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
+        self.log.emit("round_open", round=r)
+        if info.phase == Phase.SUBMIT:
             weights = self.make_update(r, self.global_model)
             cid = self.pin(r, weights)
             self.submit(r, cid)
@@ -76,37 +68,18 @@ class Client(Participant):
         accepted = self.fetch_accepted(r)
         self.global_model = self.aggregate(r, self.global_model, accepted)
 
+    def finish(self) -> int:
+        """Wait for the last certifications; the number of mismatches."""
+        self.verify_pending(final=True)
+        self.log.emit("done", mismatches=self.mismatches)
+        return self.mismatches
+
     # --- steps ---------------------------------------------------------------
-
-    def register(self) -> None:
-        """Lock the client bond (a restarted client is already registered)."""
-        try:
-            receipt = self.party.protocol.register_client()
-            self.log.emit("registered", gas=int(receipt["gasUsed"]), round=-1)
-        except ContractRevertError as exc:
-            if exc.name != "AlreadyRegistered":
-                raise
-            self.log.emit("registered", gas=0, round=-1, again=True)
-        self.log.info("registered as client %d (%s)", self.index, self.behaviour)
-
-    def load_initial(self) -> GlobalModel:
-        cid = self.party.params.initial_model_cid
-        weights = self.fetch(cid)
-        return GlobalModel(0, cid, weights)
-
-    def wait_round_open(self, r: int) -> None:
-        protocol = self.party.protocol
-        self.party.wait_for(
-            f"round {r} to open",
-            lambda: True if protocol.current_round() >= r and protocol.phase(r) else None,
-            self.timeout,
-        )
-        self.log.emit("round_open", round=r)
 
     def make_update(self, r: int, model: GlobalModel) -> Weights:
         """Train (for behaviours that train) and apply the behaviour."""
         rng = np.random.default_rng(derive_seed(self.party.spec.seed, "attack", self.index, r))
-        if self.behaviour == "plagiarist":
+        if self.behaviour == ClientBehaviour.PLAGIARIST:
             return self.copy_someone(r, model, rng)
         trained: Weights | None = None
         if self.behaviour in TRAINS:
@@ -153,31 +126,12 @@ class Client(Participant):
         samples = self.data.num_samples
         try:
             with self.log.timed("submitted", round=r, cid=cid) as extra:
-                receipt = self.party.transact(
-                    "submit", lambda: self.party.protocol.submit_update(r, cid, samples)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
+                extra["gas"] = self.party.protocol.submit_update(r, cid, samples).gas_used
         except ContractRevertError as exc:
             self.log.error("round %d: submission refused: %s", r, exc)
             self.log.emit("submit_refused", round=r, error=exc.name)
             return
         self.log.info("round %d: submitted %s (%d samples)", r, cid, samples)
-
-    def wait_finalized(self, r: int) -> list[Submission]:
-        protocol = self.party.protocol
-
-        def finalized() -> bool | None:
-            return True if protocol.phase(r) == Phase.FINALIZED else None
-
-        self.party.wait_for(f"round {r} to be finalized", finalized, self.timeout)
-        return protocol.accepted_updates(r)
-
-    def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
-        accepted = self.wait_finalized(r)
-        return [
-            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch(s.cid))
-            for s in accepted
-        ]
 
     def aggregate(self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]) -> GlobalModel:
         """Aggregate locally, pin the result, and remember to check it against the certified CID."""
@@ -212,22 +166,11 @@ class Client(Participant):
 
     # --- helpers -------------------------------------------------------------
 
-    def wait_certified(self, r: int, timeout: float = 60.0) -> CIDStr:
+    def wait_certified(self, r: int) -> CIDStr:
+        """Round ``r``'s certified CID, waiting up to a minute (at most the round timeout)."""
         protocol = self.party.protocol
         return self.party.wait_for(
-            f"certification of round {r}", lambda: protocol.certified_aggregate(r), timeout
+            f"certification of round {r}",
+            lambda: protocol.certified_aggregate(r),
+            min(CERTIFY_TIMEOUT_S, self.timeout),
         )
-
-
-def run_client(party: Party, workload: Workload, index: int, behaviour: str) -> int:
-    """Run a client to the end of the task; the exit status is the mismatch count (capped)."""
-    client = Client(party, workload, index, behaviour)
-    start = time.time()
-    try:
-        mismatches = client.run()
-    except FLchainError as exc:
-        party.log.error("client %d stopped: %s", index, exc)
-        party.log.emit("failed", error=str(exc))
-        raise
-    party.log.info("client %d finished in %.1f s", index, time.time() - start)
-    return min(mismatches, 1)

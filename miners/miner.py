@@ -9,22 +9,18 @@
         → fetch the accepted updates → aggregate → pin → attest (committee)
 
 Proof-of-quality rules live in :mod:`flchain.task.quality` (the auditor applies
-the same ones); this module only moves data.
-The hidden test behaviours: ``no-reveal`` commits but never reveals;
-``wrong-aggregate`` attests an altered aggregate.
+the same ones); this module only moves data. The hidden test behaviours
+(``no-reveal``, ``wrong-aggregate``) live in :mod:`miners.behaviours`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
-import numpy as np
-
-from flchain.chain.protocol_types import Phase, RoundInfo, Submission
-from flchain.exceptions import ContractRevertError, FLchainError, StorageError
-from flchain.learning.weights import Weights
+from flchain.chain.protocol_types import Phase, Submission
+from flchain.exceptions import ContractRevertError, StorageError
+from flchain.party.behaviours import MinerBehaviour, Role
 from flchain.party.participant import Participant
 from flchain.party.party import Party
 from flchain.party.workload import Workload
@@ -34,6 +30,7 @@ from flchain.task.evaluation import derive_seed, evaluator, reference_update
 from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
 from flchain.task.signals import Weights as ScoreWeights
 from flchain.types import CIDStr
+from miners.behaviours import CONDUCTS
 from miners.salt import derive_salt
 
 FINALIZE_STAGGER_S = 1.0
@@ -43,26 +40,21 @@ FINALIZE_STAGGER_S = 1.0
 class Miner(Participant):
     """One miner of a task, driven round by round."""
 
+    role = Role.MINER
+
     def __init__(
         self,
         party: Party,
         workload: Workload,
         index: int,
-        behaviour: str = "honest",
+        behaviour: str = MinerBehaviour.HONEST,
+        round_timeout: float = 600.0,
     ) -> None:
-        super().__init__(party, workload, index, behaviour)
+        super().__init__(party, workload, index, MinerBehaviour(behaviour), round_timeout)
+        self.conduct = CONDUCTS[MinerBehaviour(behaviour)]
         self.validation = workload.data.miners[index]
-        self.cache: dict[str, Weights] = {}
 
-    # --- the loop ------------------------------------------------------------
-
-    def run(self) -> None:
-        self.register()
-        cid = self.party.params.initial_model_cid
-        self.global_model = GlobalModel(0, cid, self.fetch(cid))
-        for r in range(self.party.spec.rounds):
-            self.play_round(r)
-        self.log.emit("done")
+    # --- the round -----------------------------------------------------------
 
     def play_round(self, r: int) -> None:
         assert self.global_model is not None
@@ -73,19 +65,8 @@ class Miner(Participant):
         self.finalize(r, seat)
         accepted = self.fetch_accepted(r)
         self.global_model = self.aggregate(r, self.global_model, accepted, seat is not None)
-        self.cache.clear()
 
     # --- steps ---------------------------------------------------------------
-
-    def register(self) -> None:
-        try:
-            receipt = self.party.protocol.register_miner()
-            self.log.emit("registered", gas=int(receipt["gasUsed"]), round=-1)
-        except ContractRevertError as exc:
-            if exc.name != "AlreadyRegistered":
-                raise
-            self.log.emit("registered", gas=0, round=-1, again=True)
-        self.log.info("registered as miner %d (%s)", self.index, self.behaviour)
 
     def seat(self, r: int) -> int | None:
         committee = self.party.protocol.committee(r)
@@ -106,14 +87,11 @@ class Miner(Participant):
         try:
             with self.log.timed("committed", round=r) as extra:
                 commitment = protocol.vote_commitment(r, scores, salt)
-                receipt = self.party.transact(
-                    "commit", lambda: protocol.commit_votes(r, commitment)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
+                extra["gas"] = protocol.commit_votes(r, commitment).gas_used
         except ContractRevertError as exc:
             self.log.error("round %d: commit refused: %s", r, exc)
             return
-        if self.behaviour == "no-reveal":
+        if not self.conduct.reveals:
             self.log.warning("round %d: test behaviour no-reveal: not revealing", r)
             return
         info = self.wait_for_phase(r, lambda p: p >= Phase.REVEAL, "to reach reveal")
@@ -122,10 +100,7 @@ class Miner(Participant):
             return
         try:
             with self.log.timed("revealed", round=r) as extra:
-                receipt = self.party.transact(
-                    "reveal", lambda: protocol.reveal_votes(r, scores, salt)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
+                extra["gas"] = protocol.reveal_votes(r, scores, salt).gas_used
         except ContractRevertError as exc:
             self.log.error("round %d: reveal refused: %s", r, exc)
 
@@ -195,23 +170,12 @@ class Miner(Participant):
             time.sleep(self.party.poll_s)
         try:
             with self.log.timed("finalized", round=r) as extra:
-                receipt = self.party.transact(
-                    "finalize", lambda: self.party.protocol.finalize_round(r)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
+                extra["gas"] = self.party.protocol.finalize_round(r).gas_used
             self.log.info("round %d: finalized", r)
         except ContractRevertError as exc:
             if exc.name not in ("RoundAlreadyFinalized", "NotInPhase"):
                 raise
             self.log.emit("finalize_raced", round=r, error=exc.name)
-
-    def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
-        self.wait_for_phase(r, lambda p: p == Phase.FINALIZED, "to be finalized")
-        out = []
-        for s in self.party.protocol.accepted_updates(r):
-            weights = self.cache.get(s.cid) or self.fetch(s.cid)
-            out.append(AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, weights))
-        return out
 
     def aggregate(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate], member: bool
@@ -220,53 +184,28 @@ class Miner(Participant):
         result = self.aggregate_locally(r, model, accepted)
         if result.data is not None and member:
             cid = result.model.cid
-            if self.behaviour == "wrong-aggregate":
+            if self.conduct.alter is not None:
                 cid = self.forge(r, model.cid, result.model.weights)
-            refused = self.attest(r, cid)
-            if refused is not None:
-                self.log.error("round %d: attestation refused: %s", r, refused)
+            self.attest(r, cid)
         return result.model
 
+    def attest(self, r: int, cid: CIDStr) -> None:
+        """Record ``cid`` on chain as round ``r``'s aggregate (a refusal is logged)."""
+        try:
+            with self.log.timed("attested", round=r, cid=cid) as extra:
+                extra["gas"] = self.party.protocol.certify_aggregate(r, cid).gas_used
+        except ContractRevertError as exc:
+            self.log.error("round %d: attestation refused: %s", r, exc)
+
     def forge(self, r: int, parent: str, weights: ScoreWeights) -> CIDStr:
-        """Hidden test behaviour: pin and attest a slightly altered aggregate (the same for
-        every miner with this behaviour, so two of them can certify it)."""
-        altered = {k: (v * np.float32(1.001)).astype(np.float32) for k, v in weights.items()}
+        """Pin the aggregate as this behaviour alters it; its CID."""
+        assert self.conduct.alter is not None
         meta = aggregate_meta(self.party.task, self.party.spec.arch, r, parent)
-        cid = self.party.store.put(encode_weights(altered, meta))
-        self.log.warning("round %d: test behaviour wrong-aggregate: attesting %s", r, cid)
+        cid = self.party.store.put(encode_weights(self.conduct.alter(weights), meta))
+        self.log.warning("round %d: test behaviour %s: attesting %s", r, self.behaviour, cid)
         return cid
 
     # --- helpers -------------------------------------------------------------
 
-    def wait_for_phase(self, r: int, ok: Callable[[Phase], bool], what: str) -> RoundInfo:
-        """Poll ``roundInfo(r)`` until ``ok(phase)``; mine a block past a phase deadline."""
-        protocol = self.party.protocol
-        latest: list[RoundInfo] = []
-
-        def probe() -> RoundInfo | None:
-            info = protocol.round_info(r)
-            latest[:] = [info]
-            return info if ok(info.phase) else None
-
-        def deadline() -> float | None:
-            if not latest or latest[0].phase in (Phase.NOT_OPENED, Phase.FINALIZED):
-                return None
-            info = latest[0]
-            ends = {Phase.SUBMIT: info.submit_end, Phase.COMMIT: info.commit_end}
-            return float(ends.get(info.phase, info.reveal_end))
-
-        return self.party.wait_for(f"round {r} {what}", probe, self.timeout, deadline)
-
     def evaluate(self, weights: ScoreWeights) -> Evaluation:
         return evaluator(self.work.model, self.validation)(weights)
-
-
-def run_miner(party: Party, workload: Workload, index: int, behaviour: str) -> int:
-    """Run a miner to the end of the task."""
-    try:
-        Miner(party, workload, index, behaviour).run()
-    except FLchainError as exc:
-        party.log.error("miner %d stopped: %s", index, exc)
-        party.log.emit("failed", error=str(exc))
-        raise
-    return 0

@@ -160,6 +160,11 @@ class ProtocolClient:
         check_scores(scores)
         return self._send("revealVotes", round, list(scores), salt)
 
+    def mine_block(self) -> None:
+        """Ask a development node for one empty block (``evm_mine``), so views see the
+        current time; nodes that mine on a timer refuse it (an :class:`RPCError`)."""
+        rpc(self.transactor.w3, "evm_mine", [])
+
     def finalize_round(self, round: int) -> TxReceipt:
         """Close ``round`` (anyone, once it is ``CLOSED``) and open the next, if any."""
         return self._send("finalizeRound", round)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import astuple, dataclass, fields
 from enum import IntEnum
 from typing import Any
@@ -183,3 +184,18 @@ class MinerState:
     status: MemberStatus
     bond: int
     reputation: int
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined transaction, as a party needs it: its gas and its hash."""
+
+    gas_used: int
+    tx_hash: str
+
+    @classmethod
+    def from_receipt(cls, receipt: Mapping[str, Any]) -> TxResult:
+        """The gas and ``0x``-hex hash of a node's receipt."""
+        raw = receipt["transactionHash"]
+        tx_hash = raw if isinstance(raw, str) else "0x" + bytes(raw).hex()
+        return cls(int(receipt["gasUsed"]), tx_hash)

@@ -28,17 +28,7 @@ def client(
     """Register, then train, pin, submit, aggregate and verify every round."""
     if behaviour not in CLIENT_BEHAVIOURS:
         raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {CLIENT_BEHAVIOURS}")
-    from clients.client import run_client
-    from flchain.exceptions import FLchainError
-    from flchain.party.child import start_child
-    from flchain.task.accounts import client_account
+    from clients.client import Client
+    from flchain.party.child import run_child
 
-    try:
-        party, work = start_child(
-            "client", index, client_account(index), testnet, task, store, kubo, log_dir
-        )
-        code = run_client(party, work, index, behaviour)
-    except FLchainError as exc:
-        typer.echo(f"client {index}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    raise typer.Exit(code)
+    raise typer.Exit(run_child(Client, index, behaviour, testnet, task, store, kubo, log_dir))

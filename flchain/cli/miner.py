@@ -28,17 +28,7 @@ def miner(
     """Register, then score, vote, finalize and attest every round."""
     if behaviour not in MINER_BEHAVIOURS:
         raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {MINER_BEHAVIOURS}")
-    from flchain.exceptions import FLchainError
-    from flchain.party.child import start_child
-    from flchain.task.accounts import miner_account
-    from miners.miner import run_miner
+    from flchain.party.child import run_child
+    from miners.miner import Miner
 
-    try:
-        party, work = start_child(
-            "miner", index, miner_account(index), testnet, task, store, kubo, log_dir
-        )
-        code = run_miner(party, work, index, behaviour)
-    except FLchainError as exc:
-        typer.echo(f"miner {index}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    raise typer.Exit(code)
+    raise typer.Exit(run_child(Miner, index, behaviour, testnet, task, store, kubo, log_dir))

@@ -1,4 +1,4 @@
-"""Client behaviours and the ``--malicious`` syntax that assigns them.
+"""Roles, behaviour names, and the ``--malicious`` syntax that assigns client behaviours.
 
 ``--malicious free-rider:1,noise:0.2`` gives one client the free-rider
 behaviour and 20 % of the clients the noise behaviour: an integer is a count,
@@ -9,12 +9,40 @@ Which clients misbehave is drawn from the task seed, so a run is reproducible.
 from __future__ import annotations
 
 import random
+from enum import StrEnum
 
 from flchain.exceptions import ConfigError
 
+
+class Role(StrEnum):
+    """What a party process is."""
+
+    CLIENT = "client"
+    MINER = "miner"
+
+
+class ClientBehaviour(StrEnum):
+    """What a client submits (rules in ``clients.behaviours``)."""
+
+    HONEST = "honest"
+    NOISE = "noise"
+    SIGNFLIP = "signflip"
+    FREE_RIDER = "free-rider"
+    PLAGIARIST = "plagiarist"
+
+
+class MinerBehaviour(StrEnum):
+    """How a miner votes and attests (rules in ``miners.behaviours``); all but
+    ``honest`` are hidden test hooks."""
+
+    HONEST = "honest"
+    NO_REVEAL = "no-reveal"
+    WRONG_AGGREGATE = "wrong-aggregate"
+
+
 HONEST = "honest"
-CLIENT_BEHAVIOURS = (HONEST, "noise", "signflip", "free-rider", "plagiarist")
-MINER_BEHAVIOURS = (HONEST, "no-reveal", "wrong-aggregate")  # the others are test hooks
+CLIENT_BEHAVIOURS = tuple(b.value for b in ClientBehaviour)
+MINER_BEHAVIOURS = tuple(b.value for b in MinerBehaviour)
 
 
 def parse_malicious(text: str, n_clients: int) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Shared start-up of the ``flchain client`` and ``flchain miner`` processes."""
+"""Shared start-up and run of the ``flchain client`` and ``flchain miner`` processes."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from flchain.exceptions import ConfigError
+from flchain.exceptions import ConfigError, FLchainError
+from flchain.party.behaviours import Role
+from flchain.party.participant import Participant, run_participant
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
 from flchain.party.workload import Workload, load_workload, warm_up
 from flchain.storage.factory import open_store
+from flchain.task.accounts import client_account, miner_account
+
+ACCOUNT_OF = {Role.CLIENT: client_account, Role.MINER: miner_account}
+"""Mnemonic account index of a role's party ``index``."""
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -20,7 +26,7 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def start_child(
-    role: str,
+    role: Role,
     index: int,
     account_index: int,
     testnet: Path,
@@ -40,11 +46,33 @@ def start_child(
     info = TestnetInfo.load(testnet)
     store = open_store(store_dir, kubo_url)
     party = join_task(info, task, account_index, store, log)
-    count = party.spec.clients if role == "client" else party.spec.miners
+    count = party.spec.clients if role == Role.CLIENT else party.spec.miners
     if not 0 <= index < count:
         raise ConfigError(f"{role} index {index} is not in this task (it has {count} {role}s)")
     workload = load_workload(party.spec)
-    own = workload.data.clients[index].train if role == "client" else workload.data.miners[index]
+    own = workload.data.clients[index].train if role == Role.CLIENT else workload.data.miners[index]
     warm_up(workload, own)
     log.emit("started", round=-1, address=party.address, task=party.task)
     return party, workload
+
+
+def run_child(
+    kind: type[Participant],
+    index: int,
+    behaviour: str,
+    testnet: Path,
+    task: str | None,
+    store_dir: str | None,
+    kubo_url: str | None,
+    log_dir: Path | None,
+) -> int:
+    """Join, then run one party to the end: its exit status (2 when stopped by an error)."""
+    role = kind.role
+    try:
+        party, work = start_child(
+            role, index, ACCOUNT_OF[role](index), testnet, task, store_dir, kubo_url, log_dir
+        )
+        return run_participant(kind, party, work, index, behaviour)
+    except FLchainError as exc:
+        print(f"{role} {index}: {exc}", file=sys.stderr)
+        return 2

@@ -1,24 +1,34 @@
 """What a client and a miner have in common: a seat in one task, run round by round.
 
-Both roles fetch updates by CID (decoded within the task's limits), aggregate
-the round's accepted updates locally with :func:`aggregate_round`, pin the
-result and attest its CID on chain. The roles themselves live in ``clients``
-and ``miners`` and subclass :class:`Participant`.
+    register → load the initial model → for each round r: play_round(r) → finish
+
+Both roles register (a restarted party is already registered), wait for the
+chain's phases, fetch updates by CID (decoded within the task's limits) and
+aggregate the round's accepted updates locally with :func:`aggregate_round`.
+The roles themselves live in ``clients`` and ``miners``, subclass
+:class:`Participant` and keep only their own steps.
 """
 
 from __future__ import annotations
 
-from flchain.exceptions import ContractRevertError
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from flchain.chain.protocol_types import Phase, RoundInfo
+from flchain.exceptions import ContractRevertError, FLchainError
 from flchain.learning.weights import Weights
+from flchain.party.behaviours import Role
 from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
-from flchain.types import CIDStr
 
 
 class Participant:
     """One party of a task (its chain seat, store and workload), driven round by round."""
+
+    role: ClassVar[Role]
 
     def __init__(
         self,
@@ -35,19 +45,86 @@ class Participant:
         self.timeout = round_timeout
         self.log = party.log
         self.global_model: GlobalModel | None = None
+        self.cache: dict[str, Weights] = {}
+        """This round's updates already fetched, by CID."""
+
+    # --- the loop ------------------------------------------------------------
+
+    def run(self) -> int:
+        """Take part in every round of the task; return the number of failures found."""
+        self.register()
+        cid = self.party.params.initial_model_cid
+        self.global_model = GlobalModel(0, cid, self.fetch(cid))
+        for r in range(self.party.spec.rounds):
+            self.play_round(r)
+            self.cache.clear()
+        return self.finish()
+
+    def play_round(self, r: int) -> None:
+        """This role's part of round ``r``, ending with ``self.global_model`` updated."""
+        raise NotImplementedError
+
+    def finish(self) -> int:
+        """After the last round: log the end; the number of failures found."""
+        self.log.emit("done")
+        return 0
+
+    # --- shared steps ----------------------------------------------------------
+
+    def register(self) -> None:
+        """Lock this role's bond (a restarted party is already registered)."""
+        protocol = self.party.protocol
+        send = protocol.register_client if self.role == Role.CLIENT else protocol.register_miner
+        try:
+            tx = send()
+            self.log.emit("registered", gas=tx.gas_used, round=-1)
+        except ContractRevertError as exc:
+            if exc.name != "AlreadyRegistered":
+                raise
+            self.log.emit("registered", gas=0, round=-1, again=True)
+        self.log.info("registered as %s %d (%s)", self.role, self.index, self.behaviour)
+
+    def wait_for_phase(self, r: int, ok: Callable[[Phase], bool], what: str) -> RoundInfo:
+        """Poll ``roundInfo(r)`` until ``ok(phase)``; mine a block past a phase deadline."""
+        protocol = self.party.protocol
+        latest: list[RoundInfo] = []
+
+        def probe() -> RoundInfo | None:
+            info = protocol.round_info(r)
+            latest[:] = [info]
+            return info if ok(info.phase) else None
+
+        def deadline() -> float | None:
+            if not latest or latest[0].phase in (Phase.NOT_OPENED, Phase.FINALIZED):
+                return None
+            info = latest[0]
+            ends = {Phase.SUBMIT: info.submit_end, Phase.COMMIT: info.commit_end}
+            return float(ends.get(info.phase, info.reveal_end))
+
+        return self.party.wait_for(f"round {r} {what}", probe, self.timeout, deadline)
 
     def fetch(self, cid: str) -> Weights:
         """The weights named by ``cid``: verified, within the size limit, of the task's shape."""
-        return self.fetch_with_meta(cid)[0]
+        if cid not in self.cache:
+            self.cache[cid] = self.fetch_with_meta(cid)[0]
+        return self.cache[cid]
 
     def fetch_with_meta(self, cid: str) -> tuple[Weights, ModelMeta]:
-        """:meth:`fetch`, with the metadata the file carries."""
+        """The weights named by ``cid`` and the metadata their file carries (not cached)."""
         return decode_weights_from_store(
             self.party.store,
             cid,
             expected=self.work.arch,
             max_bytes=self.party.spec.scoring.max_update_bytes,
         )
+
+    def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
+        """Wait until round ``r`` is finalized; its accepted updates, fetched."""
+        self.wait_for_phase(r, lambda p: p == Phase.FINALIZED, "to be finalized")
+        return [
+            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch(s.cid))
+            for s in self.party.protocol.accepted_updates(r)
+        ]
 
     def aggregate_locally(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]
@@ -62,14 +139,18 @@ class Participant:
             self.party.store.put(result.data)
         return result
 
-    def attest(self, r: int, cid: CIDStr) -> ContractRevertError | None:
-        """Record ``cid`` on chain as round ``r``'s aggregate; return the refusal, if any."""
-        try:
-            with self.log.timed("attested", round=r, cid=cid) as extra:
-                receipt = self.party.transact(
-                    "attest", lambda: self.party.protocol.certify_aggregate(r, cid)
-                )
-                extra["gas"] = int(receipt["gasUsed"])
-        except ContractRevertError as exc:
-            return exc
-        return None
+
+def run_participant(
+    kind: type[Participant], party: Party, workload: Workload, index: int, behaviour: str
+) -> int:
+    """Run one party to the end of the task; the exit status is 1 if it found failures."""
+    participant = kind(party, workload, index, behaviour)
+    start = time.time()
+    try:
+        failures = participant.run()
+    except FLchainError as exc:
+        party.log.error("%s %d stopped: %s", kind.role, index, exc)
+        party.log.emit("failed", error=str(exc))
+        raise
+    party.log.info("%s %d finished in %.1f s", kind.role, index, time.time() - start)
+    return min(failures, 1)

@@ -15,18 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flchain.chain import Transactor, connect, rpc
+from flchain.chain import Transactor, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import TaskParams
-from flchain.exceptions import (
-    ConfigError,
-    ContractRevertError,
-    FLchainError,
-    RoundTimeoutError,
-    StorageError,
-    TransactionFailedError,
-)
+from flchain.exceptions import ConfigError, FLchainError, RoundTimeoutError, StorageError
+from flchain.party.port import ChainPort, NodePort
 from flchain.party.roundlog import EventLog
 from flchain.storage.base import ContentStore
 from flchain.task.spec import TaskSpec
@@ -83,15 +77,21 @@ class TestnetInfo:
 
 @dataclass
 class Party:
-    """One client or miner joined to a task."""
+    """One client or miner joined to a task, talking to the chain through a :class:`ChainPort`.
 
-    protocol: ProtocolClient
+    Writes are sent once: the transactor under :class:`NodePort` already retries a
+    send that a fresh nonce or fee fixes, and a revert is an answer, not a fault.
+    """
+
+    protocol: ChainPort
     store: ContentStore
     params: TaskParams
     spec: TaskSpec
     private_key: bytes
     log: EventLog
     poll_s: float = DEFAULT_POLL_S
+    clock: Callable[[], float] = time.time
+    """What a phase deadline is compared with (the in-memory chain's own clock in tests)."""
 
     @property
     def address(self) -> Address:
@@ -99,30 +99,11 @@ class Party:
 
     @property
     def task(self) -> str:
-        return str(self.protocol.address)
+        return str(self.protocol.task)
 
     @property
     def chain_id(self) -> int:
-        return self.protocol.transactor.chain_id
-
-    def transact(self, what: str, send: Callable[[], Any], attempts: int = 3) -> Any:
-        """Send a transaction, retrying one that ran out of gas.
-
-        Gas is estimated against the state before inclusion; when another
-        party's transaction lands first the path can get longer (e.g. the
-        attestation that reaches the quorum writes the certified CID), so a
-        failure that is not a revert is retried with a fresh estimate.
-        """
-        for attempt in range(1, attempts + 1):
-            try:
-                return send()
-            except ContractRevertError:
-                raise
-            except TransactionFailedError as exc:
-                if attempt == attempts:
-                    raise
-                self.log.warning("%s failed (%s); retrying", what, exc)
-        raise AssertionError("unreachable")
+        return self.protocol.chain_id
 
     def nudge(self) -> None:
         """Mine an empty block, so time-based phase ends become visible.
@@ -132,7 +113,7 @@ class Party:
         a deadline asks for one more block.
         """
         try:
-            rpc(self.protocol.transactor.w3, "evm_mine", [])
+            self.protocol.mine_block()
         except FLchainError as exc:
             self.log.warning("cannot mine an empty block: %s", exc)
 
@@ -152,9 +133,9 @@ class Party:
                 return value
             now = time.monotonic()
             if now - start > timeout:
-                raise RoundTimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+                raise RoundTimeoutError(f"timed out after {timeout:g} s waiting for {what}")
             due = deadline()
-            if due is not None and time.time() >= due and now - last_nudge > 0.5:
+            if due is not None and self.clock() >= due and now - last_nudge > 0.5:
                 self.nudge()
                 last_nudge = now
             time.sleep(self.poll_s)
@@ -174,7 +155,9 @@ def join_task(
     transactor = Transactor(connect(testnet.rpc_url))
     account = account_from_mnemonic(testnet.mnemonic, account_index)
     me = transactor.add_account(account)
-    protocol = ProtocolClient(transactor, address, me, from_block=testnet.deployment_block)
+    protocol = NodePort(
+        ProtocolClient(transactor, address, me, from_block=testnet.deployment_block)
+    )
     params = protocol.task_params
     try:
         raw = store.get(params.spec_cid, max_size=1 << 20)

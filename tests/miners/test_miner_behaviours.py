@@ -1,0 +1,25 @@
+"""The miner's behaviour registry and its CLI names."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flchain.party.behaviours import MINER_BEHAVIOURS, MinerBehaviour
+from miners.behaviours import CONDUCTS, FORGE_SCALE, forge
+
+
+def test_every_behaviour_has_a_conduct_and_the_cli_names_are_unchanged() -> None:
+    assert MINER_BEHAVIOURS == ("honest", "no-reveal", "wrong-aggregate")
+    assert set(CONDUCTS) == set(MinerBehaviour)
+    assert CONDUCTS[MinerBehaviour("honest")].reveals and CONDUCTS["honest"].alter is None
+    assert not CONDUCTS[MinerBehaviour.NO_REVEAL].reveals
+    assert CONDUCTS[MinerBehaviour.WRONG_AGGREGATE].alter is forge
+
+
+def test_forge_scales_every_weight_the_same_way() -> None:
+    weights = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.ones(2, np.float32)}
+    forged = forge(weights)
+    assert all(forged[k].dtype == np.float32 for k in weights)
+    assert np.array_equal(forged["w"], weights["w"] * FORGE_SCALE)
+    assert not np.array_equal(forged["b"], weights["b"])
+    assert np.array_equal(forge(weights)["b"], forged["b"])  # two liars forge alike
