@@ -24,6 +24,7 @@ from flchain.party.workload import initial_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.accounts import ADMIN_ACCOUNT, accounts_needed
+from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec
 from flchain.types import Address, CIDStr, RoundId
 
@@ -75,7 +76,7 @@ def task_params(
         rounds=spec.rounds,
         committee_size=k,
         quorum=k // 2 + 1,
-        acceptance_threshold=1,  # miners score a rejected update 0, an accepted one >= 1
+        acceptance_threshold=ACCEPTANCE_THRESHOLD,
         submit_duration=phases.submit,
         commit_duration=phases.commit,
         reveal_duration=phases.reveal,

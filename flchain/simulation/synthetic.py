@@ -41,6 +41,7 @@ from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address, CIDStr, RoundId
 
@@ -123,7 +124,7 @@ class _Driver:
             rounds=t.rounds,
             committee_size=t.committee_size,
             quorum=t.quorum,
-            acceptance_threshold=1,
+            acceptance_threshold=ACCEPTANCE_THRESHOLD,
             submit_duration=3_600,
             commit_duration=3_600,
             reveal_duration=600,

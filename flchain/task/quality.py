@@ -53,6 +53,9 @@ from flchain.task.signals import (
 from flchain.task.spec import ScoreRules
 from flchain.types import MAX_SCORE, Score
 
+ACCEPTANCE_THRESHOLD = 1
+"""The task's on-chain threshold: a rejected update scores 0, an accepted one at least 1."""
+
 
 @dataclass(frozen=True)
 class Evaluation:

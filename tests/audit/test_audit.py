@@ -61,9 +61,9 @@ def test_rejected_attackers_are_shown_with_the_reasons(clean_task: BuiltTask) ->
             assert u.scores and all(s == 0 for s in u.scores.values())
             assert u.check is not None and u.check.score == 0  # the auditor agrees
             if attackers[u.client] == "free-rider":
-                assert "unchanged global model" in (u.check.reason or "")
-            else:
-                assert "accuracy" in (u.check.reason or "") or "loss" in (u.check.reason or "")
+                assert (u.check.reason or "").startswith("free-riding")
+            else:  # noise and sign flips: far larger than the round's median change
+                assert (u.check.reason or "").split(":")[0] in ("norm", "direction", "loss")
     assert all(report.rewards.get(a, 0) == 0 for a in attackers)
     # honest clients earned, and their reputation grew
     honest = [a for a in clean_task.run.clients if a not in attackers]

@@ -27,6 +27,7 @@ from flchain.party.roundlog import EventLog, read_events
 from flchain.party.workload import load_workload
 from flchain.run.setup import pin_task_inputs
 from flchain.storage.local import LocalStore
+from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address
 from miners.miner import Miner
@@ -50,6 +51,7 @@ class World:
     rounds: int = 1
     committee_size: int = 3
     quorum: int = 2
+    acceptance_threshold: int = ACCEPTANCE_THRESHOLD
 
     def __post_init__(self) -> None:
         self.spec = replace(SPEC, clients=self.clients, miners=self.miners_, rounds=self.rounds)
@@ -60,6 +62,7 @@ class World:
             spec_cid,
             committee_size=self.committee_size,
             quorum=self.quorum,
+            acceptance_threshold=self.acceptance_threshold,
         )
         self.chain = MemChain(self.params)
         self.logs = self.tmp / "logs"

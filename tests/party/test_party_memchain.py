@@ -21,7 +21,7 @@ def _reverts(name: str) -> pytest.RaisesContext[ContractRevertError]:
 
 @pytest.fixture
 def chain(tmp_path: Path) -> MemChain:
-    return World(tmp_path, committee_size=2, quorum=2).chain
+    return World(tmp_path, committee_size=2, quorum=2, acceptance_threshold=5000).chain
 
 
 def _seats(chain: MemChain, clients: int = 2, miners: int = 3) -> tuple[list[ChainPort], ...]:
