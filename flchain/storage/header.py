@@ -4,7 +4,8 @@ The header comes from a peer, so nothing here recurses on its depth or grows
 with a number it claims. Before ``json.loads`` sees a byte, one linear pass
 (a possessive regex that always matches, so it never retries) blanks out every
 string, and the remaining structure is measured: at most
-:data:`MAX_HEADER_TOKENS` brackets and separators, nested at most
+:data:`MAX_HEADER_TOKENS` brackets and separators (and twice as many quotes),
+nested at most
 :data:`MAX_HEADER_DEPTH` deep (a safetensors header is an object of tensor
 entries whose ``shape`` and ``data_offsets`` are lists: three levels). Python's
 JSON parser recurses once per level, and importing web3 raises the recursion
@@ -33,8 +34,8 @@ MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_HEADER_DEPTH = 3
 """Deepest nesting accepted: header object, tensor entry, shape list."""
 
-MAX_HEADER_TOKENS = 1 << 20
-"""Most brackets, commas and colons accepted (about 15 per tensor)."""
+MAX_HEADER_TOKENS = 1 << 18
+"""Most brackets, commas and colons accepted (about 15 per tensor); twice as many quotes."""
 
 MAX_INT_DIGITS = 19
 """Longest integer accepted anywhere in a header (every such number fits in 64 bits)."""
@@ -77,18 +78,22 @@ def parse_header(text: bytes) -> dict[str, Any]:
 
 
 def check_structure(text: bytes) -> None:
-    """Refuse a header with too many brackets and separators or nested too deep."""
+    """Refuse a header with too many quotes, brackets and separators, or nested too deep."""
+    quotes = text.count(b'"')
+    if quotes > 2 * MAX_HEADER_TOKENS:  # bounds the strings the scan below steps over
+        raise HeaderError(f"header has {quotes} quotes, over the limit {2 * MAX_HEADER_TOKENS}")
     structure = _STRING.sub(b"", text).translate(None, _STRUCTURE)
+    head = np.frombuffer(structure[: MAX_HEADER_TOKENS + 1], np.uint8)  # the depth of a prefix
+    depth = int(np.cumsum(_STEP[head], dtype=np.int64).max()) if head.size else 0
+    if depth > MAX_HEADER_DEPTH:
+        raise HeaderError(
+            f"header nests at least {depth} levels deep, over the limit {MAX_HEADER_DEPTH}"
+        )
     if len(structure) > MAX_HEADER_TOKENS:
         raise HeaderError(
             f"header has {len(structure)} brackets and separators, "
             f"over the limit {MAX_HEADER_TOKENS}"
         )
-    if not structure:
-        return
-    depth = int(np.cumsum(_STEP[np.frombuffer(structure, np.uint8)], dtype=np.int64).max())
-    if depth > MAX_HEADER_DEPTH:
-        raise HeaderError(f"header nests {depth} levels deep, over the limit {MAX_HEADER_DEPTH}")
 
 
 def parse_uint(text: str, what: str, limit: int) -> int:
