@@ -11,8 +11,9 @@ Decoding trusts nothing from a peer: the size is checked before anything is
 read, the header must be well formed within fixed limits (see
 :mod:`flchain.storage.header`), offsets must tile the data exactly, the
 architecture must match when one is expected, and every value must be finite.
-Nothing is ever unpickled. Every failure is a :class:`CodecError` naming what
-was wrong; the public decoders translate anything unforeseen into one too.
+Nothing is ever unpickled. Every failure is a :class:`StorageError` naming what
+was wrong (a :class:`CodecError` for a malformed file); the public decoders
+translate anything unforeseen into a CodecError too.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ from flchain.types import Address, CIDStr, RoundId
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 """Largest model accepted unless the caller says otherwise."""
-
-__all__ = ["MAX_HEADER_BYTES", "decode_weights", "decode_weights_from_store", "encode_weights"]
 
 _DTYPE = np.dtype("<f4")
 _META_KEYS = ("round", "author", "architecture", "parent")

@@ -29,7 +29,7 @@ import numpy as np
 from flchain.exceptions import HeaderError
 
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-"""Longest header accepted (safetensors headers are a few KB per thousand tensors)."""
+"""Longest header accepted (a tensor's entry takes about 70 bytes)."""
 
 MAX_HEADER_DEPTH = 3
 """Deepest nesting accepted: header object, tensor entry, shape list."""
@@ -38,7 +38,7 @@ MAX_HEADER_TOKENS = 1 << 18
 """Most brackets, commas and colons accepted (about 15 per tensor); twice as many quotes."""
 
 MAX_INT_DIGITS = 19
-"""Longest integer accepted anywhere in a header (every such number fits in 64 bits)."""
+"""Longest integer accepted anywhere in a header (so it fits in an unsigned 64-bit int)."""
 
 # A JSON string up to its closing quote, or up to the end when it is unterminated
 # (json.loads then rejects it). Possessive, so it matches at every quote in one pass.
