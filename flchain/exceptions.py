@@ -17,6 +17,7 @@ these at the package boundary, so callers catch one hierarchy:
     │   ├── IntegrityError          bytes do not hash to the CID they were fetched by
     │   ├── ObjectTooLargeError     an object over the caller's size limit
     │   └── CodecError              a model file that does not decode within limits
+    │       └── HeaderError         a safetensors header that is malformed or over a limit
     ├── LearningError               data, models, training and aggregation
     │   ├── DatasetError            a data set that cannot be loaded or split
     │   ├── AggregationError        updates that cannot be aggregated
@@ -114,6 +115,10 @@ class ObjectTooLargeError(StorageError):
 
 class CodecError(StorageError):
     """A model file that is malformed, of the wrong architecture, or not finite."""
+
+
+class HeaderError(CodecError):
+    """A model file's header that is not strict JSON, or over a depth, size or number limit."""
 
 
 # --- learning ------------------------------------------------------------

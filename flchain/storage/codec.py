@@ -8,9 +8,12 @@ safetensors (``safetensors.numpy.load`` reads it). We write it ourselves
 because safetensors' serializer emits the metadata map in a random order.
 
 Decoding trusts nothing from a peer: the size is checked before anything is
-read, the header must be well formed, offsets must tile the data exactly,
-the architecture must match when one is expected, and every value must be
-finite. Nothing is ever unpickled.
+read, the header must be well formed within fixed limits (see
+:mod:`flchain.storage.header`), offsets must tile the data exactly, the
+architecture must match when one is expected, and every value must be finite.
+Nothing is ever unpickled. Every failure is a :class:`StorageError` naming what
+was wrong (a :class:`CodecError` for a malformed file); the public decoders
+translate anything unforeseen into a CodecError too.
 """
 
 from __future__ import annotations
@@ -25,18 +28,22 @@ from typing import Any
 
 import numpy as np
 
-from flchain.exceptions import CIDError, CodecError, ObjectTooLargeError
+from flchain.exceptions import CIDError, CodecError, ObjectTooLargeError, StorageError
 from flchain.storage.base import ContentStore
 from flchain.storage.cid import CID
+from flchain.storage.header import MAX_HEADER_BYTES, parse_header, parse_uint, show
 from flchain.types import Address, CIDStr, RoundId
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 """Largest model accepted unless the caller says otherwise."""
 
-MAX_HEADER_BYTES = 16 * 1024 * 1024
 _DTYPE = np.dtype("<f4")
 _META_KEYS = ("round", "author", "architecture", "parent")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_MAX_ROUND = 2**63 - 1
+_MAX_META_CHARS = 256  # architecture names and CIDs are far shorter
+_MAX_RANK = 32  # numpy's limit on dimensions
+_MAX_ELEMENTS = 1 << 48  # product of a shape's non-zero dimensions
 
 Weights = Mapping[str, np.ndarray]
 
@@ -62,19 +69,21 @@ class ModelMeta:
     def from_header(cls, raw: object) -> ModelMeta:
         if not isinstance(raw, dict) or set(raw) != set(_META_KEYS):
             raise CodecError(f"model metadata must have exactly the keys {list(_META_KEYS)}")
-        if not all(isinstance(v, str) for v in raw.values()):
-            raise CodecError("model metadata values must be strings")
-        if not raw["round"].isdigit():
-            raise CodecError(f"model metadata round {raw['round']!r} is not a round number")
-        if not _ADDRESS.match(raw["author"]):
-            raise CodecError(f"model metadata author {raw['author']!r} is not an address")
+        for key in _META_KEYS:
+            if not isinstance(raw[key], str):
+                raise CodecError(f"model metadata {key} is {show(raw[key])}, not a string")
+            if len(raw[key]) > _MAX_META_CHARS:
+                raise CodecError(f"model metadata {key} is over {_MAX_META_CHARS} characters")
+        round_id = parse_uint(raw["round"], "model metadata round", _MAX_ROUND)
+        if not _ADDRESS.fullmatch(raw["author"]):
+            raise CodecError(f"model metadata author {show(raw['author'])} is not an address")
         parent = raw["parent"] or None
         if parent is not None:
             try:
                 parent = CID.parse(parent).encode()
             except CIDError as exc:
                 raise CodecError(f"model metadata parent is not a CID: {exc}") from exc
-        return cls(RoundId(int(raw["round"])), Address(raw["author"]), raw["architecture"], parent)
+        return cls(RoundId(round_id), Address(raw["author"]), raw["architecture"], parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +109,16 @@ class ArchitectureSpec:
         """Raise CodecError naming every difference between ``found`` and this spec."""
         want = {n: (s, d) for n, s, d in self.tensors}
         got = {n: (s, d) for n, s, d in found.tensors}
-        problems = [f"missing tensor {n!r}" for n in sorted(want.keys() - got.keys())]
-        problems += [f"unexpected tensor {n!r}" for n in sorted(got.keys() - want.keys())]
+        problems = [f"missing tensor {show(n)}" for n in sorted(want.keys() - got.keys())]
+        problems += [f"unexpected tensor {show(n)}" for n in sorted(got.keys() - want.keys())]
         for n in sorted(want.keys() & got.keys()):
             if want[n] != got[n]:
                 problems.append(
-                    f"tensor {n!r} is {got[n][1]}{list(got[n][0])}, "
+                    f"tensor {show(n)} is {got[n][1]}{list(got[n][0])}, "
                     f"expected {want[n][1]}{list(want[n][0])}"
                 )
+        if len(problems) > 20:  # a crafted file may hold any number of tensors
+            problems[20:] = [f"and {len(problems) - 20} more"]
         if problems:
             raise CodecError("wrong architecture: " + "; ".join(problems))
 
@@ -148,30 +159,18 @@ def decode_weights(
     expected: ArchitectureSpec | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[dict[str, np.ndarray], ModelMeta]:
-    """Parse and check a model file; return writable float32 arrays and the metadata."""
-    if len(data) > max_bytes:
-        raise ObjectTooLargeError(f"model file is {len(data)} bytes, over the limit {max_bytes}")
-    if len(data) < 8:
-        raise CodecError(f"truncated model file: {len(data)} bytes, no header length")
-    header_len = int.from_bytes(data[:8], "little")
-    if header_len > MAX_HEADER_BYTES or 8 + header_len > len(data):
-        raise CodecError(f"truncated or malformed header: length {header_len} of {len(data)}")
-    header = _parse_header(bytes(data[8 : 8 + header_len]))
-    meta = ModelMeta.from_header(header.pop("__metadata__", None))
-    spec, offsets = _layout(header, len(data) - 8 - header_len)
-    if expected is not None:
-        expected.check(spec)
-    base = 8 + header_len
-    weights: dict[str, np.ndarray] = {}
-    for name, shape, _dtype in spec.tensors:
-        begin, end = offsets[name]
-        count = (end - begin) // 4
-        array = np.frombuffer(data, dtype=_DTYPE, count=count, offset=base + begin)
-        array = array.reshape(shape).astype(np.float32, copy=True)
-        if not np.isfinite(array).all():
-            raise CodecError(f"tensor {name!r} contains NaN or Inf")
-        weights[name] = array
-    return weights, meta
+    """Parse and check a model file; return writable float32 arrays and the metadata.
+
+    Raises a :class:`StorageError` (a :class:`CodecError` for a malformed file),
+    and nothing else, whatever the bytes.
+    """
+    try:
+        return _decode(data, expected, max_bytes)
+    except StorageError:
+        raise
+    except Exception as exc:  # a last resort: every known failure is checked for above
+        reason = show(f"{type(exc).__name__}: {exc}", 200)
+        raise CodecError(f"model file does not decode: {reason}") from exc
 
 
 def decode_weights_from_store(
@@ -188,20 +187,34 @@ def decode_weights_from_store(
     )
 
 
-def _parse_header(text: bytes) -> dict[str, Any]:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) != len(keys):
-            raise CodecError("malformed header: duplicate keys")
-        return dict(pairs)
-
-    try:
-        header = json.loads(text, object_pairs_hook=no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CodecError(f"malformed header: {exc}") from exc
-    if not isinstance(header, dict):
-        raise CodecError("malformed header: not a JSON object")
-    return header
+def _decode(
+    data: bytes | memoryview, expected: ArchitectureSpec | None, max_bytes: int
+) -> tuple[dict[str, np.ndarray], ModelMeta]:
+    if len(data) > max_bytes:
+        raise ObjectTooLargeError(f"model file is {len(data)} bytes, over the limit {max_bytes}")
+    if len(data) < 8:
+        raise CodecError(f"truncated model file: {len(data)} bytes, no header length")
+    header_len = int.from_bytes(data[:8], "little")
+    if header_len > MAX_HEADER_BYTES:
+        raise CodecError(f"header length {header_len} is over the limit {MAX_HEADER_BYTES}")
+    if 8 + header_len > len(data):
+        raise CodecError(f"truncated header: length {header_len} but the file has {len(data)}")
+    header = parse_header(bytes(data[8 : 8 + header_len]))
+    meta = ModelMeta.from_header(header.pop("__metadata__", None))
+    spec, offsets = _layout(header, len(data) - 8 - header_len)
+    if expected is not None:
+        expected.check(spec)
+    base = 8 + header_len
+    weights: dict[str, np.ndarray] = {}
+    for name, shape, _dtype in spec.tensors:
+        begin, end = offsets[name]
+        count = (end - begin) // 4
+        array = np.frombuffer(data, dtype=_DTYPE, count=count, offset=base + begin)
+        array = array.reshape(shape).astype(np.float32, copy=True)
+        if not np.isfinite(array).all():
+            raise CodecError(f"tensor {show(name)} contains NaN or Inf")
+        weights[name] = array
+    return weights, meta
 
 
 def _layout(
@@ -211,25 +224,36 @@ def _layout(
     entries: list[tuple[str, tuple[int, ...], str]] = []
     offsets: dict[str, tuple[int, int]] = {}
     for name, info in header.items():
-        if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
-            raise CodecError(f"malformed header entry for tensor {name!r}")
-        if info["dtype"] != "F32":
-            raise CodecError(f"tensor {name!r} has dtype {info['dtype']!r}, expected F32")
-        shape, span = info["shape"], info["data_offsets"]
-        if not _ints(shape) or not _ints(span) or len(span) != 2:
-            raise CodecError(f"tensor {name!r} has a malformed shape or offsets")
-        if span[1] - span[0] != 4 * math.prod(shape):
-            raise CodecError(f"tensor {name!r}: offsets {span} do not fit shape {shape}")
-        entries.append((name, tuple(shape), "float32"))
-        offsets[name] = (span[0], span[1])
+        shape, offsets[name] = _entry(name, info)
+        entries.append((name, shape, "float32"))
     position = 0
     for begin, end in sorted(offsets.values()):
         if begin != position:
-            raise CodecError(f"tensor data is not contiguous at byte {position}")
+            problem = "overlaps" if begin < position else "leaves a gap"
+            raise CodecError(f"tensor data {problem} at byte {position} (next tensor at {begin})")
         position = end
     if position != data_len:
         raise CodecError(f"tensor data covers {position} bytes but the file holds {data_len}")
     return ArchitectureSpec(tuple(sorted(entries))), offsets
+
+
+def _entry(name: str, info: object) -> tuple[tuple[int, ...], tuple[int, int]]:
+    """One tensor entry's shape and data offsets, checked against each other."""
+    what = f"tensor {show(name)}"
+    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+        raise CodecError(f"{what}: entry must be an object of dtype, shape and data_offsets")
+    if info["dtype"] != "F32":
+        raise CodecError(f"{what} has dtype {show(info['dtype'])}, expected F32")
+    shape, span = info["shape"], info["data_offsets"]
+    if not _ints(shape) or len(shape) > _MAX_RANK:
+        raise CodecError(f"{what}: shape must be at most {_MAX_RANK} non-negative integers")
+    if not _ints(span) or len(span) != 2:
+        raise CodecError(f"{what}: data_offsets must be two non-negative integers")
+    if math.prod(max(d, 1) for d in shape) > _MAX_ELEMENTS:
+        raise CodecError(f"{what}: shape {shape} is too large")
+    if span[1] - span[0] != 4 * math.prod(shape):
+        raise CodecError(f"{what}: data_offsets {span} do not fit shape {shape}")
+    return tuple(shape), (span[0], span[1])
 
 
 def _ints(values: object) -> bool:

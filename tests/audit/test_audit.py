@@ -117,6 +117,37 @@ def test_a_corrupted_update_flags_its_round_and_the_audit_goes_on(
     assert report.rounds[2].aggregate_status == "match"
 
 
+CRAFTED = {
+    "nested 200,000 deep": (b'{"a":' * 200_000 + b"1" + b"}" * 200_000, "nests at least"),
+    "round \u00b2": (
+        b'{"__metadata__":{"round":"\xc2\xb2","author":"0x%s","architecture":"a","parent":""}}'
+        % (b"ab" * 20),
+        "round '\u00b2' is not a whole number",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED))
+def test_a_crafted_accepted_update_is_a_finding_not_a_crash(
+    clean_task: BuiltTask, tmp_path: Path, name: str
+) -> None:
+    header, reason = CRAFTED[name]
+    store = clean_task.copy_store(tmp_path / "store")
+    crafted = store.put(len(header).to_bytes(8, "little") + header)
+    history = copy.deepcopy(_history(clean_task))
+    rec = history.rounds[1]
+    assert rec.finalization is not None
+    at = next(i for i, s in enumerate(rec.submissions) if s.index in rec.finalization.accepted)
+    rec.submissions[at] = dataclasses.replace(rec.submissions[at], cid=crafted)
+
+    report = audit_history(history, store)  # web3 is imported: the recursion limit is high
+    bad = next(d for d in report.discrepancies if d.check == "accepted update verifies")
+    assert bad.round == 1 and crafted in bad.subject
+    assert "HeaderError" in str(bad.recomputed) and reason in str(bad.recomputed)
+    assert report.rounds[1].aggregate_status == "unverifiable"
+    assert report.rounds[2].aggregate_status == "match"
+
+
 def test_a_forged_certification_is_flagged(forged_task: BuiltTask) -> None:
     report = _audit(forged_task)
     assert not report.verified
