@@ -1,54 +1,87 @@
-"""What a client submits, by behaviour.
+"""What a client submits, by behaviour: its honest training, or an attack of the lab.
 
-``honest`` submits its trained weights. The others are test adversaries:
-``noise`` adds large Gaussian noise to the global model, ``signflip`` scales its
-trained update by −10, ``free-rider`` resubmits the global model without
-training, ``plagiarist`` copies another client's update of the round with tiny
-noise (see :func:`plagiarise`). Honest and signflip clients train; the others
-do not need to.
+``honest`` submits its trained weights and its partition's sample count. Every
+attack of :data:`flchain.learning.attacks.ATTACKS` is a behaviour too, applied
+by its kind:
+
+* ``data``: train honestly on poisoned data (label flips, backdoor triggers);
+* ``model``: transform the trained (or the global) weights (sign flip, boost,
+  shrink, noise, free-riding);
+* ``claim``: honest weights, an inflated sample count;
+* ``collusion``: ALIE, min-max, min-sum, sybils. The papers' colluders pool
+  their benign updates; processes share nothing here, so each colluder
+  estimates the group's benign updates by training on ``COLLUDER_ESTIMATES``
+  bootstrap resamples of its own data, then sends its share of the attack;
+* ``adaptive``: a label-flip update fitted just inside the rules' bounds
+  (its size and cosine taken against the client's own honest update).
+
+``plagiarist`` copies another client's update of the round with tiny noise
+(see :func:`plagiarise`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
-from flchain.learning import attacks
+from flchain.exceptions import ConfigError
+from flchain.learning.attacks import get_attack, label_flip
+from flchain.learning.training import ArrayPair
 from flchain.learning.weights import Weights
-from flchain.party.behaviours import ClientBehaviour
 
-B = ClientBehaviour
-TRAINS = frozenset({B.HONEST, B.SIGNFLIP})
 PLAGIARISM_NOISE = 1e-4
 """Relative size of the noise a plagiarist adds to the copied update's change."""
+COLLUDER_ESTIMATES = 3
+"""Bootstrap resamples a colluder trains to estimate the group's benign updates."""
 
-UpdateRule = Callable[[Weights, Weights | None, np.random.Generator], Weights | None]
-"""(global weights, trained weights or None, rng) → the update, or None if it needs training."""
-
-UPDATE_RULES: dict[ClientBehaviour, UpdateRule] = {
-    B.HONEST: lambda g, trained, rng: None if trained is None else dict(trained),
-    B.SIGNFLIP: lambda g, trained, rng: (
-        None if trained is None else attacks.signflip(g, dict(trained), rng)
-    ),
-    B.NOISE: lambda g, trained, rng: attacks.noise(g, g, rng),
-    B.FREE_RIDER: lambda g, trained, rng: attacks.free_rider(g, g, rng),
-}
-"""What each behaviour submits; the plagiarist has none: it copies (see :func:`plagiarise`)."""
+Train = Callable[[ArrayPair], Weights]
+"""Trains from the round's global model on the given data (seeded by the caller)."""
 
 
-def apply_behaviour(
+@dataclass(frozen=True)
+class Crafted:
+    """What a client submits: weights and the sample count it claims (None: its own)."""
+
+    weights: Weights
+    claimed: int | None = None
+
+
+def craft(
     behaviour: str,
     global_weights: Mapping[str, np.ndarray],
-    trained: Mapping[str, np.ndarray] | None,
+    data: ArrayPair,
+    train: Train,
     rng: np.random.Generator,
-) -> Weights:
-    """The weights a client with ``behaviour`` submits (``trained`` for those that train)."""
-    rule = UPDATE_RULES.get(ClientBehaviour(behaviour))
-    update = rule(dict(global_weights), dict(trained) if trained else None, rng) if rule else None
-    if update is None:
-        raise ValueError(f"behaviour {behaviour!r} cannot be applied here")
-    return update
+    *,
+    num_classes: int,
+    n_clients: int,
+) -> Crafted:
+    """The update a client with ``behaviour`` submits this round."""
+    g = dict(global_weights)
+    if behaviour == "honest":
+        return Crafted(train(data))
+    attack = get_attack(behaviour)
+    params = dict(attack.params)
+    if attack.kind == "data":
+        return Crafted(train(attack.fn(data, num_classes, rng, **params)))
+    if attack.kind == "model":
+        local = train(data) if attack.trains else g
+        return Crafted(attack.fn(g, local, rng, **params))
+    if attack.kind == "claim":
+        return Crafted(train(data), claimed=int(attack.fn(len(data[1]), **params)))
+    if attack.kind == "collusion":
+        n = len(data[1])
+        benign = [
+            train((data[0][idx], data[1][idx]))
+            for idx in (rng.integers(0, n, size=n) for _ in range(COLLUDER_ESTIMATES))
+        ]
+        return Crafted(attack.fn(g, benign, n_clients, rng, **params)[0])
+    if attack.kind != "adaptive":
+        raise ConfigError(f"behaviour {behaviour!r}: no client rule for {attack.kind} attacks")
+    poisoned = train(label_flip(data, num_classes, rng))
+    return Crafted(attack.fn(g, poisoned, train(data), **params))
 
 
 def plagiarise(

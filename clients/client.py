@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from clients.behaviours import TRAINS, apply_behaviour, plagiarise
+from clients.behaviours import Crafted, craft, plagiarise
 from flchain.chain.protocol_types import Phase, Submission
 from flchain.exceptions import ContractRevertError, RoundTimeoutError
-from flchain.learning.training import train_local
+from flchain.learning.attacks import get_attack
+from flchain.learning.training import ArrayPair, train_local
 from flchain.learning.weights import Weights
 from flchain.party.behaviours import ClientBehaviour, Role
 from flchain.party.participant import Participant
@@ -46,7 +47,7 @@ class Client(Participant):
         behaviour: str = ClientBehaviour.HONEST,
         round_timeout: float = 600.0,
     ) -> None:
-        super().__init__(party, workload, index, ClientBehaviour(behaviour), round_timeout)
+        super().__init__(party, workload, index, behaviour, round_timeout)
         self.data = workload.data.clients[index]
         self.unverified: list[tuple[int, CIDStr]] = []
         self.mismatches = 0
@@ -59,9 +60,9 @@ class Client(Participant):
         info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
         self.log.emit("round_open", round=r)
         if info.phase == Phase.SUBMIT:
-            weights = self.make_update(r, self.global_model)
-            cid = self.pin(r, weights)
-            self.submit(r, cid)
+            crafted = self.make_update(r, self.global_model)
+            cid = self.pin(r, crafted.weights)
+            self.submit(r, cid, crafted.claimed)
         else:
             self.log.warning("round %d: submit phase already over, only aggregating", r)
         self.verify_pending(final=False)
@@ -76,24 +77,38 @@ class Client(Participant):
 
     # --- steps ---------------------------------------------------------------
 
-    def make_update(self, r: int, model: GlobalModel) -> Weights:
+    def make_update(self, r: int, model: GlobalModel) -> Crafted:
         """Train (for behaviours that train) and apply the behaviour."""
         rng = np.random.default_rng(derive_seed(self.party.spec.seed, "attack", self.index, r))
         if self.behaviour == ClientBehaviour.PLAGIARIST:
-            return self.copy_someone(r, model, rng)
-        trained: Weights | None = None
-        if self.behaviour in TRAINS:
-            with self.log.timed("trained", round=r) as extra:
-                result = train_local(
-                    self.work.model,
-                    self.data.train,
-                    self.work.train_config,
-                    dict(model.weights),
-                    derive_seed(self.party.spec.seed, "train", self.index, r),
-                )
-                extra["loss"] = round(result.loss, 6)
-            trained = result.weights
-        return apply_behaviour(self.behaviour, model.weights, trained, rng)
+            return Crafted(self.copy_someone(r, model, rng))
+        seed = derive_seed(self.party.spec.seed, "train", self.index, r)
+        losses: list[float] = []
+
+        def train(data: ArrayPair) -> Weights:
+            result = train_local(
+                self.work.model, data, self.work.train_config, dict(model.weights), seed
+            )
+            losses.append(result.loss)
+            return result.weights
+
+        def make() -> Crafted:
+            return craft(
+                self.behaviour,
+                model.weights,
+                self.data.train,
+                train,
+                rng,
+                num_classes=self.work.data.num_classes,
+                n_clients=self.party.spec.clients,
+            )
+
+        if self.behaviour != "honest" and not get_attack(self.behaviour).trains:
+            return make()
+        with self.log.timed("trained", round=r) as extra:
+            crafted = make()
+            extra["loss"] = round(losses[-1], 6)
+        return crafted
 
     def copy_someone(self, r: int, model: GlobalModel, rng: np.random.Generator) -> Weights:
         """Wait for another client's submission of round ``r`` and copy it."""
@@ -122,8 +137,8 @@ class Client(Participant):
             extra["cid"] = cid
         return cid
 
-    def submit(self, r: int, cid: CIDStr) -> None:
-        samples = self.data.num_samples
+    def submit(self, r: int, cid: CIDStr, claimed: int | None = None) -> None:
+        samples = self.data.num_samples if claimed is None else claimed
         try:
             with self.log.timed("submitted", round=r, cid=cid) as extra:
                 extra["gas"] = self.party.protocol.submit_update(r, cid, samples).gas_used

@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
+import numpy as np
+
 from flchain.chain.protocol_types import Phase, Submission
 from flchain.exceptions import ContractRevertError, StorageError
 from flchain.party.behaviours import MinerBehaviour, Role
@@ -52,6 +54,7 @@ class Miner(Participant):
     ) -> None:
         super().__init__(party, workload, index, MinerBehaviour(behaviour), round_timeout)
         self.conduct = CONDUCTS[MinerBehaviour(behaviour)]
+        self.previous_scores: list[int] = []
         self.validation = workload.data.miners[index]
 
     # --- the round -----------------------------------------------------------
@@ -82,6 +85,11 @@ class Miner(Participant):
             return
         submissions = self.party.protocol.submissions(r)
         scores = self.score(r, model, submissions)
+        if self.conduct.lie is not None:
+            rng = np.random.default_rng(derive_seed(self.party.spec.seed, "lie", self.index, r))
+            scores = self.conduct.lie(scores, self.previous_scores, rng)
+            self.log.warning("round %d: behaviour %s reveals %s", r, self.behaviour, scores)
+        self.previous_scores = scores
         salt = derive_salt(self.party.private_key, self.party.chain_id, self.party.task, r)
         protocol = self.party.protocol
         try:

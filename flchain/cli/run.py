@@ -27,6 +27,9 @@ def run(
     malicious: Annotated[
         str, typer.Option(help="e.g. free-rider:1,noise:0.2 (count or share of clients).")
     ] = "",
+    malicious_miners: Annotated[
+        str, typer.Option(help="e.g. inverted-scores:2 (lying miners, the first indices).")
+    ] = "",
     seed: Annotated[int, typer.Option(help="Task seed (data split, init, training).")] = 0,
     arch: Annotated[str | None, typer.Option(help="Model architecture id.")] = None,
     local_epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = 3,
@@ -50,6 +53,7 @@ def run(
 
     from flchain.exceptions import FLchainError
     from flchain.learning.strategies import parse_params
+    from flchain.party.behaviours import assign_miner_behaviours
     from flchain.run.orchestrator import RunOptions, run_task
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
@@ -74,6 +78,7 @@ def run(
             spec=spec,
             out=out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S"),
             malicious=malicious,
+            miner_behaviours=assign_miner_behaviours(malicious_miners, miners),
             home=home,
             store=store,
             kubo=kubo,

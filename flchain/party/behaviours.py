@@ -1,17 +1,17 @@
-"""Roles, behaviour names, and the ``--malicious`` syntax that assigns client behaviours.
+"""Roles and behaviour names, and who misbehaves in a run.
 
 ``--malicious free-rider:1,noise:0.2`` gives one client the free-rider
-behaviour and 20 % of the clients the noise behaviour: an integer is a count,
-a number with a decimal point a share (rounded, at least one if positive).
-Which clients misbehave is drawn from the task seed, so a run is reproducible.
+behaviour and 20 % of the clients the noise behaviour; the grammar and the
+seeded draw are :mod:`flchain.learning.adversary`'s, the same ``flchain
+baseline`` uses, so a run and its baseline attack the same way.
 """
 
 from __future__ import annotations
 
-import random
 from enum import StrEnum
 
-from flchain.exceptions import ConfigError
+from flchain.learning.adversary import assign_behaviours, parse_malicious
+from flchain.learning.attacks import ATTACKS
 
 
 class Role(StrEnum):
@@ -22,70 +22,39 @@ class Role(StrEnum):
 
 
 class ClientBehaviour(StrEnum):
-    """What a client submits (rules in ``clients.behaviours``)."""
+    """The client behaviours that are not attacks of the lab (rules in ``clients.behaviours``);
+    every attack of :data:`flchain.learning.attacks.ATTACKS` is a client behaviour too."""
 
     HONEST = "honest"
-    NOISE = "noise"
-    SIGNFLIP = "signflip"
-    FREE_RIDER = "free-rider"
     PLAGIARIST = "plagiarist"
 
 
 class MinerBehaviour(StrEnum):
-    """How a miner votes and attests (rules in ``miners.behaviours``); all but
-    ``honest`` are hidden test hooks."""
+    """How a miner votes and attests (rules in ``miners.behaviours``)."""
 
     HONEST = "honest"
     NO_REVEAL = "no-reveal"
     WRONG_AGGREGATE = "wrong-aggregate"
+    RANDOM_SCORES = "random-scores"
+    INVERTED_SCORES = "inverted-scores"
+    ALWAYS_ACCEPT = "always-accept"
+    LAZY = "lazy"
 
 
-HONEST = "honest"
-CLIENT_BEHAVIOURS = tuple(b.value for b in ClientBehaviour)
+HONEST = ClientBehaviour.HONEST.value
+CLIENT_BEHAVIOURS = (*(b.value for b in ClientBehaviour), *ATTACKS)
 MINER_BEHAVIOURS = tuple(b.value for b in MinerBehaviour)
 
 
-def parse_malicious(text: str, n_clients: int) -> dict[str, int]:
-    """Parse ``name:amount,...`` into behaviour → number of clients."""
-    counts: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, amount = part.partition(":")
-        if not sep:
-            raise ConfigError(f"--malicious entry {part!r} must be NAME:AMOUNT")
-        if name not in CLIENT_BEHAVIOURS or name == HONEST:
-            allowed = ", ".join(b for b in CLIENT_BEHAVIOURS if b != HONEST)
-            raise ConfigError(f"unknown behaviour {name!r} in --malicious (use {allowed})")
-        counts[name] = counts.get(name, 0) + _amount(amount, n_clients, part)
-    if sum(counts.values()) > n_clients:
-        raise ConfigError(f"--malicious {text!r} asks for more than {n_clients} clients")
-    return counts
+def assign_miner_behaviours(text: str, n_miners: int) -> dict[int, str]:
+    """Miners' behaviours under ``--malicious-miners NAME:COUNT,...``: the first indices lie."""
+    counts = parse_malicious(text, n_miners, known=MINER_BEHAVIOURS)
+    names = [name for name in sorted(counts) for _ in range(counts[name])]
+    return dict(enumerate(names))
 
 
-def _amount(text: str, n_clients: int, part: str) -> int:
-    try:
-        if "." in text:
-            share = float(text)
-            if not 0 <= share <= 1:
-                raise ValueError
-            return max(1, round(share * n_clients)) if share > 0 else 0
-        count = int(text)
-        if count < 0:
-            raise ValueError
-        return count
-    except ValueError:
-        raise ConfigError(
-            f"--malicious entry {part!r}: amount must be a count or a share in [0, 1]"
-        ) from None
-
-
-def assign_behaviours(counts: dict[str, int], n_clients: int, seed: int) -> list[str]:
-    """Behaviour of each client index, drawn reproducibly from ``seed``."""
-    order = list(range(n_clients))
-    random.Random(f"behaviours:{seed}").shuffle(order)
-    behaviours = [HONEST] * n_clients
-    cursor = 0
-    for name in sorted(counts):
-        for _ in range(counts[name]):
-            behaviours[order[cursor]] = name
-            cursor += 1
-    return behaviours
+def assign_client_behaviours(text: str, n_clients: int, seed: int) -> list[str]:
+    """Each client's behaviour under ``--malicious text`` (the one grammar and draw of
+    :mod:`flchain.learning.adversary`, with this package's behaviour names)."""
+    counts = parse_malicious(text, n_clients, known=CLIENT_BEHAVIOURS)
+    return assign_behaviours(counts, n_clients, seed)

@@ -47,3 +47,33 @@ def gas_for_round(events: Iterable[Mapping[str, Any]], round_id: int) -> int:
 def mismatches(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Every logged disagreement between a local aggregate and the certified CID."""
     return [e for e in events if e.get("event") == "aggregate_mismatch"]
+
+
+def decisions_changed(
+    events: Iterable[Mapping[str, Any]],
+    honest_miners: set[int],
+    accepted: Mapping[int, Mapping[int, bool]],
+    threshold: int,
+) -> int:
+    """How many committee decisions differ from what the honest miners alone decided.
+
+    The honest decision on an update is the lower median of the scores the honest
+    committee members logged for it, against the acceptance threshold;
+    ``accepted[round][index]`` is what the chain decided.
+    """
+    scores: dict[tuple[int, int], list[int]] = {}
+    for e in events:
+        if (
+            e.get("event") == "scored"
+            and e.get("role") == "miner"
+            and e.get("index") in honest_miners
+        ):
+            for i, score in enumerate(e.get("scores") or ()):
+                scores.setdefault((int(e["round"]), i), []).append(int(score))
+    changed = 0
+    for (r, i), values in scores.items():
+        if r in accepted and i in accepted[r]:
+            ordered = sorted(values)
+            honest = ordered[(len(ordered) - 1) // 2] >= threshold
+            changed += honest != accepted[r][i]
+    return changed

@@ -88,6 +88,22 @@ class Monitor:
         weights, _ = decode_weights_from_store(self.store, cid, expected=self.work.arch)
         return evaluate(self.work.model, self.work.data.test, weights)
 
+    def backdoor_success(self, cid: str) -> float:
+        """The backdoor attack's success rate on the test set for the model ``cid``."""
+        from flchain.learning.attacks import ATTACKS, attack_success_rate, trigger_for
+        from flchain.learning.training import predict
+
+        weights, _ = decode_weights_from_store(self.store, cid, expected=self.work.arch)
+        x, y = self.work.data.test
+        target = int(ATTACKS["backdoor"].params["target"])
+        return attack_success_rate(
+            lambda rows: predict(self.work.model, rows, weights),
+            x,
+            y,
+            trigger_for(x.shape[1]),
+            target,
+        )
+
     def status(self) -> tuple[int, Phase]:
         r = self.protocol.current_round()
         return r, self.protocol.phase(r)

@@ -24,9 +24,9 @@ from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import ConfigError, RoundTimeoutError, RunError
-from flchain.party.behaviours import HONEST, assign_behaviours, parse_malicious
+from flchain.party.behaviours import HONEST, assign_client_behaviours
 from flchain.party.workload import Workload, load_workload
-from flchain.run.metrics import mismatches
+from flchain.run.metrics import decisions_changed, mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
 from flchain.run.procs import ChildSet
@@ -73,9 +73,7 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     start = time.time()
     out = options.out.resolve()
     spec = options.spec
-    behaviours = assign_behaviours(
-        parse_malicious(options.malicious, spec.clients), spec.clients, spec.seed
-    )
+    behaviours = assign_client_behaviours(options.malicious, spec.clients, spec.seed)
     if any((out / "logs").glob("*.jsonl")) or (out / "summary.json").exists():
         raise ConfigError(f"run directory {out} already holds a run; choose another --out")
     workload = load_workload(spec)  # checks the spec; fills the data set cache for children
@@ -135,6 +133,21 @@ def _run(
     events = monitor.refresh_phases()
     _write_metrics(out, monitor.reports)
     summary = _summary(viewer, monitor, addresses, behaviours, children, start, startup_s, task)
+    final_cid = next((r.certified_cid for r in reversed(monitor.reports) if r.certified_cid), None)
+    if "backdoor" in behaviours:
+        summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
+    if options.miner_behaviours:
+        honest = {
+            j for j in range(spec.miners) if options.miner_behaviours.get(j, HONEST) == HONEST
+        }
+        decided = {
+            r.round: {u.index: u.accepted for u in r.outcome.updates}
+            for r in monitor.reports
+            if r.outcome is not None
+        }
+        threshold = task.params.acceptance_threshold
+        summary["decisions_changed"] = decisions_changed(events, honest, decided, threshold)
+        summary["miner_behaviours"] = {f"miner-{j}": b for j, b in options.miner_behaviours.items()}
     summary["start_training_gas"] = start_gas
     summary["aggregate_mismatches"] = [
         {k: e.get(k) for k in ("role", "index", "round", "local", "certified")}

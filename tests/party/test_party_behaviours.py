@@ -5,14 +5,30 @@ from __future__ import annotations
 import pytest
 
 from flchain.exceptions import ConfigError
-from flchain.party.behaviours import assign_behaviours, parse_malicious
+from flchain.party.behaviours import assign_client_behaviours, assign_miner_behaviours
 from flchain.task.accounts import accounts_needed, client_account, miner_account
 
 
 def test_counts_and_shares() -> None:
-    assert parse_malicious("free-rider:1,noise:0.2", 10) == {"free-rider": 1, "noise": 2}
-    assert parse_malicious("signflip:0.01", 10) == {"signflip": 1}
-    assert parse_malicious("", 10) == {}
+    drawn = assign_client_behaviours("free-rider:1,noise:0.2,plagiarist:1", 10, seed=0)
+    assert sorted(b for b in drawn if b != "honest") == [
+        "free-rider",
+        "noise",
+        "noise",
+        "plagiarist",
+    ]
+    assert assign_client_behaviours("signflip:0.01", 10, seed=0).count("signflip") == 1
+    assert assign_client_behaviours("", 10, seed=0) == ["honest"] * 10
+
+
+def test_lying_miners_are_the_first_indices() -> None:
+    assert assign_miner_behaviours("inverted-scores:2", 5) == {
+        0: "inverted-scores",
+        1: "inverted-scores",
+    }
+    assert assign_miner_behaviours("", 5) == {}
+    with pytest.raises(ConfigError, match="unknown behaviour 'label-flip'"):
+        assign_miner_behaviours("label-flip:1", 5)
 
 
 @pytest.mark.parametrize(
@@ -27,13 +43,12 @@ def test_counts_and_shares() -> None:
 )
 def test_bad_malicious_specs(text: str, needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
-        parse_malicious(text, 5)
+        assign_client_behaviours(text, 5, seed=0)
 
 
 def test_assignment_is_seeded_and_exact() -> None:
-    counts = {"free-rider": 1, "noise": 2}
-    first = assign_behaviours(counts, 10, seed=0)
-    assert first == assign_behaviours(counts, 10, seed=0)
+    first = assign_client_behaviours("free-rider:1,noise:2", 10, seed=0)
+    assert first == assign_client_behaviours("free-rider:1,noise:2", 10, seed=0)
     assert first.count("free-rider") == 1 and first.count("noise") == 2
     assert first.count("honest") == 7
 
