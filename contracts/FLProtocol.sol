@@ -313,7 +313,9 @@ contract FLProtocol is FLCommittee {
         }
     }
 
-    /// Splits `clientRewardPerRound` over accepted updates in proportion to median x min(samples, cap).
+    /// Splits `clientRewardPerRound` over accepted updates in proportion to their median score
+    /// (the committee's measure of contribution). A claimed sample count earns nothing: it is a
+    /// claim, bounded only where it weighs in aggregation.
     function _rewardClients(
         uint256 round,
         uint256 n,
@@ -323,11 +325,7 @@ contract FLProtocol is FLCommittee {
         if (_clientReward == 0) return;
         uint256 total;
         for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) == 0) continue;
-            uint256 samples = uint32(_updates[i] >> 160);
-            if (samples > _sampleCap) samples = _sampleCap;
-            medians[i] *= samples;
-            total += medians[i];
+            if (acceptedMask & (1 << i) != 0) total += medians[i];
         }
         for (uint256 i = 0; i < n; ++i) {
             if (acceptedMask & (1 << i) == 0) continue;

@@ -185,19 +185,12 @@ def slashed_reputation(old: int) -> int:
     return old - SLASH_LOSS if old > SLASH_LOSS else 1
 
 
-def client_rewards(
-    reward_per_round: int,
-    decisions: Sequence[UpdateDecision],
-    samples: Sequence[int],
-    sample_cap: int,
-) -> list[int]:
-    """Each update's reward (0 when rejected): proportional to median x min(samples, cap)."""
+def client_rewards(reward_per_round: int, decisions: Sequence[UpdateDecision]) -> list[int]:
+    """Each update's reward (0 when rejected): proportional to its median score (the claimed
+    sample count earns nothing)."""
     if reward_per_round == 0 or not any(d.accepted for d in decisions):
         return [0] * len(decisions)
-    weights = [
-        d.median * min(s, sample_cap) if d.accepted else 0
-        for d, s in zip(decisions, samples, strict=True)
-    ]
+    weights = [d.median if d.accepted else 0 for d in decisions]
     total = sum(weights)
     return [
         (reward_per_round * w) // total if d.accepted else 0

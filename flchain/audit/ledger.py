@@ -294,8 +294,7 @@ class Ledger:
                 new = client_reputation(acc.client_rep, u.accepted)
                 out.reputation.append(ReputationChange(sub.client, acc.client_rep, new))
                 acc.client_rep = new
-        samples = [s.num_samples for s in rec.submissions]
-        amounts = client_rewards(p.client_reward_per_round, d.updates, samples, p.sample_cap)
+        amounts = client_rewards(p.client_reward_per_round, d.updates)
         for sub, u, amount in zip(rec.submissions, d.updates, amounts, strict=True):
             if u.accepted and p.client_reward_per_round:
                 out.rewards.append(Reward(sub.client, amount))

@@ -75,25 +75,22 @@ def test_reputation_steps() -> None:
 
 @given(
     st.integers(min_value=1, max_value=10**24),
-    st.lists(st.tuples(scores, st.booleans(), st.integers(1, 5000)), min_size=1, max_size=20),
-    st.integers(min_value=1, max_value=4000),
+    st.lists(st.tuples(scores, st.booleans()), min_size=1, max_size=20),
 )
-def test_client_rewards_split_the_round_reward(
-    reward: int, rows: list[tuple[int, bool, int]], cap: int
-) -> None:
-    decisions = [UpdateDecision(i, m, 3, a and m > 0) for i, (m, a, _) in enumerate(rows)]
-    samples = [s for _, _, s in rows]
-    paid = client_rewards(reward, decisions, samples, cap)
+def test_client_rewards_split_the_round_reward(reward: int, rows: list[tuple[int, bool]]) -> None:
+    decisions = [UpdateDecision(i, m, 3, a and m > 0) for i, (m, a) in enumerate(rows)]
+    paid = client_rewards(reward, decisions)
     assert all(p == 0 for p, d in zip(paid, decisions, strict=True) if not d.accepted)
     assert sum(paid) <= reward
     if any(d.accepted for d in decisions):
         assert reward - sum(paid) < len(rows)  # only rounding is lost
 
 
-def test_client_rewards_are_proportional_to_median_times_capped_samples() -> None:
+def test_client_rewards_are_proportional_to_the_median_score_only() -> None:
     decisions = [UpdateDecision(0, 6000, 3, True), UpdateDecision(1, 3000, 3, True)]
-    # samples 5000 and 100 with cap 1000: weights 6000*1000 and 3000*100
-    assert client_rewards(630, decisions, [5000, 100], 1000) == [600, 30]
+    assert client_rewards(630, decisions) == [420, 210]
+    rejected = [UpdateDecision(0, 6000, 3, True), UpdateDecision(1, 0, 3, False)]
+    assert client_rewards(630, rejected) == [630, 0]
 
 
 def test_committee_settlement_amounts() -> None:
