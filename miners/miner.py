@@ -28,7 +28,7 @@ from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
-from flchain.task.evaluation import derive_seed, evaluator, reference_update
+from flchain.task.evaluation import classifier_head, derive_seed, evaluator, reference_model
 from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
 from flchain.task.signals import Weights as ScoreWeights
 from flchain.types import CIDStr
@@ -124,7 +124,7 @@ class Miner(Participant):
                     self.log.warning("round %d: update %d scores 0: %s", r, s.index, reason)
             spec = self.party.spec
             seed = derive_seed(spec.seed, "reference", self.index, r)
-            reference = reference_update(
+            reference = reference_model(
                 self.work.model, self.validation, self.work.train_config, model.weights, seed
             )
             base = self.evaluate(model.weights)
@@ -138,6 +138,7 @@ class Miner(Participant):
                 samples=[s.num_samples for s in submissions],
                 reference=reference,
                 sample_cap=spec.sample_cap,
+                head=classifier_head(self.work.model),
             )
             extra["scores"] = [int(v.score) for v in verdicts]
             extra["reasons"] = [v.reason for v in verdicts]

@@ -32,7 +32,7 @@ from flchain.learning.weights import Weights, get_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
-from flchain.task.evaluation import train_config
+from flchain.task.evaluation import classifier_head, train_config
 from flchain.task.spec import TaskSpec
 from flchain.types import CIDStr
 
@@ -168,7 +168,7 @@ class ModelAuditor:
         reference update is its own, so this is an independent view: an accepted
         update that it scores 0 is flagged in the report.
         """
-        from flchain.task.evaluation import derive_seed, evaluator, reference_update
+        from flchain.task.evaluation import derive_seed, evaluator, reference_model
         from flchain.task.quality import Evaluation, score_round
 
         test = self.test
@@ -180,7 +180,7 @@ class ModelAuditor:
             else evaluate_fn(current.weights)
         )
         seed = derive_seed(self.spec.seed, "reference", "auditor", current.round)
-        reference = reference_update(self.model, test, self.train_config, current.weights, seed)
+        reference = reference_model(self.model, test, self.train_config, current.weights, seed)
         updates = [None if c.notes else weights.get(c.index) for c in checks]
         failures = {
             i: c.error or (c.notes[0] if c.notes else "not fetched")
@@ -197,6 +197,7 @@ class ModelAuditor:
             samples=[c.num_samples for c in checks],
             reference=reference,
             sample_cap=self.spec.sample_cap,
+            head=classifier_head(self.model),
         )
         for c, v, w in zip(checks, verdicts, updates, strict=True):
             c.score, c.reason = int(v.score), v.reason

@@ -232,7 +232,7 @@ class _Driver:
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member (the miner's rules)."""
-        from flchain.task.evaluation import derive_seed, evaluator, reference_update
+        from flchain.task.evaluation import classifier_head, derive_seed, evaluator, reference_model
         from flchain.task.quality import score_round
 
         index = self.miners.index(miner)
@@ -240,7 +240,7 @@ class _Driver:
         evaluate_fn = evaluator(self.work.model, data)
         g = self.global_model.weights
         seed = derive_seed(self.spec.seed, "reference", index, self.global_model.round)
-        reference = reference_update(self.work.model, data, self.work.train_config, g, seed)
+        reference = reference_model(self.work.model, data, self.work.train_config, g, seed)
         verdicts = score_round(
             g,
             list(updates),
@@ -250,6 +250,7 @@ class _Driver:
             samples=samples,
             reference=reference,
             sample_cap=self.spec.sample_cap,
+            head=classifier_head(self.work.model),
         )
         return [int(v.score) for v in verdicts]
 

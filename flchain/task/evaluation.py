@@ -2,8 +2,8 @@
 miners, the auditor and the simulated histories.
 
 :func:`evaluator` turns the learning core's ``evaluate`` into the
-:data:`~flchain.task.quality.EvaluateFn` the rules take; :func:`reference_update`
-is the update the evaluating party trains itself, from the same global model, on
+:data:`~flchain.task.quality.EvaluateFn` the rules take; :func:`reference_model`
+is the model the evaluating party trains itself, from the same global model, on
 its own data (the direction every client's update is compared with).
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-import numpy as np
 import torch
 
 from flchain.learning.strategies import Strategy
 from flchain.learning.training import ArrayPair, TrainConfig, evaluate, train_local
 from flchain.task.quality import EvaluateFn, Evaluation
-from flchain.task.signals import Weights, flat_delta
+from flchain.task.signals import Weights
 from flchain.task.spec import TaskSpec
 
 
@@ -37,6 +36,21 @@ def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:
     return config
 
 
+def classifier_head(model: torch.nn.Module) -> tuple[str, ...]:
+    """Names of the output layer's tensors: the trailing tensors (in the model's own order)
+    whose leading dimension is that of the last one (the number of classes)."""
+    tensors = list(model.state_dict().items())
+    if not tensors or tensors[-1][1].ndim == 0:
+        return ()
+    outputs = tensors[-1][1].shape[0]
+    names: list[str] = []
+    for name, tensor in reversed(tensors):
+        if tensor.ndim == 0 or tensor.shape[0] != outputs:
+            break
+        names.append(name)
+    return tuple(sorted(names))
+
+
 def evaluator(model: torch.nn.Module, data: ArrayPair) -> EvaluateFn:
     """Accuracy and loss of a set of weights on ``data``."""
 
@@ -47,16 +61,15 @@ def evaluator(model: torch.nn.Module, data: ArrayPair) -> EvaluateFn:
     return run
 
 
-def reference_update(
+def reference_model(
     model: torch.nn.Module,
     data: ArrayPair,
     config: TrainConfig,
     global_weights: Weights,
     seed: int,
-) -> np.ndarray:
-    """The change one round of the task's own training makes on ``data``."""
-    trained = train_local(model, data, config, dict(global_weights), seed).weights
-    return flat_delta(trained, global_weights)
+) -> Weights:
+    """The model one round of the task's own training makes from ``global_weights`` on ``data``."""
+    return train_local(model, data, config, dict(global_weights), seed).weights
 
 
 def derive_seed(*parts: object) -> int:

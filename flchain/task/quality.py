@@ -17,8 +17,12 @@ fails gives the update a score of 0 and names the signal that caught it:
 4. direction (FLTrust's trust, Cao et al. 2021): the cosine between the delta and
    the miner's reference update, trained from the same global model on the
    miner's own data, disjoint from every client's, must exceed ``min_cosine``.
-   A label flip pulls the classifier the other way and points away from any
-   honest update; colluders cannot move the reference, unlike a round median;
+   It is taken on the classifier head (the output layer) when the task names
+   one: the head carries what the labels mean, so a label flip turns it away
+   from any honest update, while honest clients on skewed data still agree
+   with it (measured in ``docs/robustness.md``); the whole model's cosine
+   drifts towards 0 for honest updates as training converges. Colluders cannot
+   move the reference, unlike a round median;
 5. effect, on the miner's validation data: the update's own model must keep its
    loss under ``max(loss_ratio * L, L + loss_slack)`` for the global loss ``L``,
    and the round's aggregate of all candidates must not be better without it by
@@ -160,15 +164,18 @@ def score_round(
     rules: ScoreRules,
     failures: Mapping[int, str] | None = None,
     samples: Sequence[int] | None = None,
-    reference: np.ndarray | None = None,
+    reference: Weights | None = None,
     sample_cap: int = 2**32 - 1,
+    head: Sequence[str] = (),
 ) -> list[Verdict]:
     """Verdicts for every update of a round, in submission order.
 
     ``updates[i]`` is ``None`` when update ``i`` failed integrity; ``failures``
     says why. ``samples[i]`` is the sample count it claims (bounded before use).
-    ``reference`` is the miner's own update from the same global model (without
-    one, the direction rule compares with the round's coordinate-wise median).
+    ``reference`` is the miner's own model trained from the same global model
+    (without one, the direction rule compares with the round's coordinate-wise
+    median). ``head`` names the classifier's tensors the direction is measured on
+    (all tensors when empty).
     ``evaluate`` evaluates one set of weights on validation data.
     """
     failures = failures or {}
@@ -180,10 +187,14 @@ def score_round(
     live = {i: w for i, w in enumerate(updates) if w is not None}
     deltas = {i: flat_delta(w, global_weights) for i, w in live.items()}
     sizes = {i: norm(d) for i, d in deltas.items()}
-    pool = list(sizes.values()) + ([norm(reference)] if reference is not None else [])
-    median_size = median(pool)
-    if reference is None and deltas:
-        reference = np.median(np.stack(list(deltas.values())), axis=0)
+    ref = flat_delta(reference, global_weights) if reference is not None else None
+    median_size = median(list(sizes.values()) + ([norm(ref)] if ref is not None else []))
+    names = {k: global_weights[k] for k in head} if head else global_weights
+    directions = {i: flat_delta({k: live[i][k] for k in names}, names) for i in live}
+    if reference is not None:
+        ref_direction = flat_delta({k: reference[k] for k in names}, names)
+    elif directions:
+        ref_direction = np.median(np.stack(list(directions.values())), axis=0)
     for i in live:
         verdict = size_verdict(sizes[i], median_size, rules)
         if verdict is not None:
@@ -192,7 +203,7 @@ def score_round(
     copies = find_copies([deltas[i] for i in order], rules.duplicate_tolerance)
     for later, earlier in copies.items():
         verdicts[order[later]] = reject(f"plagiarism: near-copy of update {order[earlier]}")
-    cosines = {i: cosine(deltas[i], reference) for i in live if reference is not None}
+    cosines = {i: cosine(directions[i], ref_direction) for i in directions}
     for i in live:
         if i not in verdicts and cosines.get(i, 1.0) <= rules.min_cosine:
             verdicts[i] = reject(

@@ -40,7 +40,7 @@ class ScoreRules:
     above ``norm_ratio`` times it is boosted. ``duplicate_tolerance``: two changes
     whose directions (unit vectors) are closer than this are copies.
     ``min_cosine``: an update's change must point more than this along the
-    miner's reference update (FLTrust's trust; 0 is its ReLU). ``loss_ratio``
+    miner's reference update, on the classifier head (FLTrust's trust). ``loss_ratio``
     and ``loss_slack``: an update's own validation loss may be at most
     ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss ``L``.
     ``harm_tolerance``: how much validation accuracy the round's aggregate may
@@ -51,7 +51,7 @@ class ScoreRules:
     unchanged_ratio: float = 0.05
     norm_ratio: float = 3.0
     duplicate_tolerance: float = 0.05
-    min_cosine: float = 0.0
+    min_cosine: float = 0.1
     loss_ratio: float = 2.0
     loss_slack: float = 5.0
     harm_tolerance: float = 0.1

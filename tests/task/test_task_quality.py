@@ -115,7 +115,7 @@ def test_score_round_orders_checks_and_names_each_signal() -> None:
         RULES,
         failures={2: "integrity: content not found"},
         samples=[10] * 7 + [2**32 - 1],
-        reference=reference,
+        reference=_with(reference),
     )
     reasons = [v.reason.split(":")[0] for v in verdicts]
     assert reasons == [
@@ -139,6 +139,28 @@ def _median(updates: list) -> float:
     return float(np.median([*sizes, norm(rng.normal(size=SIZE))]))
 
 
+def test_direction_is_measured_on_the_head_when_named() -> None:
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=SIZE)
+    # the body ("w", sorted last) agrees with the reference; the head ("b") points away
+    flipped = reference.copy()
+    flipped[:8] = -reference[:8]
+    updates = [_with(reference + 0.3 * rng.normal(size=SIZE)) for _ in range(3)] + [_with(flipped)]
+
+    def evaluate(w: dict[str, np.ndarray]) -> Evaluation:
+        return Evaluation(0.8, 0.5)
+
+    whole = score_round(
+        _global(), updates, evaluate, Evaluation(0.7, 0.6), RULES, reference=_with(reference)
+    )
+    assert whole[3].reason.startswith("accepted")
+    on_head = score_round(
+        _global(), updates, evaluate, Evaluation(0.7, 0.6), RULES,
+        reference=_with(reference), head=("b",),
+    )  # fmt: skip
+    assert [v.reason.split(":")[0] for v in on_head] == ["accepted"] * 3 + ["direction"]
+
+
 def test_leave_one_out_rejects_the_update_that_hurts_the_aggregate() -> None:
     rng = np.random.default_rng(2)
     reference = rng.normal(size=SIZE)
@@ -156,6 +178,6 @@ def test_leave_one_out_rejects_the_update_that_hurts_the_aggregate() -> None:
 
     verdicts = score_round(
         _global(), [_with(d) for d in deltas], evaluate, Evaluation(0.5, 0.7), RULES,
-        reference=reference,
+        reference=_with(reference),
     )  # fmt: skip
     assert [v.reason.split(":")[0] for v in verdicts] == ["accepted", "accepted", "harm"]

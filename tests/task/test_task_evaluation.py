@@ -1,0 +1,17 @@
+"""The shared evaluation helpers: the classifier head, the reference model, seeds."""
+
+from __future__ import annotations
+
+from flchain.learning.models import build_model
+from flchain.task.evaluation import classifier_head, derive_seed
+
+
+def test_the_head_is_the_output_layer_of_each_built_in_model() -> None:
+    assert classifier_head(build_model("digits-mlp", seed=0)) == ("net.2.bias", "net.2.weight")
+    assert classifier_head(build_model("mnist1d-cnn", seed=0)) == ("linear.bias", "linear.weight")
+
+
+def test_seeds_are_stable_31_bit_values() -> None:
+    assert derive_seed(0, "reference", 1, 2) == derive_seed(0, "reference", 1, 2)
+    assert derive_seed(0, "reference", 1, 2) != derive_seed(0, "reference", 2, 1)
+    assert 0 <= derive_seed("x") < 2**31
