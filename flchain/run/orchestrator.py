@@ -134,8 +134,8 @@ def _run(
     _write_metrics(out, monitor.reports)
     summary = _summary(viewer, monitor, addresses, behaviours, children, start, startup_s, task)
     final_cid = next((r.certified_cid for r in reversed(monitor.reports) if r.certified_cid), None)
-    if "backdoor" in behaviours:
-        summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
+    # the backdoor trigger's success on the final model (a clean run's figure is the baseline)
+    summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
     if options.miner_behaviours:
         honest = {
             j for j in range(spec.miners) if options.miner_behaviours.get(j, HONEST) == HONEST

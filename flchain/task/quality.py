@@ -16,7 +16,10 @@ fails gives the update a score of 0 and names the signal that caught it:
    earlier update's (by submission index) is a copy, whatever its scale;
 4. direction (FLTrust's trust, Cao et al. 2021): the cosine between the delta and
    the miner's reference update, trained from the same global model on the
-   miner's own data, disjoint from every client's, must exceed ``min_cosine``.
+   miner's own data, disjoint from every client's, must exceed
+   ``max(min_cosine, cosine_ratio x the round's median cosine)``: an update must
+   agree with the reference at least that well relative to the round's typical
+   update (the median is robust while fewer than half the updates are bad).
    It is taken on the classifier head (the output layer) when the task names
    one: the head carries what the labels mean, so a label flip turns it away
    from any honest update, while honest clients on skewed data still agree
@@ -204,11 +207,12 @@ def score_round(
     for later, earlier in copies.items():
         verdicts[order[later]] = reject(f"plagiarism: near-copy of update {order[earlier]}")
     cosines = {i: cosine(directions[i], ref_direction) for i in directions}
+    floor = max(rules.min_cosine, rules.cosine_ratio * median(list(cosines.values())))
     for i in live:
-        if i not in verdicts and cosines.get(i, 1.0) <= rules.min_cosine:
+        if i not in verdicts and cosines.get(i, 1.0) <= floor:
             verdicts[i] = reject(
                 f"direction: cosine {cosines[i]:+.3f} to the miner's reference update "
-                f"is not above {rules.min_cosine:g}"
+                f"is not above {floor:.3f}"
             )
     for i in live:
         if i not in verdicts:

@@ -39,8 +39,9 @@ class ScoreRules:
     reference update counted in): below ``unchanged_ratio`` of it is free-riding,
     above ``norm_ratio`` times it is boosted. ``duplicate_tolerance``: two changes
     whose directions (unit vectors) are closer than this are copies.
-    ``min_cosine``: an update's change must point more than this along the
-    miner's reference update, on the classifier head (FLTrust's trust). ``loss_ratio``
+    ``min_cosine`` and ``cosine_ratio``: an update's change must point along the
+    miner's reference update, on the classifier head (FLTrust's trust), by more
+    than ``max(min_cosine, cosine_ratio x the round's median cosine)``. ``loss_ratio``
     and ``loss_slack``: an update's own validation loss may be at most
     ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss ``L``.
     ``harm_tolerance``: how much validation accuracy the round's aggregate may
@@ -51,10 +52,11 @@ class ScoreRules:
     unchanged_ratio: float = 0.05
     norm_ratio: float = 3.0
     duplicate_tolerance: float = 0.05
-    min_cosine: float = 0.1
+    min_cosine: float = 0.05
+    cosine_ratio: float = 0.4
     loss_ratio: float = 2.0
     loss_slack: float = 5.0
-    harm_tolerance: float = 0.1
+    harm_tolerance: float = 0.25
     max_update_bytes: int = 64 * 1024 * 1024
 
 

@@ -62,7 +62,8 @@ def test_loss_and_harm_rules() -> None:
     nan = loss_verdict(base, Evaluation(float("nan"), 1.0), RULES)
     assert nan is not None and "not finite" in nan.reason
     assert harm_verdict(Evaluation(0.80, 0.5), Evaluation(0.85, 0.4), RULES) is None
-    harm = harm_verdict(Evaluation(0.70, 0.9), Evaluation(0.85, 0.4), RULES)
+    assert harm_verdict(Evaluation(0.70, 0.9), Evaluation(0.85, 0.4), RULES) is None
+    harm = harm_verdict(Evaluation(0.50, 0.9), Evaluation(0.85, 0.4), RULES)
     assert harm is not None and harm.reason.startswith("harm")
 
 
