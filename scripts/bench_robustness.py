@@ -68,6 +68,7 @@ def run_cell(
         "--miners", str(args.miners),
         "--rounds", str(args.rounds),
         "--seed", str(args.seed),
+        "--committee", str(args.miners),
         "--out", str(out),
         "--home", str(work / "home"),
         "--json",
@@ -99,6 +100,21 @@ def client_cell(summary: dict[str, Any], attack: str) -> dict[str, Any]:
     }
 
 
+def liars_cell(summary: dict[str, Any]) -> dict[str, Any]:
+    """The lying miners' reputation and rewards against the honest miners'."""
+    liars = set(summary.get("miner_behaviours", {}))
+    miners = {n: p["address"] for n, p in summary["parties"].items() if n.startswith("miner")}
+    rep, pay = summary["reputation"], summary["rewards"]
+    honest = [a for n, a in miners.items() if n not in liars]
+    lying = [a for n, a in miners.items() if n in liars]
+    return {
+        "liar_reputation": [rep[a] for a in lying],
+        "honest_miner_reputation": [rep[a] for a in honest],
+        "liar_rewards": [round(pay[a], 2) for a in lying],
+        "honest_miner_rewards": [round(pay[a], 2) for a in honest],
+    }
+
+
 def baseline_accuracy(dataset: str, args: argparse.Namespace, strategy: str, mal: str) -> float:
     proc = flchain(
         "baseline",
@@ -113,7 +129,7 @@ def baseline_accuracy(dataset: str, args: argparse.Namespace, strategy: str, mal
     )  # fmt: skip
     if proc.returncode != 0:
         return float("nan")
-    return float(json.loads(proc.stdout)["final_accuracy"])
+    return float(json.loads(proc.stdout)["accuracy"])
 
 
 def main() -> None:
@@ -151,6 +167,7 @@ def main() -> None:
                     "dataset": dataset,
                     "attack": attack,
                     "fraction": fraction,
+                    "clean_attack_success_rate": clean.get("attack_success_rate"),
                     "harmful": attack not in HARMLESS,
                     "accuracy": s["final_accuracy"],
                     "clean_accuracy": clean_acc,
@@ -176,7 +193,7 @@ def main() -> None:
                     "accuracy": s["final_accuracy"],
                     "clean_accuracy": clean_acc,
                     "decisions_changed": s.get("decisions_changed"),
-                    "liars_slashed_or_penalised": s.get("liar_reputation"),
+                    **liars_cell(s),
                 }
                 cells.append(cell)
                 print(json.dumps(cell), file=sys.stderr, flush=True)
