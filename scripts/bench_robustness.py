@@ -55,23 +55,29 @@ def flchain(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[st
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
+def task_args(dataset: str, args: argparse.Namespace) -> list[str]:
+    """The options ``flchain run`` and ``flchain baseline`` share, for one dataset."""
+    return [
+        "--dataset", dataset,
+        "--partition", args.partition,
+        "--clients", str(args.clients),
+        "--rounds", str(args.rounds),
+        "--seed", str(args.seed),
+        "--json",
+    ]  # fmt: skip
+
+
 def run_cell(
     dataset: str, args: argparse.Namespace, work: Path, name: str, extra: list[str]
 ) -> dict[str, Any]:
     """One ``flchain run``; its summary."""
     out = work / name
     proc = flchain(
-        "run",
-        "--dataset", dataset,
-        "--partition", args.partition,
-        "--clients", str(args.clients),
+        "run", *task_args(dataset, args),
         "--miners", str(args.miners),
-        "--rounds", str(args.rounds),
-        "--seed", str(args.seed),
         "--committee", str(args.miners),
         "--out", str(out),
         "--home", str(work / "home"),
-        "--json",
         *extra,
     )  # fmt: skip
     if proc.returncode not in (0, 1):
@@ -117,16 +123,8 @@ def liars_cell(summary: dict[str, Any]) -> dict[str, Any]:
 
 def baseline_accuracy(dataset: str, args: argparse.Namespace, strategy: str, mal: str) -> float:
     proc = flchain(
-        "baseline",
-        "--dataset", dataset,
-        "--partition", args.partition,
-        "--clients", str(args.clients),
-        "--rounds", str(args.rounds),
-        "--seed", str(args.seed),
-        "--strategy", strategy,
-        "--malicious", mal,
-        "--json",
-    )  # fmt: skip
+        "baseline", *task_args(dataset, args), "--strategy", strategy, "--malicious", mal
+    )
     if proc.returncode != 0:
         return float("nan")
     return float(json.loads(proc.stdout)["accuracy"])

@@ -133,8 +133,7 @@ def min_max(
     perturbation: str = "unit",
 ) -> list[Weights]:
     """Every colluder sends the min-max update."""
-    g, B = _deltas(global_weights, benign)
-    return _same_for_all(global_weights, g, min_max_vector(B, perturbation), len(benign))
+    return _optimised(global_weights, benign, min_max_vector, perturbation)
 
 
 def min_sum(
@@ -145,8 +144,17 @@ def min_sum(
     perturbation: str = "unit",
 ) -> list[Weights]:
     """Every colluder sends the min-sum update."""
+    return _optimised(global_weights, benign, min_sum_vector, perturbation)
+
+
+def _optimised(
+    global_weights: Weights,
+    benign: Sequence[Weights],
+    vector: Callable[[np.ndarray, str], np.ndarray],
+    perturbation: str,
+) -> list[Weights]:
     g, B = _deltas(global_weights, benign)
-    return _same_for_all(global_weights, g, min_sum_vector(B, perturbation), len(benign))
+    return _same_for_all(global_weights, g, vector(B, perturbation), len(benign))
 
 
 def sybil(
