@@ -38,6 +38,7 @@ from flchain.task.spec import TaskSpec
 from flchain.types import Address
 
 REGISTER_TIMEOUT_S = 120.0
+"""How long registration may go without progress (one more party registered)."""
 
 
 @dataclass
@@ -177,19 +178,23 @@ def _addresses(network: Network, spec: TaskSpec) -> dict[str, Address]:
 def _wait_registered(
     viewer: ProtocolClient, addresses: dict[str, Address], children: ChildSet, console: Console
 ) -> None:
-    """Block until every live child is registered; a child that died is left out."""
+    """Block until every live child is registered; a child that died is left out. Many
+    parties starting on few cores take long: the timeout counts from the last progress."""
     deadline = time.monotonic() + REGISTER_TIMEOUT_S
     pending = dict(addresses)
     while pending:
         for name, address in list(pending.items()):
             if _status(viewer, name, address) == MemberStatus.ACTIVE:
                 del pending[name]
+                deadline = time.monotonic() + REGISTER_TIMEOUT_S
         for child in children.newly_exited():
             console.print(f"[red]{child.name} exited with {child.returncode}:[/] {child.tail()}")
             pending.pop(child.name, None)
         if time.monotonic() > deadline:
             waiting = ", ".join(sorted(pending))
-            raise RoundTimeoutError(f"not registered after {REGISTER_TIMEOUT_S:.0f} s: {waiting}")
+            raise RoundTimeoutError(
+                f"no party registered for {REGISTER_TIMEOUT_S:.0f} s; waiting for: {waiting}"
+            )
         time.sleep(0.1)
     if not any(c.name.startswith("miner") for c in children.running()):
         raise RunError("no miner is running; see the logs in the run directory")
