@@ -17,7 +17,7 @@ import numpy as np
 
 from clients.behaviours import Crafted, craft, plagiarise
 from flchain.chain.protocol_types import Phase, Submission
-from flchain.exceptions import ContractRevertError, RoundTimeoutError
+from flchain.exceptions import ContractRevertError, RoundTimeoutError, StoreWriteError
 from flchain.learning.attacks import get_attack
 from flchain.learning.training import ArrayPair, train_local
 from flchain.learning.weights import Weights
@@ -61,8 +61,13 @@ class Client(Participant):
         self.log.emit("round_open", round=r)
         if info.phase == Phase.SUBMIT:
             crafted = self.make_update(r, self.global_model)
-            cid = self.pin(r, crafted.weights)
-            self.submit(r, cid, crafted.claimed)
+            try:
+                cid = self.pin(r, crafted.weights)
+            except StoreWriteError as exc:
+                self.log.error("round %d: cannot pin the update, not submitting: %s", r, exc)
+                self.log.emit("pin_failed", round=r, error=str(exc))
+            else:
+                self.submit(r, cid, crafted.claimed)
         else:
             self.log.warning("round %d: submit phase already over, only aggregating", r)
         self.verify_pending(final=False)

@@ -113,6 +113,10 @@ class ObjectTooLargeError(StorageError):
     """An object is larger than the caller's limit."""
 
 
+class StoreWriteError(StorageError):
+    """The store could not write (disk full, permissions); nothing partial is left."""
+
+
 class CodecError(StorageError):
     """A model file that is malformed, of the wrong architecture, or not finite."""
 

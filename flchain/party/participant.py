@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from flchain.chain.protocol_types import Phase, RoundInfo
-from flchain.exceptions import ContractRevertError, FLchainError
+from flchain.exceptions import ContractRevertError, FLchainError, StoreWriteError
 from flchain.learning.weights import Weights
 from flchain.party.behaviours import Role
 from flchain.party.party import Party
@@ -136,7 +136,10 @@ class Participant:
             )
             extra["cid"] = result.model.cid
         if result.data is not None:
-            self.party.store.put(result.data)
+            try:
+                self.party.store.put(result.data)
+            except StoreWriteError as exc:  # the CID is known; others pin it too
+                self.log.error("round %d: cannot pin the aggregate: %s", r, exc)
         return result
 
 

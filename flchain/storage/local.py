@@ -39,7 +39,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from flchain.exceptions import CIDError, ContentNotFoundError, IntegrityError, StorageError
+from flchain.exceptions import (
+    CIDError,
+    ContentNotFoundError,
+    IntegrityError,
+    StorageError,
+    StoreWriteError,
+)
 from flchain.storage.base import MAX_BLOCK_SIZE, ContentStore, iter_dag_blocks, iter_file
 from flchain.storage.builder import DagBuilder, iter_byte_chunks, read_chunks
 from flchain.storage.cid import CID, RAW, as_cid
@@ -134,16 +140,22 @@ class LocalStore(ContentStore):
             directory.mkdir(exist_ok=True)
             self._shards.add(shard)
         tmp = directory / f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            view = memoryview(block)
-            while view:
-                view = view[os.write(fd, view) :]
-            if self.fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(block)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreWriteError(
+                f"cannot write block {cid} to {self.root}: {exc.strerror}"
+            ) from exc
         if self.fsync:
             _fsync_dir(directory)
 

@@ -94,3 +94,25 @@ def test_fsync_mode_stores_the_same(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "s", fsync=True)
     data = os.urandom(2 * CHUNK_SIZE)
     assert store.get(store.put(data)) == data
+
+
+def test_a_full_disk_is_a_store_write_error_and_leaves_nothing_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from flchain.exceptions import StoreWriteError
+
+    store = LocalStore(tmp_path / "s")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StoreWriteError, match="No space left on device"):
+        store.put(b"x" * 1000)
+    monkeypatch.undo()
+    leftovers = [p for p in (tmp_path / "s").rglob("*") if p.is_file() and "tmp" in p.name]
+    assert leftovers == []
+    assert store.get(store.put(b"x" * 1000)) == b"x" * 1000
