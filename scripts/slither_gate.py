@@ -29,7 +29,7 @@ def _owner(element: dict[str, Any]) -> tuple[str, str]:
         return element.get("name", ""), ""
     if kind == "function":
         return parent.get("name", ""), element.get("name", "")
-    if kind == "node" and parent.get("type") == "function":
+    if parent.get("type") == "function":  # a node or a local variable of a function
         grand = parent.get("type_specific_fields", {}).get("parent", {})
         return grand.get("name", ""), parent.get("name", "")
     return parent.get("name", ""), element.get("name", "")
@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
         report = json.load(sys.stdin)
         triage = load_triage(Path(argv[1]))
     except (OSError, ValueError, KeyError) as exc:
-        print(f"slither gate: unreadable input: {exc}", file=sys.stderr)
+        print(
+            f"slither gate: unreadable input (did slither run? see its log): {exc}", file=sys.stderr
+        )
         return 2
     if not report.get("success", False):
         print(f"slither gate: slither failed: {report.get('error')}", file=sys.stderr)

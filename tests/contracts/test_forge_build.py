@@ -41,7 +41,9 @@ def test_forge_build_matches_committed_artifacts(repo_root: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("FLProtocol", "FLToken"):
         artifact = load_artifact(name)
-        out = json.loads((repo_root / ".forge" / "out" / f"{name}.sol" / f"{name}.json").read_text())
+        out = json.loads(
+            (repo_root / ".forge" / "out" / f"{name}.sol" / f"{name}.json").read_text()
+        )
         for key in ("bytecode", "deployedBytecode"):
             forged = out[key]["object"]
             assert strip_metadata(forged) == strip_metadata(artifact[key]), f"{name} {key}"
