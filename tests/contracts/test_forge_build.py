@@ -37,7 +37,7 @@ def strip_metadata(code: str) -> str:
 
 
 def test_forge_build_matches_committed_artifacts(repo_root: Path) -> None:
-    proc = _run([_forge(repo_root), "build"], repo_root, 900)
+    proc = _run([_forge(repo_root), "build"], repo_root, 850)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("FLProtocol", "FLToken"):
         artifact = load_artifact(name)
@@ -50,7 +50,7 @@ def test_forge_build_matches_committed_artifacts(repo_root: Path) -> None:
 
 
 def test_forge_test_suite_passes(repo_root: Path) -> None:
-    proc = _run([_forge(repo_root), "test"], repo_root, 1500)
+    proc = _run([_forge(repo_root), "test"], repo_root, 850)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert "0 failed" in proc.stdout
     assert "invariant_protocol() (runs: 64, calls: 12800" in proc.stdout
