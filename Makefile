@@ -5,8 +5,14 @@ PY    := $(VENV)/bin/python
 PIP   := $(VENV)/bin/pip
 STAMP_PY  := $(VENV)/.setup-stamp
 STAMP_NPM := node_modules/.setup-stamp
+# Slither pins web3 < 8 while FLchain needs web3 8, so it lives in a venv of its own.
+SLITHER_VENV  := .venv-slither
+SLITHER_PIN   := slither-analyzer==0.11.6
+STAMP_SLITHER := $(SLITHER_VENV)/.setup-stamp
+# forge and the scripts/solc wrapper come from node_modules (see foundry.toml).
+NPM_PATH := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
 
-.PHONY: setup demo test test-fast lint build clean
+.PHONY: setup demo test test-fast lint slither coverage build clean
 
 setup: $(STAMP_PY) $(STAMP_NPM)
 
@@ -26,6 +32,11 @@ $(STAMP_NPM): package.json package-lock.json
 		echo "npm not found: skipping the JavaScript toolchain; the embedded py-evm chain will be used"; \
 	fi
 
+$(STAMP_SLITHER):
+	@test -x $(SLITHER_VENV)/bin/python || python3 -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install -q '$(SLITHER_PIN)'
+	@touch $@
+
 demo: setup
 	$(VENV)/bin/flchain demo
 
@@ -39,9 +50,22 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@$(MAKE) --no-print-directory slither
+
+# Fails on any Slither finding not justified in contracts/slither-triage.json.
+slither: setup $(STAMP_SLITHER)
+	@mkdir -p .forge
+	$(NPM_PATH) $(SLITHER_VENV)/bin/slither . --json - 2>.forge/slither.log \
+		| $(PY) scripts/slither_gate.py contracts/slither-triage.json
+
+# Line and branch coverage of contracts/ by the forge suite (unoptimised build: a few minutes).
+coverage: setup
+	$(NPM_PATH) forge coverage --no-match-coverage 'contracts/test|node_modules' \
+		--report summary --report lcov --report-file .forge/lcov.info
+	$(PY) scripts/coverage_gate.py .forge/lcov.info 98 90
 
 build: setup
 	$(VENV)/bin/flchain build
 
 clean:
-	rm -rf $(VENV) node_modules .flchain .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SLITHER_VENV) .forge node_modules .flchain .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,7 @@ SOLC_VERSION = "0.8.37"
 EVM_VERSION = "shanghai"
 OPTIMIZER_RUNS = 200
 CONTRACTS_DIR = "contracts"
+TESTS_DIR = "contracts/test"  # Foundry tests (forge test), never part of a deployment
 NODE_MODULES = "node_modules"
 
 SETTINGS: dict[str, Any] = {
@@ -74,7 +75,8 @@ def _resolve(unit: str, root: Path) -> Path:
 def collect_sources(root: Path | None = None) -> dict[str, str]:
     """Every source unit needed to compile ``contracts/``: name -> content."""
     root = root or repo_root()
-    todo = sorted(p.relative_to(root).as_posix() for p in (root / CONTRACTS_DIR).rglob("*.sol"))
+    units = (p.relative_to(root).as_posix() for p in (root / CONTRACTS_DIR).rglob("*.sol"))
+    todo = sorted(u for u in units if not u.startswith(TESTS_DIR + "/"))
     if not todo:
         raise ConfigError(f"no Solidity sources under {root / CONTRACTS_DIR}")
     sources: dict[str, str] = {}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {FLProtocol} from "../FLProtocol.sol";
+import {FLToken} from "../FLToken.sol";
+import {IFLProtocol} from "../IFLProtocol.sol";
+import {Fixture} from "./utils/Fixture.sol";
+import {vm} from "./utils/Vm.sol";
+
+/// @notice Constructor validation of the task parameters and the reward token.
+contract FLParamsTest is Fixture {
+    function expectInvalid(IFLProtocol.TaskParams memory p, string memory name) internal {
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InvalidParameter.selector, name));
+        new FLProtocol(p, token);
+    }
+
+    function test_taskParamsRoundTrip() public view {
+        IFLProtocol.TaskParams memory p = protocol.taskParams();
+        assertEq(keccak256(abi.encode(p)), keccak256(abi.encode(defaultParams())), "task params");
+        assertEq(protocol.token(), address(token), "token");
+    }
+
+    function test_zeroTokenReverts() public {
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InvalidParameter.selector, "token"));
+        new FLProtocol(defaultParams(), FLToken(address(0)));
+    }
+
+    function testFuzz_committeeAndQuorum(uint8 size, uint8 quorum) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        p.committeeSize = size;
+        p.quorum = quorum;
+        if (size == 0 || size > protocol.MAX_COMMITTEE()) return expectInvalid(p, "committeeSize");
+        if (quorum == 0 || quorum > size) return expectInvalid(p, "quorum");
+        assertEq(new FLProtocol(p, token).taskParams().quorum, quorum, "quorum kept");
+    }
+
+    function testFuzz_threshold(uint16 threshold) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        p.acceptanceThreshold = threshold;
+        if (threshold == 0 || threshold > 10_000) return expectInvalid(p, "acceptanceThreshold");
+        assertEq(new FLProtocol(p, token).taskParams().acceptanceThreshold, threshold, "kept");
+    }
+
+    function testFuzz_durations(uint32 s, uint32 c, uint32 r) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        (p.submitDuration, p.commitDuration, p.revealDuration) = (s, c, r);
+        if (s == 0) return expectInvalid(p, "submitDuration");
+        if (c == 0) return expectInvalid(p, "commitDuration");
+        if (r == 0) return expectInvalid(p, "revealDuration");
+        assertEq(new FLProtocol(p, token).taskParams().revealDuration, r, "kept");
+    }
+
+    function testFuzz_sampleCapSlashAndUpdates(uint32 cap, uint16 slash, uint16 maxUpdates) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        maxUpdates = uint16(bound(maxUpdates, 0, 300));
+        (p.sampleCap, p.slashBps, p.maxUpdatesPerRound) = (cap, slash, maxUpdates);
+        if (cap == 0) return expectInvalid(p, "sampleCap");
+        if (slash > 10_000) return expectInvalid(p, "slashBps");
+        if (maxUpdates == 0 || maxUpdates > 256) return expectInvalid(p, "maxUpdatesPerRound");
+        assertEq(new FLProtocol(p, token).taskParams().maxUpdatesPerRound, maxUpdates, "kept");
+    }
+
+    /// CID prefixes of the task parameters: every length and first bytes.
+    function testFuzz_paramCids(uint8 len, bytes4 prefix, bool spec) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        bytes memory c = new bytes(bound(len, 0, 40));
+        for (uint256 i = 0; i < c.length && i < 4; ++i) c[i] = prefix[i];
+        bool ok = (c.length == 34 && c[0] == 0x12 && c[1] == 0x20) ||
+            (c.length == 36 && c[0] == 0x01 && (c[1] == 0x55 || c[1] == 0x70) && c[2] == 0x12 && c[3] == 0x20);
+        if (spec) p.specCid = c;
+        else p.initialModelCid = c;
+        if (!ok) return expectInvalid(p, spec ? "specCid" : "initialModelCid");
+        new FLProtocol(p, token);
+    }
+
+    function test_paramCidShapes() public {
+        bytes[5] memory good = [
+            bytes.concat(hex"1220", bytes32(0)),
+            bytes.concat(hex"01551220", bytes32(0)),
+            bytes.concat(hex"01701220", bytes32(uint256(7))),
+            bytes.concat(hex"1220", bytes32(uint256(9))),
+            cid(3)
+        ];
+        for (uint256 i = 0; i < good.length; ++i) {
+            IFLProtocol.TaskParams memory p = defaultParams();
+            p.initialModelCid = good[i];
+            new FLProtocol(p, token);
+        }
+        bytes[6] memory bad = [
+            bytes.concat(hex"1320", bytes32(0)),
+            bytes.concat(hex"1221", bytes32(0)),
+            bytes.concat(hex"02551220", bytes32(0)),
+            bytes.concat(hex"01561220", bytes32(0)),
+            bytes.concat(hex"01551320", bytes32(0)),
+            bytes.concat(hex"01551221", bytes32(0))
+        ];
+        for (uint256 i = 0; i < bad.length; ++i) {
+            IFLProtocol.TaskParams memory p = defaultParams();
+            p.specCid = bad[i];
+            expectInvalid(p, "specCid");
+        }
+    }
+}
+
+/// @notice The reward token: only `MINTER_ROLE` mints; the admin manages roles.
+contract FLTokenTest is Fixture {
+    function testFuzz_onlyMinterMints(address caller, address to, uint128 amount) public {
+        vm.assume(caller != address(protocol) && to != address(0));
+        vm.expectRevert(
+            abi.encodeWithSignature("AccessControlUnauthorizedAccount(address,bytes32)", caller, token.MINTER_ROLE())
+        );
+        vm.prank(caller);
+        token.mint(to, amount);
+    }
+
+    function testFuzz_minterMints(address to, uint128 a, uint128 b) public {
+        vm.assume(to != address(0));
+        vm.startPrank(address(protocol));
+        token.mint(to, a);
+        token.mint(to, b);
+        vm.stopPrank();
+        assertEq(token.balanceOf(to), uint256(a) + b, "balance");
+        assertEq(token.totalSupply(), uint256(a) + b, "supply");
+    }
+
+    function testFuzz_onlyAdminGrants(address caller, address who) public {
+        vm.assume(caller != admin);
+        bytes32 role = token.MINTER_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSignature("AccessControlUnauthorizedAccount(address,bytes32)", caller, bytes32(0))
+        );
+        vm.prank(caller);
+        token.grantRole(role, who);
+        token.grantRole(role, who);
+        assertTrue(token.hasRole(role, who), "granted by admin");
+    }
+
+    function test_metadata() public view {
+        assertEq(keccak256(bytes(token.name())), keccak256("FL Reward"), "name");
+        assertEq(keccak256(bytes(token.symbol())), keccak256("FLR"), "symbol");
+        assertEq(token.decimals(), 18, "decimals");
+    }
+}

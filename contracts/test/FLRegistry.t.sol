@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IFLProtocol} from "../IFLProtocol.sol";
+import {FLProtocol} from "../FLProtocol.sol";
+import {Fixture} from "./utils/Fixture.sol";
+import {vm} from "./utils/Vm.sol";
+
+/// @dev A client whose withdrawal always fails (it refuses ether).
+contract Refuser {
+    function join(FLProtocol p) external payable {
+        p.registerClient{value: msg.value}();
+    }
+
+    function quit(FLProtocol p) external {
+        p.deregister();
+        p.withdraw();
+    }
+}
+
+/// @notice Registration, bonds, leaving and withdrawing.
+contract FLRegistryTest is Fixture {
+    function testFuzz_clientBond(uint96 value) public {
+        address a = client(0);
+        vm.deal(a, value);
+        vm.prank(a);
+        if (value < CLIENT_BOND) {
+            vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InsufficientBond.selector, value, CLIENT_BOND));
+            protocol.registerClient{value: value}();
+            return;
+        }
+        protocol.registerClient{value: value}();
+        (uint8 status, uint256 bond, uint256 rep, ) = protocol.clientInfo(a);
+        assertEq(status, 1, "active");
+        assertEq(bond, value, "bond");
+        assertEq(rep, protocol.INITIAL_REPUTATION(), "reputation");
+        assertEq(protocol.activeClientCount(), 1, "count");
+        assertTrue(protocol.hasRole(protocol.CLIENT_ROLE(), a), "role");
+        assertEq(address(protocol).balance, value, "held");
+    }
+
+    function testFuzz_minerBond(uint96 value) public {
+        address a = miner(0);
+        vm.deal(a, value);
+        vm.prank(a);
+        if (value < MINER_BOND) {
+            vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InsufficientBond.selector, value, MINER_BOND));
+            protocol.registerMiner{value: value}();
+            return;
+        }
+        protocol.registerMiner{value: value}();
+        (uint8 status, uint256 bond, uint256 rep) = protocol.minerInfo(a);
+        assertEq(status * 1000 + rep, 1100, "active with initial reputation");
+        assertEq(bond, value, "bond");
+        assertEq(protocol.miners()[0], a, "listed");
+        assertTrue(protocol.hasRole(protocol.MINER_ROLE(), a), "role");
+    }
+
+    function test_bondAboveUint96Reverts() public {
+        uint256 value = uint256(type(uint96).max) + 1;
+        vm.deal(client(0), value);
+        vm.prank(client(0));
+        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, value));
+        protocol.registerClient{value: value}();
+    }
+
+    function test_registerTwiceAndPending() public {
+        registerClients(1);
+        registerMiners(1);
+        vm.deal(client(0), 10 ether);
+        vm.deal(miner(0), 10 ether);
+        vm.prank(client(0));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.AlreadyRegistered.selector, client(0)));
+        protocol.registerClient{value: CLIENT_BOND}();
+        vm.prank(miner(0));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.AlreadyRegistered.selector, miner(0)));
+        protocol.registerMiner{value: MINER_BOND}();
+        protocol.startTraining();
+        vm.prank(client(0));
+        protocol.deregister();
+        vm.prank(miner(0));
+        protocol.deregister();
+        vm.prank(client(0));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.PendingWithdrawal.selector, client(0)));
+        protocol.registerClient{value: CLIENT_BOND}();
+        vm.prank(miner(0));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.PendingWithdrawal.selector, miner(0)));
+        protocol.registerMiner{value: MINER_BOND}();
+    }
+
+    function test_tooManyMiners() public {
+        uint256 max = protocol.MAX_MINERS();
+        registerMiners(max);
+        assertEq(protocol.miners().length, max, "full");
+        vm.deal(miner(max), MINER_BOND);
+        vm.prank(miner(max));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.TooManyMiners.selector, max));
+        protocol.registerMiner{value: MINER_BOND}();
+    }
+
+    function testFuzz_deregisterNobody(address who) public {
+        vm.prank(who);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.NotRegistered.selector, who));
+        protocol.deregister();
+        vm.prank(who);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.NothingToWithdraw.selector, who));
+        protocol.withdraw();
+    }
+
+    /// Before training, a leaver's bonds are free at once; both roles are left together.
+    function testFuzz_leaveBeforeTraining(uint96 extra) public {
+        address a = client(0);
+        uint256 cb = uint256(CLIENT_BOND) + (extra % 1 ether);
+        vm.deal(a, cb + MINER_BOND);
+        vm.startPrank(a);
+        protocol.registerClient{value: cb}();
+        protocol.registerMiner{value: MINER_BOND}();
+        protocol.deregister();
+        protocol.withdraw();
+        vm.stopPrank();
+        assertEq(a.balance, cb + MINER_BOND, "refunded");
+        assertEq(address(protocol).balance, 0, "empty");
+        assertEq(protocol.miners().length + protocol.activeClientCount(), 0, "gone");
+        (uint8 status, , , ) = protocol.clientInfo(a);
+        assertEq(status, 0, "none again");
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InsufficientBond.selector, 0, CLIENT_BOND));
+        protocol.registerClient{value: 0}();
+    }
+
+    /// After training starts, bonds stay locked until the round left in is finalized.
+    function testFuzz_bondLockedUntilFinalized(uint8 wait) public {
+        started(2, 3);
+        vm.prank(client(0));
+        protocol.deregister();
+        vm.prank(miner(0));
+        protocol.deregister();
+        vm.warp(block.timestamp + bound(wait, 0, SUBMIT + COMMIT + REVEAL + 10));
+        vm.prank(client(0));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.BondLocked.selector, client(0), 0));
+        protocol.withdraw();
+        vm.prank(miner(0));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.BondLocked.selector, miner(0), 0));
+        protocol.withdraw();
+        vm.warp(block.timestamp + SUBMIT + COMMIT + REVEAL);
+        protocol.finalizeRound(0);
+        vm.prank(client(0));
+        protocol.withdraw();
+        vm.prank(miner(0));
+        protocol.withdraw();
+        assertEq(client(0).balance + miner(0).balance, CLIENT_BOND + MINER_BOND, "paid out");
+    }
+
+    function test_withdrawFailed() public {
+        Refuser r = new Refuser();
+        r.join{value: CLIENT_BOND}(protocol);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.WithdrawFailed.selector, address(r), CLIENT_BOND));
+        r.quit(protocol);
+    }
+
+    /// A leaver who had not submitted stops being waited for; the last one closes the submit phase.
+    function test_leaversCloseSubmitPhase() public {
+        started(3, 3);
+        vm.prank(client(0));
+        protocol.submitUpdate(0, cid(7), 5);
+        vm.prank(client(1));
+        protocol.deregister();
+        assertEq(protocol.roundInfo(0).expectedSubmissions, 2, "one less expected");
+        assertEq(phase(0), uint256(IFLProtocol.Phase.Submit), "still open");
+        vm.prank(client(0));
+        protocol.deregister(); // had submitted: still counted
+        assertEq(protocol.roundInfo(0).expectedSubmissions, 2, "submitter still counted");
+        vm.prank(client(2));
+        protocol.deregister();
+        assertEq(phase(0), uint256(IFLProtocol.Phase.Commit), "closed early");
+        vm.deal(client(9), CLIENT_BOND);
+        vm.prank(client(9));
+        protocol.registerClient{value: CLIENT_BOND}(); // outside Submit: no change
+        assertEq(protocol.roundInfo(0).expectedSubmissions, 1, "unchanged outside submit");
+    }
+
+    function test_joinerIsExpected() public {
+        started(1, 3);
+        for (uint256 i = 5; i < 7; ++i) {
+            vm.deal(client(i), CLIENT_BOND);
+            vm.prank(client(i));
+            protocol.registerClient{value: CLIENT_BOND}();
+        }
+        assertEq(protocol.roundInfo(0).expectedSubmissions, 3, "joiners expected");
+    }
+
+    /// Expected submissions saturate at uint16 max (reached by writing the client counter).
+    function test_expectedSubmissionsSaturate() public {
+        registerClients(1);
+        registerMiners(1);
+        vm.store(address(protocol), bytes32(uint256(3)), bytes32(uint256(70_000)));
+        assertEq(protocol.activeClientCount(), 70_000, "slot of _activeClients");
+        protocol.startTraining();
+        assertEq(protocol.roundInfo(0).expectedSubmissions, type(uint16).max, "capped");
+        vm.deal(client(5), CLIENT_BOND);
+        vm.prank(client(5));
+        protocol.registerClient{value: CLIENT_BOND}();
+        assertEq(protocol.roundInfo(0).expectedSubmissions, type(uint16).max, "still capped");
+    }
+
+    function test_leaveWithZeroExpected() public {
+        registerClients(1);
+        registerMiners(1);
+        vm.store(address(protocol), bytes32(uint256(3)), bytes32(0));
+        protocol.startTraining();
+        vm.store(address(protocol), bytes32(uint256(3)), bytes32(uint256(1)));
+        vm.prank(client(0));
+        protocol.deregister();
+        assertEq(protocol.roundInfo(0).expectedSubmissions, 0, "never below zero");
+    }
+}

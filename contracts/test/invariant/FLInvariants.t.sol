@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IFLProtocol} from "../../IFLProtocol.sol";
+import {Fixture} from "../utils/Fixture.sol";
+import {Handler} from "./Handler.sol";
+
+/// @notice Invariants over random sequences of whole rounds driven by {Handler}.
+contract FLInvariantsTest is Fixture {
+    Handler internal handler;
+
+    function setUp() public override {
+        super.setUp();
+        handler = new Handler(protocol);
+        for (uint256 i = 0; i < 4; ++i) handler.registerClient(i, 0);
+        for (uint256 i = 2; i < 6; ++i) handler.registerMiner(i, 0);
+        protocol.startTraining();
+        targetContract(address(handler));
+        bytes4[] memory s = new bytes4[](11);
+        s[0] = Handler.registerClient.selector;
+        s[1] = Handler.registerMiner.selector;
+        s[2] = Handler.deregister.selector;
+        s[3] = Handler.withdraw.selector;
+        s[4] = Handler.submit.selector;
+        s[5] = Handler.commit.selector;
+        s[6] = Handler.reveal.selector;
+        s[7] = Handler.finalize.selector;
+        s[8] = Handler.certify.selector;
+        s[9] = Handler.warp.selector;
+        s[10] = Handler.submit.selector; // submissions twice as likely: rounds have updates to score
+        targetSelectors(address(handler), s);
+    }
+
+    /// One campaign checks every property (forge runs a campaign per invariant function).
+    function invariant_protocol() public view {
+        _etherHeldIsBondsPlusSlashed();
+        _etherIsDepositsMinusWithdrawals();
+        _supplyBoundedByFinalizedRounds();
+        _oneCommitAndRevealPerSeat();
+        _finalizedRoundsFrozenAndCertifiedCidFixed();
+        _reputationWithinBounds();
+    }
+
+    /// The handler drives whole rounds: 200 seeded random actions finalize several rounds, and
+    /// every property holds at the end. (Not an `afterInvariant` check: that would also judge
+    /// the short sequences forge shrinks a failure to, and hide the failing property.)
+    /// forge-config: default.fuzz.runs = 64
+    function testFuzz_handlerDrivesWholeRounds(uint256 seed) public {
+        for (uint256 i = 0; i < 200; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 op = r % 11;
+            if (op == 0) handler.registerClient(r >> 8, uint96(r >> 16));
+            else if (op == 1) handler.registerMiner(r >> 8, uint96(r >> 16));
+            else if (op == 2) handler.deregister(r >> 8);
+            else if (op == 3) handler.withdraw(r >> 8);
+            else if (op == 4) handler.commit(r >> 8, r >> 16);
+            else if (op == 5) handler.reveal(r >> 8);
+            else if (op == 6) handler.finalize();
+            else if (op == 7) handler.certify(r >> 8, (r >> 16) % 4 != 0);
+            else if (op == 8) handler.warp(r >> 8);
+            else handler.submit(r >> 8, r >> 16);
+        }
+        assertGe(handler.finalizedRounds(), 2, "rounds finalized");
+        invariant_protocol();
+    }
+
+    function _bonds() internal view returns (uint256 total) {
+        for (uint256 i = 0; i < handler.ACTORS(); ++i) {
+            (, uint256 cb, , ) = protocol.clientInfo(handler.actor(i));
+            (, uint256 mb, ) = protocol.minerInfo(handler.actor(i));
+            total += cb + mb;
+        }
+    }
+
+    function _etherHeldIsBondsPlusSlashed() internal view {
+        assertEq(address(protocol).balance, _bonds() + protocol.slashedTotal(), "conservation");
+    }
+
+    function _etherIsDepositsMinusWithdrawals() internal view {
+        assertEq(address(protocol).balance, handler.deposits() - handler.withdrawals(), "flow");
+    }
+
+    function _supplyBoundedByFinalizedRounds() internal view {
+        uint256 perRound = CLIENT_REWARD + MINER_REWARD;
+        assertLe(token.totalSupply(), handler.finalizedRounds() * perRound, "minted at most the rewards");
+        assertEq(handler.finalizedRounds(), protocol.currentRound(), "one finalization per round");
+    }
+
+    function _oneCommitAndRevealPerSeat() internal view {
+        assertEq(handler.violations(), 0, "second commit/reveal, or bond paid from an open round");
+        for (uint256 r = 0; r <= protocol.currentRound(); ++r) {
+            IFLProtocol.RoundInfo memory info = protocol.roundInfo(r);
+            assertLe(info.numCommits, info.committeeSize, "commits <= seats");
+            assertLe(info.numReveals, info.numCommits, "reveals <= commits");
+        }
+    }
+
+    function _finalizedRoundsFrozenAndCertifiedCidFixed() internal view {
+        for (uint256 r = 0; r < protocol.currentRound(); ++r) {
+            assertEq(handler.frozenInfo(r), handler.frozen(r), "finalized round changed");
+            bytes32 h = handler.certifiedHash(r);
+            if (h != bytes32(0)) assertEq(keccak256(protocol.certifiedAggregate(r)), h, "certified CID changed");
+        }
+    }
+
+    function _reputationWithinBounds() internal view {
+        uint256 max = protocol.MAX_REPUTATION();
+        for (uint256 i = 0; i < handler.ACTORS(); ++i) {
+            (, , uint256 cr, ) = protocol.clientInfo(handler.actor(i));
+            (uint8 ms, , uint256 mr) = protocol.minerInfo(handler.actor(i));
+            assertLe(cr, max, "client reputation");
+            assertLe(mr, max, "miner reputation");
+            if (ms != 0) assertGe(mr, 1, "miner reputation floor");
+        }
+    }
+}

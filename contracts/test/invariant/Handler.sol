@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {FLProtocol} from "../../FLProtocol.sol";
+import {IFLProtocol} from "../../IFLProtocol.sol";
+import {vm} from "../utils/Vm.sol";
+
+/// @notice Drives whole rounds through random sequences of actions by a fixed set of actors,
+/// and keeps ghost records that the invariants compare with the contract's state.
+contract Handler {
+    uint256 public constant ACTORS = 6;
+    uint256 internal constant NONE = type(uint256).max;
+
+    FLProtocol public immutable protocol;
+    uint96 internal immutable _clientBond;
+    uint96 internal immutable _minerBond;
+
+    uint256 public deposits;
+    uint256 public withdrawals;
+    uint256 public finalizedRounds;
+    uint256 public violations; // a second commit/reveal of a seat, or a bond paid out of an open round
+    mapping(uint256 round => bytes32) public frozen; // roundInfo (certified flag aside) at finalization
+    mapping(uint256 round => bytes32) public certifiedHash;
+
+    mapping(address => uint256) internal _clientLeftIn;
+    mapping(address => uint256) internal _minerLeftIn;
+    mapping(uint256 round => mapping(address => bool)) internal _committed;
+    mapping(uint256 round => mapping(address => bool)) internal _revealed;
+    mapping(uint256 round => mapping(address => uint16[])) internal _scores;
+
+    constructor(FLProtocol protocol_) {
+        protocol = protocol_;
+        IFLProtocol.TaskParams memory p = protocol_.taskParams();
+        (_clientBond, _minerBond) = (p.clientBond, p.minerBond);
+    }
+
+    function actor(uint256 i) public pure returns (address) {
+        return address(uint160(0xB0000 + (i % ACTORS)));
+    }
+
+    function frozenInfo(uint256 round) public view returns (bytes32) {
+        IFLProtocol.RoundInfo memory info = protocol.roundInfo(round);
+        info.certified = false;
+        return keccak256(abi.encode(info));
+    }
+
+    // --- actions -------------------------------------------------------------
+
+    function registerClient(uint256 who, uint96 extra) external {
+        address a = actor(who);
+        (uint8 status, , , ) = protocol.clientInfo(a);
+        if (status != 0) return;
+        uint256 value = _clientBond + (extra % 1 ether);
+        vm.deal(a, value);
+        vm.prank(a);
+        protocol.registerClient{value: value}();
+        deposits += value;
+        _clientLeftIn[a] = NONE;
+    }
+
+    function registerMiner(uint256 who, uint96 extra) external {
+        address a = actor(who);
+        (uint8 status, , ) = protocol.minerInfo(a);
+        if (status != 0) return;
+        uint256 value = _minerBond + (extra % 1 ether);
+        vm.deal(a, value);
+        vm.prank(a);
+        protocol.registerMiner{value: value}();
+        deposits += value;
+        _minerLeftIn[a] = NONE;
+    }
+
+    function deregister(uint256 who) external {
+        address a = actor(who);
+        (uint8 cs, , , ) = protocol.clientInfo(a);
+        (uint8 ms, , ) = protocol.minerInfo(a);
+        if (cs != 1 && ms != 1) return;
+        uint256 round = protocol.trainingStarted() ? protocol.currentRound() : NONE;
+        vm.prank(a);
+        protocol.deregister();
+        if (cs == 1) _clientLeftIn[a] = round;
+        if (ms == 1) _minerLeftIn[a] = round;
+    }
+
+    function withdraw(uint256 who) external {
+        address a = actor(who);
+        (uint8 cs, , , ) = protocol.clientInfo(a);
+        (uint8 ms, , ) = protocol.minerInfo(a);
+        if (cs != 2 && ms != 2) return;
+        uint256 before = a.balance;
+        vm.prank(a);
+        try protocol.withdraw() {
+            withdrawals += a.balance - before;
+            if (cs == 2 && !_closed(_clientLeftIn[a])) ++violations;
+            if (ms == 2 && !_closed(_minerLeftIn[a])) ++violations;
+        } catch {}
+    }
+
+    function submit(uint256 who, uint256 seed) external {
+        uint256 round = protocol.currentRound();
+        if (protocol.currentPhase(round) != IFLProtocol.Phase.Submit) return;
+        address a = actor(who);
+        (uint8 status, , , uint256 lastPlusOne) = protocol.clientInfo(a);
+        if (status != 1 || lastPlusOne == round + 1) return;
+        bytes memory c = abi.encodePacked(bytes4(0x01551220), keccak256(abi.encode(seed)));
+        vm.prank(a);
+        protocol.submitUpdate(round, c, 1 + (seed % 2000));
+    }
+
+    function commit(uint256 seat, uint256 seed) external {
+        uint256 round = protocol.currentRound();
+        if (protocol.currentPhase(round) != IFLProtocol.Phase.Commit) return;
+        address m = _member(seat);
+        uint256 n = protocol.roundInfo(round).numSubmissions;
+        uint16[] storage s = _scores[round][m];
+        if (s.length == 0) {
+            for (uint256 i = 0; i < n; ++i) s.push(uint16(uint256(keccak256(abi.encode(seed, i))) % 10_001));
+        }
+        bytes32 c = protocol.voteCommitment(round, m, s, bytes32(uint256(uint160(m))));
+        vm.prank(m);
+        try protocol.commitVotes(round, c) {
+            if (_committed[round][m]) ++violations;
+            _committed[round][m] = true;
+        } catch {}
+    }
+
+    function reveal(uint256 seat) external {
+        uint256 round = protocol.currentRound();
+        if (protocol.currentPhase(round) != IFLProtocol.Phase.Reveal) return;
+        address m = _member(seat);
+        vm.prank(m);
+        try protocol.revealVotes(round, _scores[round][m], bytes32(uint256(uint160(m)))) {
+            if (_revealed[round][m] || !_committed[round][m]) ++violations;
+            _revealed[round][m] = true;
+        } catch {}
+    }
+
+    function finalize() external {
+        uint256 round = protocol.currentRound();
+        if (protocol.currentPhase(round) != IFLProtocol.Phase.Closed) return;
+        bool[ACTORS] memory wasActive;
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            (uint8 ms, , ) = protocol.minerInfo(actor(i));
+            wasActive[i] = ms == 1;
+        }
+        protocol.finalizeRound(round);
+        ++finalizedRounds;
+        frozen[round] = frozenInfo(round);
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            (uint8 ms, , ) = protocol.minerInfo(actor(i));
+            if (wasActive[i] && ms == 2) _minerLeftIn[actor(i)] = round; // slashed below the bond
+        }
+    }
+
+    function certify(uint256 who, bool honest) external {
+        uint256 round = protocol.currentRound();
+        if (round == 0) return;
+        --round;
+        address a = actor(who);
+        bytes memory c = abi.encodePacked(bytes4(0x01701220), keccak256(abi.encode(honest ? round : round + 7)));
+        vm.prank(a);
+        try protocol.certifyAggregate(round, c) {} catch {}
+        bytes memory got = protocol.certifiedAggregate(round);
+        if (got.length != 0 && certifiedHash[round] == bytes32(0)) certifiedHash[round] = keccak256(got);
+    }
+
+    function warp(uint256 dt) external {
+        vm.warp(block.timestamp + 1 + (dt % 120));
+    }
+
+    // --- helpers ----------------------------------------------------------------
+
+    function _member(uint256 seat) internal view returns (address) {
+        address[] memory members = protocol.committee();
+        return members.length == 0 ? actor(seat) : members[seat % members.length];
+    }
+
+    function _closed(uint256 round) internal view returns (bool) {
+        return round == NONE || protocol.currentPhase(round) == IFLProtocol.Phase.Finalized;
+    }
+}
