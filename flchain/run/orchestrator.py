@@ -37,7 +37,7 @@ from flchain.task.accounts import client_account, miner_account
 from flchain.task.spec import TaskSpec
 from flchain.types import Address
 
-REGISTER_TIMEOUT_S = 120.0
+REGISTER_TIMEOUT_S = 300.0
 """How long registration may go without progress (one more party registered)."""
 
 
