@@ -45,9 +45,13 @@ from flchain.chain.history_types import (
     RoundRecord,
     Scored,
     Slash,
+    finalization,
+    position,
+    scored,
+    submission,
 )
+from flchain.chain.history_types import address as _address
 from flchain.chain.protocol import ProtocolClient
-from flchain.chain.protocol_types import Submission
 from flchain.chain.transactor import Transactor
 from flchain.exceptions import ChainError, CIDError, ConfigError, RPCError
 from flchain.types import Address, TxHash
@@ -133,10 +137,6 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _address(value: Any) -> Address:
-    return Address(Web3.to_checksum_address(value))
-
-
 class _Builder:
     """Folds decoded events, in chain order, into round records and memberships."""
 
@@ -173,7 +173,7 @@ class _Builder:
         return sorted(seen)
 
     def add(self, e: DecodedEvent) -> None:
-        a, pos = e.args, (e.block_number, e.log_index)
+        a, pos = e.args, position(e)
         handler = getattr(self, "_on_" + _snake(e.name), None)
         if handler is not None:
             handler(e, a, pos)
@@ -212,16 +212,7 @@ class _Builder:
         rec.seed = bytes(a["seed"])
 
     def _on_update_submitted(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self.record(a["round"]).submissions.append(
-            Submission(
-                round=a["round"],
-                index=a["index"],
-                client=_address(a["client"]),
-                cid=bytes_to_cid(a["cid"]),
-                num_samples=a["numSamples"],
-                block_number=e.block_number,
-            )
-        )
+        self.record(a["round"]).submissions.append(submission(e))
 
     def _on_votes_committed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         commit = Commit(_address(a["miner"]), bytes(a["commitment"]), e.tx_hash)
@@ -232,8 +223,7 @@ class _Builder:
         self.record(a["round"]).reveals.append(reveal)
 
     def _on_update_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        scored = Scored(a["index"], _address(a["client"]), a["median"], a["reveals"], a["accepted"])
-        self.record(a["round"]).scored.append(scored)
+        self.record(a["round"]).scored.append(scored(e))
 
     def _on_reputation_changed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         change = ReputationChange(_address(a["account"]), a["oldReputation"], a["newReputation"])
@@ -247,9 +237,8 @@ class _Builder:
         self.record(a["round"]).slashes.append(slash)
 
     def _on_round_finalized(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        accepted = tuple(int(i) for i in a["acceptedIndices"])
-        final = Finalization(accepted, a["numSubmissions"], a["numReveals"], pos, e.tx_hash)
-        self.record(a["round"]).finalization = final
+        rec = self.record(a["round"])
+        rec.finalization = finalization(e, tuple(rec.scored))
         self._finalize_tx[e.tx_hash] = int(a["round"])
 
     def _on_aggregate_attested(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
