@@ -30,8 +30,8 @@ from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
 from flchain.task.evaluation import derive_seed, evaluator, reference_update
 from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
-from flchain.task.signals import Weights as ScoreWeights
 from flchain.types import CIDStr
+from flchain.types import Weights as ScoreWeights
 from miners.behaviours import CONDUCTS
 from miners.salt import derive_salt
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flchain.audit.checks import Discrepancy, RoundDecision
-from flchain.audit.history import ArrayPair, load_spec
+from flchain.audit.history import load_spec
 from flchain.audit.ledger import LedgerResult, replay
 from flchain.audit.models import ModelAuditor, ModelRound, UpdateCheck
 from flchain.chain.history import ProtocolHistory, RoundRecord
 from flchain.exceptions import ConfigError
 from flchain.storage.base import ContentStore
 from flchain.task.spec import TaskSpec
+from flchain.types import ArrayPair
 
 
 @dataclass

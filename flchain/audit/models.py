@@ -27,14 +27,14 @@ from flchain.chain.history import RoundRecord
 from flchain.exceptions import FLchainError
 from flchain.learning.models import build_model
 from flchain.learning.strategies import strategy_from_name
-from flchain.learning.training import ArrayPair, configure_torch, evaluate
-from flchain.learning.weights import Weights, get_weights
+from flchain.learning.training import configure_torch, evaluate
+from flchain.learning.weights import get_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.task.evaluation import train_config
 from flchain.task.spec import TaskSpec
-from flchain.types import CIDStr
+from flchain.types import ArrayPair, CIDStr, Weights
 
 
 @dataclass

@@ -17,12 +17,12 @@ from typing import ClassVar
 
 from flchain.chain.protocol_types import Phase, RoundInfo
 from flchain.exceptions import ContractRevertError, FLchainError
-from flchain.learning.weights import Weights
 from flchain.party.behaviours import Role
 from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
+from flchain.types import Weights
 
 
 class Participant:

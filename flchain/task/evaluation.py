@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from flchain.learning.strategies import Strategy
-from flchain.learning.training import ArrayPair, TrainConfig, evaluate, train_local
+from flchain.learning.training import TrainConfig, evaluate, train_local
 from flchain.task.quality import EvaluateFn, Evaluation
-from flchain.task.signals import Weights, flat_delta
+from flchain.task.signals import flat_delta
 from flchain.task.spec import TaskSpec
+from flchain.types import ArrayPair, Weights
 
 
 def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:
