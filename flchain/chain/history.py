@@ -37,6 +37,7 @@ from flchain.chain.history_types import (
     Commit,
     Finalization,
     Membership,
+    MembershipKind,
     Position,
     ProtocolHistory,
     ReputationChange,
@@ -61,6 +62,7 @@ __all__ = [
     "Commit",
     "Finalization",
     "Membership",
+    "MembershipKind",
     "Position",
     "ProtocolHistory",
     "ReputationChange",
@@ -178,28 +180,36 @@ class _Builder:
         if handler is not None:
             handler(e, a, pos)
 
-    def _member(self, kind: str, account: Any, pos: Position, **extra: int) -> None:
+    def _member(self, kind: MembershipKind, account: Any, pos: Position, **extra: int) -> None:
         self.memberships.append(Membership(kind, _address(account), pos, **extra))
 
     def _on_client_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self._member(
-            "client_registered", a["client"], pos, amount=a["bond"], reputation=a["reputation"]
+            MembershipKind.CLIENT_REGISTERED,
+            a["client"],
+            pos,
+            amount=a["bond"],
+            reputation=a["reputation"],
         )
 
     def _on_miner_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self._member(
-            "miner_registered", a["miner"], pos, amount=a["bond"], reputation=a["reputation"]
+            MembershipKind.MINER_REGISTERED,
+            a["miner"],
+            pos,
+            amount=a["bond"],
+            reputation=a["reputation"],
         )
 
     def _on_client_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member("client_left", a["client"], pos, round=a["round"])
+        self._member(MembershipKind.CLIENT_LEFT, a["client"], pos, round=a["round"])
 
     def _on_miner_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        left = Membership("miner_left", _address(a["miner"]), pos, round=a["round"])
+        left = Membership(MembershipKind.MINER_LEFT, _address(a["miner"]), pos, round=a["round"])
         self._pending_drops.append((e.tx_hash, left))
 
     def _on_bond_withdrawn(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member("withdrawn", a["account"], pos, amount=a["amount"])
+        self._member(MembershipKind.WITHDRAWN, a["account"], pos, amount=a["amount"])
 
     def _on_round_opened(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         rec = self.record(a["round"])

@@ -8,6 +8,7 @@ them too, built from decoded events by the functions at the end of this module.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
@@ -23,16 +24,25 @@ Position = tuple[int, int]
 """Where an event sits in the chain: (block number, log index)."""
 
 
+class MembershipKind(StrEnum):
+    """What a :class:`Membership` records."""
+
+    CLIENT_REGISTERED = "client_registered"
+    MINER_REGISTERED = "miner_registered"
+    CLIENT_LEFT = "client_left"
+    MINER_LEFT = "miner_left"
+    WITHDRAWN = "withdrawn"
+
+
 @dataclass(frozen=True)
 class Membership:
     """A registration, departure or withdrawal, in chain order.
 
-    ``kind`` is ``client_registered``, ``miner_registered``, ``client_left``,
-    ``miner_left`` or ``withdrawn``; ``amount`` is the bond (registration) or
-    the ether paid out (withdrawal); ``round`` the round a party left in.
+    ``amount`` is the bond (registration) or the ether paid out (withdrawal);
+    ``round`` the round a party left in.
     """
 
-    kind: str
+    kind: MembershipKind
     account: Address
     position: Position
     amount: int = 0
