@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from flchain.chain.protocol_types import Phase, Submission
+from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError, StorageError
 from flchain.party.behaviours import MinerBehaviour, Role
 from flchain.party.participant import Participant
@@ -181,7 +182,7 @@ class Miner(Participant):
                 extra["gas"] = self.party.protocol.finalize_round(r).gas_used
             self.log.info("round %d: finalized", r)
         except ContractRevertError as exc:
-            if exc.name not in ("RoundAlreadyFinalized", "NotInPhase"):
+            if exc.name not in (RevertName.RoundAlreadyFinalized, RevertName.NotInPhase):
                 raise
             self.log.emit("finalize_raced", round=r, error=exc.name)
 
