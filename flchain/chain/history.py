@@ -183,23 +183,16 @@ class _Builder:
     def _member(self, kind: MembershipKind, account: Any, pos: Position, **extra: int) -> None:
         self.memberships.append(Membership(kind, _address(account), pos, **extra))
 
+    def _registered(
+        self, kind: MembershipKind, account: Any, a: dict[str, Any], pos: Position
+    ) -> None:
+        self._member(kind, account, pos, amount=a["bond"], reputation=a["reputation"])
+
     def _on_client_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member(
-            MembershipKind.CLIENT_REGISTERED,
-            a["client"],
-            pos,
-            amount=a["bond"],
-            reputation=a["reputation"],
-        )
+        self._registered(MembershipKind.CLIENT_REGISTERED, a["client"], a, pos)
 
     def _on_miner_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member(
-            MembershipKind.MINER_REGISTERED,
-            a["miner"],
-            pos,
-            amount=a["bond"],
-            reputation=a["reputation"],
-        )
+        self._registered(MembershipKind.MINER_REGISTERED, a["miner"], a, pos)
 
     def _on_client_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self._member(MembershipKind.CLIENT_LEFT, a["client"], pos, round=a["round"])
