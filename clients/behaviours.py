@@ -28,8 +28,7 @@ import numpy as np
 
 from flchain.exceptions import ConfigError
 from flchain.learning.attacks import get_attack, label_flip
-from flchain.learning.training import ArrayPair
-from flchain.learning.weights import Weights
+from flchain.types import ArrayPair, Weights
 
 PLAGIARISM_NOISE = 1e-4
 """Relative size of the noise a plagiarist adds to the copied update's change."""

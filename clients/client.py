@@ -19,8 +19,7 @@ from clients.behaviours import Crafted, craft, plagiarise
 from flchain.chain.protocol_types import Phase, Submission
 from flchain.exceptions import ContractRevertError, RoundTimeoutError, StoreWriteError
 from flchain.learning.attacks import get_attack
-from flchain.learning.training import ArrayPair, train_local
-from flchain.learning.weights import Weights
+from flchain.learning.training import train_local
 from flchain.party.behaviours import ClientBehaviour, Role
 from flchain.party.participant import Participant
 from flchain.party.party import Party
@@ -28,7 +27,7 @@ from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel
 from flchain.task.evaluation import derive_seed
-from flchain.types import CIDStr, RoundId
+from flchain.types import ArrayPair, CIDStr, RoundId, Weights
 
 CERTIFY_TIMEOUT_S = 60.0
 """How long a client waits, after its last round, for the pending certifications."""

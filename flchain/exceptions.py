@@ -8,8 +8,8 @@ these at the package boundary, so callers catch one hierarchy:
     ├── ChainError                  anything from the chain layer
     │   ├── NodeUnavailableError    the RPC endpoint does not answer
     │   ├── RPCError                the node answered a JSON-RPC error
-    │   ├── TransactionFailedError  a transaction was mined but failed
-    │   │   └── ContractRevertError a revert with a decoded custom error
+    │   ├── TransactionFailedError  a transaction was mined but failed, or an undecoded revert
+    │   ├── ContractRevertError     a revert with a decoded custom error
     │   └── TestnetError            starting, stopping or finding a local node
     ├── StorageError                anything from a content store
     │   ├── CIDError                malformed CID, or a CID of an unsupported codec
@@ -68,18 +68,21 @@ class TransactionFailedError(ChainError):
     """A transaction was rejected or mined with a failure status."""
 
 
-class ContractRevertError(TransactionFailedError):
+class ContractRevertError(ChainError):
     """A contract call reverted with one of our custom errors.
 
-    ``name`` is the Solidity error's name (for example ``"NotInPhase"``) and
-    ``args`` its decoded arguments, in declaration order.
+    A sibling of :class:`TransactionFailedError`, not a subclass, so handlers of
+    either do not depend on the order of ``except`` clauses. ``name`` is the
+    Solidity error's name (compare it with
+    :class:`flchain.chain.revert_names.RevertName`) and ``error_args`` its
+    decoded arguments, in declaration order.
     """
 
     def __init__(self, name: str, args: Sequence[Any] = (), function: str = "") -> None:
         self.name = name
-        self.args_ = tuple(args)
+        self.error_args = tuple(args)
         self.function = function
-        rendered = ", ".join(repr(a) for a in self.args_)
+        rendered = ", ".join(repr(a) for a in self.error_args)
         where = f" in {function}" if function else ""
         super().__init__(f"reverted{where}: {name}({rendered})")
 

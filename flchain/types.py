@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NewType
 
+import numpy as np
+
 Address = NewType("Address", str)
 """A checksummed Ethereum address, ``0x`` + 40 hex digits."""
 
@@ -24,3 +26,9 @@ Score = NewType("Score", int)
 """A quality score in basis points, 0..10000 (0 = reject)."""
 
 MAX_SCORE = 10_000
+
+Weights = dict[str, np.ndarray]
+"""Model weights as named float32 arrays, keyed as in a torch ``state_dict``."""
+
+ArrayPair = tuple[np.ndarray, np.ndarray]
+"""Inputs and labels of a data set (or one split of it)."""

@@ -1,6 +1,7 @@
 """The miner role: score every update of a round (proof-of-quality), vote with
 commit-reveal, finalise the round, and attest the aggregate.
 
-``scoring`` holds the pure scoring rules, ``salt`` the deterministic vote salt,
-``miner`` the per-round loop.
+``miner`` is the per-round loop, ``salt`` the deterministic vote salt and
+``behaviours`` the lying miners of the attack lab; the scoring rules themselves are
+shared with the auditor in :mod:`flchain.task.quality`.
 """

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flchain.learning.weights import Weights
 from flchain.party.behaviours import MinerBehaviour
-from flchain.types import MAX_SCORE
+from flchain.types import MAX_SCORE, Weights
 
 FORGE_SCALE = np.float32(1.001)
 """Factor a ``wrong-aggregate`` miner multiplies every weight of the aggregate by."""

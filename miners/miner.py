@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from flchain.chain.protocol_types import Phase, Submission
+from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError, StorageError
 from flchain.party.behaviours import MinerBehaviour, Role
 from flchain.party.participant import Participant
@@ -30,8 +31,8 @@ from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
 from flchain.task.evaluation import classifier_head, derive_seed, evaluator, reference_model
 from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
-from flchain.task.signals import Weights as ScoreWeights
 from flchain.types import CIDStr
+from flchain.types import Weights as ScoreWeights
 from miners.behaviours import CONDUCTS
 from miners.salt import derive_salt
 
@@ -182,7 +183,7 @@ class Miner(Participant):
                 extra["gas"] = self.party.protocol.finalize_round(r).gas_used
             self.log.info("round %d: finalized", r)
         except ContractRevertError as exc:
-            if exc.name not in ("RoundAlreadyFinalized", "NotInPhase"):
+            if exc.name not in (RevertName.RoundAlreadyFinalized, RevertName.NotInPhase):
                 raise
             self.log.emit("finalize_raced", round=r, error=exc.name)
 

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flchain.audit.checks import Discrepancy, RoundDecision
-from flchain.audit.history import ArrayPair, load_spec
+from flchain.audit.history import load_spec
 from flchain.audit.ledger import LedgerResult, replay
-from flchain.audit.models import ModelAuditor, ModelRound, UpdateCheck
+from flchain.audit.models import AggregateStatus, ModelAuditor, ModelRound, UpdateCheck
 from flchain.chain.history import ProtocolHistory, RoundRecord
 from flchain.exceptions import ConfigError
 from flchain.storage.base import ContentStore
 from flchain.task.spec import TaskSpec
+from flchain.types import ArrayPair
 
 
 @dataclass
@@ -86,7 +87,7 @@ class RoundAudit:
     revealed: list[str]
     certified_cid: str | None = None
     recomputed_cid: str | None = None
-    aggregate_status: str = "open"
+    aggregate_status: AggregateStatus = AggregateStatus.OPEN
     accuracy: float | None = None
     loss: float | None = None
     gas_used: int = 0
@@ -105,9 +106,9 @@ class RoundAudit:
     @property
     def cid_ok(self) -> bool | None:
         """True when the certified CID equals the recomputed one (or nothing was accepted)."""
-        if not self.finalized or self.aggregate_status == "not checked":
+        if not self.finalized or self.aggregate_status == AggregateStatus.NOT_CHECKED:
             return None
-        return self.aggregate_status in ("match", "nothing accepted")
+        return self.aggregate_status in (AggregateStatus.MATCH, AggregateStatus.NOTHING_ACCEPTED)
 
     @property
     def ok(self) -> bool:
@@ -169,7 +170,9 @@ class AuditReport:
             "accepted": sum(r.accepted for r in done),
             "rejected": sum(r.rejected for r in done),
             "flagged": sum(1 for r in done for u in r.updates if u.flagged),
-            "aggregates_matching": sum(1 for r in done if r.aggregate_status == "match"),
+            "aggregates_matching": sum(
+                1 for r in done if r.aggregate_status == AggregateStatus.MATCH
+            ),
             "final_accuracy": _round(last),
             "gas_used": sum(r.gas_used for r in self.rounds) + self.setup_gas,
             "discrepancies_by_check": count_by_check(self.discrepancies),
@@ -293,7 +296,7 @@ def _round_audit(
         row.aggregate_status = model.status
         row.accuracy, row.loss = model.accuracy, model.loss
     elif final is not None:
-        row.aggregate_status = "not checked"
+        row.aggregate_status = AggregateStatus.NOT_CHECKED
     recomputed = row.recomputed_cid
     row.attestations = [
         {

@@ -21,6 +21,15 @@ arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
 Nothing here reads the chain (the commitment hash is the chain layer's pure
 :func:`flchain.chain.protocol.vote_commitment`); :mod:`flchain.audit.ledger` feeds these functions
 the chain's inputs and compares their results with the chain's outputs.
+
+Two mirrored rules live in the chain layer instead, in :mod:`flchain.chain.committee`:
+the committee seed (``FLProtocol._advanceSeed`` and the deployment seed) and the
+reputation-weighted draw (``FLCommittee._drawCommittee``). Both hash with keccak-256
+and the seed ABI-encodes the task parameters, and only ``flchain/chain`` may import
+the ``eth_*`` libraries (``tests/test_layout.py``); the history reader
+(:func:`flchain.chain.history.read_history`) also fills every round's
+``expected_seed`` from them. The ledger redraws each committee with
+:func:`flchain.chain.committee.draw_committee` and its own reputations.
 """
 
 from __future__ import annotations

@@ -10,16 +10,14 @@ content store by the CIDs on chain.
 
 from __future__ import annotations
 
-import numpy as np
-
 from flchain.audit.source import Source, resolve_source
 from flchain.chain.history import ProtocolHistory
 from flchain.exceptions import ConfigError, FLchainError
 from flchain.storage.base import ContentStore
 from flchain.task.spec import TaskSpec
+from flchain.types import ArrayPair
 
 SPEC_MAX_BYTES = 1 << 20
-ArrayPair = tuple[np.ndarray, np.ndarray]
 
 __all__ = ["ArrayPair", "Source", "load_history", "load_spec", "load_test_data", "resolve_source"]
 

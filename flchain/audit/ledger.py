@@ -39,6 +39,7 @@ from flchain.audit.checks import (
 )
 from flchain.chain.history import (
     Membership,
+    MembershipKind,
     ProtocolHistory,
     ReputationChange,
     Reward,
@@ -47,20 +48,19 @@ from flchain.chain.history import (
     draw_committee,
 )
 from flchain.chain.protocol import vote_commitment
+from flchain.chain.protocol_types import MemberStatus
 from flchain.types import Address
-
-NONE, ACTIVE, LEFT = 0, 1, 2
 
 
 @dataclass
 class Account:
     """The auditor's books for one account (client role and miner role)."""
 
-    client_status: int = NONE
+    client_status: MemberStatus = MemberStatus.NONE
     client_bond: int = 0
     client_rep: int = 0
     client_seen: bool = False
-    miner_status: int = NONE
+    miner_status: MemberStatus = MemberStatus.NONE
     miner_bond: int = 0
     miner_rep: int = 0
 
@@ -130,7 +130,11 @@ class Ledger:
 
     def reputations(self, *, miner: bool) -> dict[Address, int]:
         if miner:
-            return {a: x.miner_rep for a, x in self.accounts.items() if x.miner_status != NONE}
+            return {
+                a: x.miner_rep
+                for a, x in self.accounts.items()
+                if x.miner_status != MemberStatus.NONE
+            }
         return {a: x.client_rep for a, x in self.accounts.items() if x.client_seen}
 
     # --- membership -------------------------------------------------------------------
@@ -138,38 +142,38 @@ class Ledger:
     def apply(self, m: Membership) -> None:
         """Apply a registration, departure or withdrawal made by a party."""
         acc = self.accounts[m.account]
-        if m.kind == "client_registered":
+        if m.kind == MembershipKind.CLIENT_REGISTERED:
             if not acc.client_seen:
                 acc.client_seen, acc.client_rep = True, INITIAL_REPUTATION
             self.out += compare(
                 None, "client reputation at registration", m.account, m.reputation, acc.client_rep
             )
-            acc.client_status, acc.client_bond = ACTIVE, m.amount
-        elif m.kind == "miner_registered":
+            acc.client_status, acc.client_bond = MemberStatus.ACTIVE, m.amount
+        elif m.kind == MembershipKind.MINER_REGISTERED:
             if acc.miner_rep == 0:
                 acc.miner_rep = INITIAL_REPUTATION
             self.out += compare(
                 None, "miner reputation at registration", m.account, m.reputation, acc.miner_rep
             )
-            acc.miner_status, acc.miner_bond = ACTIVE, m.amount
+            acc.miner_status, acc.miner_bond = MemberStatus.ACTIVE, m.amount
             self.pool.append(m.account)
-        elif m.kind == "client_left":
-            acc.client_status = LEFT
-        elif m.kind == "miner_left":
+        elif m.kind == MembershipKind.CLIENT_LEFT:
+            acc.client_status = MemberStatus.LEFT
+        elif m.kind == MembershipKind.MINER_LEFT:
             self._deactivate(m.account)
-        elif m.kind == "withdrawn":
-            expected = (acc.client_bond if acc.client_status == LEFT else 0) + (
-                acc.miner_bond if acc.miner_status == LEFT else 0
+        elif m.kind == MembershipKind.WITHDRAWN:
+            expected = (acc.client_bond if acc.client_status == MemberStatus.LEFT else 0) + (
+                acc.miner_bond if acc.miner_status == MemberStatus.LEFT else 0
             )
             self.out += compare(None, "bond withdrawn", m.account, m.amount, expected)
-            if acc.client_status == LEFT:
-                acc.client_status, acc.client_bond = NONE, 0
-            if acc.miner_status == LEFT:
-                acc.miner_status, acc.miner_bond = NONE, 0
+            if acc.client_status == MemberStatus.LEFT:
+                acc.client_status, acc.client_bond = MemberStatus.NONE, 0
+            if acc.miner_status == MemberStatus.LEFT:
+                acc.miner_status, acc.miner_bond = MemberStatus.NONE, 0
 
     def _deactivate(self, miner: Address) -> None:
         """``_deactivateMiner``: status Left, swap-and-pop out of the pool."""
-        self.accounts[miner].miner_status = LEFT
+        self.accounts[miner].miner_status = MemberStatus.LEFT
         if miner in self.pool:
             i = self.pool.index(miner)
             self.pool[i] = self.pool[-1]
@@ -322,7 +326,7 @@ class Ledger:
                 new = slashed_reputation(acc.miner_rep)
                 out.reputation.append(ReputationChange(miner, acc.miner_rep, new))
                 acc.miner_rep = new
-                if acc.miner_status == ACTIVE and acc.miner_bond < p.miner_bond:
+                if acc.miner_status == MemberStatus.ACTIVE and acc.miner_bond < p.miner_bond:
                     self._deactivate(miner)
                     out.dropped.append(miner)
         return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -27,14 +28,14 @@ from flchain.chain.history import RoundRecord
 from flchain.exceptions import FLchainError
 from flchain.learning.models import build_model
 from flchain.learning.strategies import strategy_from_name
-from flchain.learning.training import ArrayPair, configure_torch, evaluate
-from flchain.learning.weights import Weights, get_weights
+from flchain.learning.training import configure_torch, evaluate
+from flchain.learning.weights import get_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.task.evaluation import classifier_head, train_config
 from flchain.task.spec import TaskSpec
-from flchain.types import CIDStr
+from flchain.types import ArrayPair, CIDStr, Weights
 
 
 @dataclass
@@ -54,6 +55,18 @@ class UpdateCheck:
     reason: str | None = None
 
 
+class AggregateStatus(StrEnum):
+    """How a round's recomputed aggregate compares with the certified one."""
+
+    OPEN = "open"  # not finalized yet
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    NOTHING_ACCEPTED = "nothing accepted"
+    UNCERTIFIED = "uncertified"
+    UNVERIFIABLE = "unverifiable"
+    NOT_CHECKED = "not checked"  # models were not checked (no store)
+
+
 @dataclass
 class ModelRound:
     """A round's models: updates, recomputed and certified aggregate, global accuracy."""
@@ -62,7 +75,7 @@ class ModelRound:
     updates: list[UpdateCheck]
     certified: CIDStr | None
     recomputed: CIDStr | None
-    status: str  # match | mismatch | nothing accepted | uncertified | unverifiable
+    status: AggregateStatus
     accuracy: float | None = None
     loss: float | None = None
     discrepancies: list[Discrepancy] = field(default_factory=list)
@@ -211,42 +224,24 @@ class ModelAuditor:
         checks: list[UpdateCheck],
         weights: dict[int, Weights],
         found: list[Discrepancy],
-    ) -> tuple[CIDStr | None, str, GlobalModel | None]:
+    ) -> tuple[CIDStr | None, AggregateStatus, GlobalModel | None]:
         """Repeat the task's aggregation; compare its CID with the certified one."""
         r, certified = rec.round, rec.certified_state
+
+        def differs(found_value: str | None) -> None:
+            found.append(Discrepancy(r, "certified aggregate", "aggregate", certified, found_value))
+
         chosen = [c for c in checks if rec.finalization and c.index in rec.finalization.accepted]
         if not chosen:
             if certified is not None:
-                found.append(
-                    Discrepancy(
-                        r, "certified aggregate", "aggregate", certified, "nothing accepted"
-                    )
-                )
-                return None, "mismatch", None
-            return None, "nothing accepted", current
-        if current is None:
-            found.append(
-                Discrepancy(
-                    r,
-                    "certified aggregate",
-                    "aggregate",
-                    certified,
-                    "unverifiable: parent model unknown",
-                )
-            )
-            return None, "unverifiable", None
+                differs("nothing accepted")
+                return None, AggregateStatus.MISMATCH, None
+            return None, AggregateStatus.NOTHING_ACCEPTED, current
         missing = [c.index for c in chosen if c.index not in weights]
-        if missing:
-            found.append(
-                Discrepancy(
-                    r,
-                    "certified aggregate",
-                    "aggregate",
-                    certified,
-                    f"unverifiable: update(s) {missing} unavailable",
-                )
-            )
-            return None, "unverifiable", None
+        if current is None or missing:
+            why = "parent model unknown" if current is None else f"update(s) {missing} unavailable"
+            differs(f"unverifiable: {why}")
+            return None, AggregateStatus.UNVERIFIABLE, None
         updates = [
             AcceptedUpdate(c.index, c.cid, c.num_samples, c.client, weights[c.index])
             for c in chosen
@@ -256,16 +251,16 @@ class ModelAuditor:
                 self.strategy, current, updates, task=self.task, spec=self.spec
             )
         except FLchainError as exc:
-            found.append(Discrepancy(r, "certified aggregate", "aggregate", certified, str(exc)))
-            return None, "unverifiable", None
+            differs(str(exc))
+            return None, AggregateStatus.UNVERIFIABLE, None
         cid = result.model.cid
         if certified is None:
             found.append(Discrepancy(r, "certified aggregate", "aggregate", None, cid))
-            return cid, "uncertified", result.model
+            return cid, AggregateStatus.UNCERTIFIED, result.model
         if certified != cid:
-            found.append(Discrepancy(r, "certified aggregate", "aggregate", certified, cid))
-            return cid, "mismatch", result.model
-        return cid, "match", result.model
+            differs(cid)
+            return cid, AggregateStatus.MISMATCH, result.model
+        return cid, AggregateStatus.MATCH, result.model
 
     def advance(
         self,

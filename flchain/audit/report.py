@@ -11,6 +11,7 @@ from rich.table import Table
 
 from flchain.audit.auditor import AuditReport, RoundAudit
 from flchain.audit.checks import Discrepancy
+from flchain.audit.models import AggregateStatus
 
 MAX_LISTED = 20
 MAX_REJECTED = 40
@@ -74,11 +75,11 @@ def round_table(report: AuditReport) -> Table:
 def _cid_cell(r: RoundAudit) -> str:
     if not r.finalized:
         return "[dim]round open[/]"
-    if r.aggregate_status == "match":
+    if r.aggregate_status == AggregateStatus.MATCH:
         return f"[green]ok[/] {_short(r.certified_cid)}"
-    if r.aggregate_status == "nothing accepted":
+    if r.aggregate_status == AggregateStatus.NOTHING_ACCEPTED:
         return "[green]ok[/] (nothing accepted)"
-    if r.aggregate_status == "not checked":
+    if r.aggregate_status == AggregateStatus.NOT_CHECKED:
         return "[yellow]not checked[/] (no store)"
     return f"[red]{r.aggregate_status}[/] {_short(r.certified_cid)}"
 

@@ -5,11 +5,11 @@ Light on purpose (no web3, no torch), so bad options fail fast.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flchain.chain.testnet import TestnetInfo, read_json
 from flchain.exceptions import ConfigError
 
 
@@ -35,12 +35,12 @@ def resolve_source(
     address is given, its default deployment (whose block is where to start).
     A run's ``task.json`` supplies the address and deployment block of that run.
     """
-    record: dict[str, Any] = _read_json(testnet, "testnet file") if testnet else {}
-    task: dict[str, Any] = _read_json(task_file, "task file") if task_file else {}
-    url = rpc_url or record.get("rpc_url")
+    info = TestnetInfo.load(testnet, required=()) if testnet else None
+    task: dict[str, Any] = read_json(task_file, "task file") if task_file else {}
+    url = rpc_url or (info.rpc_url if info else "")
     if not url:
         raise ConfigError("no node to read: pass --testnet FILE or --rpc URL")
-    default = (record.get("contracts") or {}).get("FLProtocol")
+    default = info.protocol if info else None
     protocol = address or task.get("protocol") or default
     if not protocol:
         raise ConfigError("no task address: pass --address ADDR (the testnet has no deployment)")
@@ -48,17 +48,5 @@ def resolve_source(
     if start is None and task.get("protocol") == protocol:
         start = int(task.get("deployment_block") or 0)
     if start is None and default and str(default).lower() == str(protocol).lower():
-        start = int(record.get("deployment_block") or 0)
+        start = info.deployment_block if info else 0
     return Source(str(url), str(protocol), start or 0)
-
-
-def _read_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
-    except ValueError as exc:
-        raise ConfigError(f"{what} {path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{what} {path} must be a JSON object")
-    return data

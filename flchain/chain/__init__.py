@@ -6,7 +6,7 @@ Public entry points::
     tx = Transactor(w3)
     me = tx.add_account(accounts_from_mnemonic(MNEMONIC, 1)[0])
     receipt = tx.transact(me, contract_address, calldata)
-    for event in iter_logs(w3, contract_address, abi, ["Submitted"], from_block=0):
+    for event in iter_logs(w3, contract_address, abi, ["UpdateSubmitted"], from_block=0):
         ...
 
 Names are imported on first use, so that light modules of this package (the

@@ -6,11 +6,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_typing import BlockNumber
 from eth_utils.abi import event_abi_to_log_topic
+from hexbytes import HexBytes
 from web3 import Web3
-from web3._utils.events import get_event_data
-from web3._utils.method_formatters import log_entry_formatter
 from web3.exceptions import Web3Exception
+from web3.types import LogReceipt
 
 from flchain.chain.connection import rpc
 from flchain.exceptions import ChainError, ConfigError
@@ -37,12 +38,14 @@ def iter_logs(
     from_block: int,
     to_block: int | None = None,
     page: int = 2000,
+    indexed: Sequence[int | str] = (),
 ) -> Iterator[DecodedEvent]:
     """Yield ``address``'s events named ``event_names`` (all of the ABI's if None).
 
     Blocks ``from_block..to_block`` (inclusive; ``to_block=None`` means the latest
     block when the call starts) are fetched ``page`` blocks per ``eth_getLogs``,
-    and yielded in order of block number and log index.
+    and yielded in order of block number and log index. ``indexed`` filters one
+    event on the node by its first indexed arguments (integers or hex values).
     """
     if page < 1:
         raise ConfigError(f"page must be >= 1, got {page}")
@@ -53,9 +56,13 @@ def iter_logs(
     except ValueError as exc:
         raise ConfigError(f"not a contract address: {address!r}") from exc
     by_topic = _events_by_topic(abi, event_names)
+    events = w3.eth.contract(abi=list(by_topic.values())).events  # type: ignore[call-overload]
     last = int(rpc(w3, "eth_blockNumber", []), 16) if to_block is None else to_block
     # one event: filter on the node; several: filter here (not every node takes OR-topics)
     topics = list(by_topic)[:1] if len(by_topic) == 1 else []
+    if indexed and not topics:
+        raise ConfigError("indexed filters need exactly one event name")
+    topics += [_topic(value) for value in indexed]
     for start in range(from_block, last + 1, page):
         end = min(start + page - 1, last)
         query = {
@@ -69,7 +76,13 @@ def iter_logs(
         for raw in logs:
             topic0 = raw["topics"][0].lower() if raw.get("topics") else None
             if topic0 in by_topic:
-                yield _decode(w3, by_topic[topic0], raw)
+                yield _decode(events[by_topic[topic0]["name"]], raw)
+
+
+def _topic(value: int | str) -> str:
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(32, "big").hex()
+    return "0x" + bytes.fromhex(value.removeprefix("0x")).rjust(32, b"\0").hex()
 
 
 def _events_by_topic(
@@ -87,11 +100,12 @@ def _events_by_topic(
     return {"0x" + event_abi_to_log_topic(e).hex(): e for e in events}  # type: ignore[arg-type]
 
 
-def _decode(w3: Web3, event_abi: dict[str, Any], raw: dict[str, Any]) -> DecodedEvent:
+def _decode(event: Any, raw: dict[str, Any]) -> DecodedEvent:
+    """Decode one raw log with web3's public ``ContractEvent.process_log``."""
     try:
-        decoded = get_event_data(w3.codec, event_abi, log_entry_formatter(raw))  # type: ignore[arg-type]
-    except (Web3Exception, ValueError) as exc:
-        raise ChainError(f"cannot decode {event_abi['name']} log: {exc}") from exc
+        decoded = event.process_log(_log_receipt(raw))
+    except (Web3Exception, ValueError, KeyError) as exc:
+        raise ChainError(f"cannot decode {event.event_name} log: {exc}") from exc
     return DecodedEvent(
         name=str(decoded["event"]),
         args=dict(decoded["args"]),
@@ -99,4 +113,19 @@ def _decode(w3: Web3, event_abi: dict[str, Any], raw: dict[str, Any]) -> Decoded
         tx_hash=TxHash(decoded["transactionHash"].to_0x_hex()),
         log_index=int(decoded["logIndex"]),
         address=Address(str(decoded["address"])),
+    )
+
+
+def _log_receipt(raw: dict[str, Any]) -> LogReceipt:
+    """A raw ``eth_getLogs`` entry (hex strings) in the typed form ``process_log`` takes."""
+    return LogReceipt(
+        address=Web3.to_checksum_address(raw["address"]),
+        topics=[HexBytes(t) for t in raw["topics"]],
+        data=HexBytes(raw["data"]),
+        blockNumber=BlockNumber(int(raw["blockNumber"], 16)),
+        blockHash=HexBytes(raw.get("blockHash") or b""),
+        logIndex=int(raw["logIndex"], 16),
+        transactionHash=HexBytes(raw["transactionHash"]),
+        transactionIndex=int(raw.get("transactionIndex") or "0x0", 16),
+        removed=bool(raw.get("removed", False)),
     )

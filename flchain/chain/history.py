@@ -37,6 +37,7 @@ from flchain.chain.history_types import (
     Commit,
     Finalization,
     Membership,
+    MembershipKind,
     Position,
     ProtocolHistory,
     ReputationChange,
@@ -45,9 +46,13 @@ from flchain.chain.history_types import (
     RoundRecord,
     Scored,
     Slash,
+    finalization,
+    position,
+    scored,
+    submission,
 )
+from flchain.chain.history_types import address as _address
 from flchain.chain.protocol import ProtocolClient
-from flchain.chain.protocol_types import Submission
 from flchain.chain.transactor import Transactor
 from flchain.exceptions import ChainError, CIDError, ConfigError, RPCError
 from flchain.types import Address, TxHash
@@ -57,6 +62,7 @@ __all__ = [
     "Commit",
     "Finalization",
     "Membership",
+    "MembershipKind",
     "Position",
     "ProtocolHistory",
     "ReputationChange",
@@ -133,10 +139,6 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _address(value: Any) -> Address:
-    return Address(Web3.to_checksum_address(value))
-
-
 class _Builder:
     """Folds decoded events, in chain order, into round records and memberships."""
 
@@ -173,33 +175,34 @@ class _Builder:
         return sorted(seen)
 
     def add(self, e: DecodedEvent) -> None:
-        a, pos = e.args, (e.block_number, e.log_index)
+        a, pos = e.args, position(e)
         handler = getattr(self, "_on_" + _snake(e.name), None)
         if handler is not None:
             handler(e, a, pos)
 
-    def _member(self, kind: str, account: Any, pos: Position, **extra: int) -> None:
+    def _member(self, kind: MembershipKind, account: Any, pos: Position, **extra: int) -> None:
         self.memberships.append(Membership(kind, _address(account), pos, **extra))
 
+    def _registered(
+        self, kind: MembershipKind, account: Any, a: dict[str, Any], pos: Position
+    ) -> None:
+        self._member(kind, account, pos, amount=a["bond"], reputation=a["reputation"])
+
     def _on_client_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member(
-            "client_registered", a["client"], pos, amount=a["bond"], reputation=a["reputation"]
-        )
+        self._registered(MembershipKind.CLIENT_REGISTERED, a["client"], a, pos)
 
     def _on_miner_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member(
-            "miner_registered", a["miner"], pos, amount=a["bond"], reputation=a["reputation"]
-        )
+        self._registered(MembershipKind.MINER_REGISTERED, a["miner"], a, pos)
 
     def _on_client_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member("client_left", a["client"], pos, round=a["round"])
+        self._member(MembershipKind.CLIENT_LEFT, a["client"], pos, round=a["round"])
 
     def _on_miner_left(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        left = Membership("miner_left", _address(a["miner"]), pos, round=a["round"])
+        left = Membership(MembershipKind.MINER_LEFT, _address(a["miner"]), pos, round=a["round"])
         self._pending_drops.append((e.tx_hash, left))
 
     def _on_bond_withdrawn(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member("withdrawn", a["account"], pos, amount=a["amount"])
+        self._member(MembershipKind.WITHDRAWN, a["account"], pos, amount=a["amount"])
 
     def _on_round_opened(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         rec = self.record(a["round"])
@@ -212,16 +215,7 @@ class _Builder:
         rec.seed = bytes(a["seed"])
 
     def _on_update_submitted(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self.record(a["round"]).submissions.append(
-            Submission(
-                round=a["round"],
-                index=a["index"],
-                client=_address(a["client"]),
-                cid=bytes_to_cid(a["cid"]),
-                num_samples=a["numSamples"],
-                block_number=e.block_number,
-            )
-        )
+        self.record(a["round"]).submissions.append(submission(e))
 
     def _on_votes_committed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         commit = Commit(_address(a["miner"]), bytes(a["commitment"]), e.tx_hash)
@@ -232,8 +226,7 @@ class _Builder:
         self.record(a["round"]).reveals.append(reveal)
 
     def _on_update_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        scored = Scored(a["index"], _address(a["client"]), a["median"], a["reveals"], a["accepted"])
-        self.record(a["round"]).scored.append(scored)
+        self.record(a["round"]).scored.append(scored(e))
 
     def _on_reputation_changed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         change = ReputationChange(_address(a["account"]), a["oldReputation"], a["newReputation"])
@@ -247,9 +240,8 @@ class _Builder:
         self.record(a["round"]).slashes.append(slash)
 
     def _on_round_finalized(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        accepted = tuple(int(i) for i in a["acceptedIndices"])
-        final = Finalization(accepted, a["numSubmissions"], a["numReveals"], pos, e.tx_hash)
-        self.record(a["round"]).finalization = final
+        rec = self.record(a["round"])
+        rec.finalization = finalization(e, tuple(rec.scored))
         self._finalize_tx[e.tx_hash] = int(a["round"])
 
     def _on_aggregate_attested(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:

@@ -1,26 +1,48 @@
-"""Typed records of a task's history, as :func:`flchain.chain.history.read_history` returns them."""
+"""Typed records of a task's history, as :func:`flchain.chain.history.read_history` returns them.
+
+The event types here (and :class:`~flchain.chain.protocol_types.Submission`)
+are the only ones: :class:`~flchain.chain.protocol.ProtocolClient` returns
+them too, built from decoded events by the functions at the end of this module.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
+from eth_utils.address import to_checksum_address
+
+from flchain.chain.cidcodec import bytes_to_cid
 from flchain.chain.protocol_types import ClientState, MinerState, Submission, TaskParams
 from flchain.types import Address, CIDStr, TxHash
 
+if TYPE_CHECKING:
+    from flchain.chain.events import DecodedEvent
+
 Position = tuple[int, int]
 """Where an event sits in the chain: (block number, log index)."""
+
+
+class MembershipKind(StrEnum):
+    """What a :class:`Membership` records."""
+
+    CLIENT_REGISTERED = "client_registered"
+    MINER_REGISTERED = "miner_registered"
+    CLIENT_LEFT = "client_left"
+    MINER_LEFT = "miner_left"
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
 class Membership:
     """A registration, departure or withdrawal, in chain order.
 
-    ``kind`` is ``client_registered``, ``miner_registered``, ``client_left``,
-    ``miner_left`` or ``withdrawn``; ``amount`` is the bond (registration) or
-    the ether paid out (withdrawal); ``round`` the round a party left in.
+    ``amount`` is the bond (registration) or the ether paid out (withdrawal);
+    ``round`` the round a party left in.
     """
 
-    kind: str
+    kind: MembershipKind
     account: Address
     position: Position
     amount: int = 0
@@ -94,13 +116,15 @@ class Attestation:
 
 @dataclass(frozen=True)
 class Finalization:
-    """``RoundFinalized``: the accepted set, and where the finalizing transaction sits."""
+    """``RoundFinalized``: the accepted set, where the finalizing transaction sits, and
+    the verdict on every update (the ``UpdateScored`` events that precede it)."""
 
     accepted: tuple[int, ...]
     num_submissions: int
     num_reveals: int
     position: Position
     tx_hash: TxHash
+    updates: tuple[Scored, ...] = ()
 
 
 @dataclass
@@ -150,3 +174,41 @@ class ProtocolHistory:
     minted: dict[Address, int]
     transferred: dict[Address, int]  # net non-mint token transfers received
     setup_gas: int = 0  # gas of transactions that belong to no round (registrations, ...)
+
+
+# --- from decoded events ------------------------------------------------------------
+
+
+def address(value: Any) -> Address:
+    """A checksummed address from an event argument."""
+    return Address(to_checksum_address(value))
+
+
+def position(e: DecodedEvent) -> Position:
+    return (e.block_number, e.log_index)
+
+
+def submission(e: DecodedEvent) -> Submission:
+    """``UpdateSubmitted`` as a :class:`Submission` (CID as a string)."""
+    a = e.args
+    return Submission(
+        round=int(a["round"]),
+        index=int(a["index"]),
+        client=address(a["client"]),
+        cid=bytes_to_cid(a["cid"]),
+        num_samples=int(a["numSamples"]),
+        block_number=e.block_number,
+    )
+
+
+def scored(e: DecodedEvent) -> Scored:
+    a = e.args
+    return Scored(int(a["index"]), address(a["client"]), a["median"], a["reveals"], a["accepted"])
+
+
+def finalization(e: DecodedEvent, updates: tuple[Scored, ...]) -> Finalization:
+    a = e.args
+    accepted = tuple(int(i) for i in a["acceptedIndices"])
+    return Finalization(
+        accepted, a["numSubmissions"], a["numReveals"], position(e), e.tx_hash, updates
+    )

@@ -24,16 +24,16 @@ from web3.types import TxReceipt
 from flchain.chain.cidcodec import bytes_to_cid, cid_to_bytes
 from flchain.chain.connection import rpc
 from flchain.chain.deploy import protocol_abi, token_abi
+from flchain.chain.events import DecodedEvent, iter_logs
+from flchain.chain.history_types import Finalization, finalization, scored, submission
 from flchain.chain.protocol_types import (
     ClientState,
     MemberStatus,
     MinerState,
     Phase,
     RoundInfo,
-    RoundOutcome,
     Submission,
     TaskParams,
-    UpdateOutcome,
 )
 from flchain.chain.transactor import Transactor
 from flchain.exceptions import ConfigError
@@ -65,12 +65,6 @@ def check_scores(scores: Sequence[int]) -> None:
             raise ConfigError(f"score #{i} is {s!r}; scores are integers 0..{MAX_SCORE}")
 
 
-def _topic(value: int | str) -> str:
-    if isinstance(value, int):
-        return "0x" + value.to_bytes(32, "big").hex()
-    return "0x" + bytes.fromhex(value.removeprefix("0x")).rjust(32, b"\0").hex()
-
-
 class ProtocolClient:
     """One account's view of, and calls into, a deployed ``FLProtocol``."""
 
@@ -99,16 +93,10 @@ class ProtocolClient:
         data = self.transactor.call(self.address, self.abi.encode_call(fn, *args))
         return self.abi.decode_result(fn, data)
 
-    def _logs(self, event: str, *topics: int | str) -> list[dict[str, Any]]:
-        query = {
-            "address": self.address,
-            "fromBlock": hex(self.from_block),
-            "toBlock": "latest",
-            "topics": [self.abi.topic(event), *(_topic(t) for t in topics)],
-        }
-        raws = rpc(self.transactor.w3, "eth_getLogs", [query])
-        raws.sort(key=lambda r: (int(r["blockNumber"], 16), int(r["logIndex"], 16)))
-        return [self.abi.decode_log(self.transactor.w3, event, raw) for raw in raws]
+    def events(self, event: str, *indexed: int | str) -> list[DecodedEvent]:
+        """This task's ``event`` logs (filtered by its first indexed arguments), in chain order."""
+        w3, abi = self.transactor.w3, self.abi.abi
+        return list(iter_logs(w3, self.address, abi, [event], self.from_block, indexed=indexed))
 
     # --- registration and bonds ------------------------------------------------
 
@@ -230,8 +218,8 @@ class ProtocolClient:
 
     def committee(self, round: int) -> tuple[Address, ...]:
         """``round``'s committee by seat (from ``CommitteeDrawn``; empty if not opened)."""
-        logs = self._logs("CommitteeDrawn", round)
-        return tuple(Address(m) for m in logs[-1]["members"]) if logs else ()
+        logs = self.events("CommitteeDrawn", round)
+        return tuple(Address(m) for m in logs[-1].args["members"]) if logs else ()
 
     def is_committee_member(self, round: int, account: str | None = None) -> bool:
         """Whether ``account`` (default: ours) sits on ``round``'s committee."""
@@ -239,45 +227,22 @@ class ProtocolClient:
 
     def submissions(self, round: int) -> list[Submission]:
         """``round``'s submissions in index order, CIDs as strings."""
-        return [
-            Submission(
-                round=round,
-                index=int(e["index"]),
-                client=Address(e["client"]),
-                cid=bytes_to_cid(e["cid"]),
-                num_samples=int(e["numSamples"]),
-                block_number=e["_block"],
-            )
-            for e in self._logs("UpdateSubmitted", round)
-        ]
+        return [submission(e) for e in self.events("UpdateSubmitted", round)]
 
-    def round_outcome(self, round: int) -> RoundOutcome | None:
-        """The accepted set and per-update outcomes of ``round`` (None until finalized)."""
-        finals = self._logs("RoundFinalized", round)
+    def round_outcome(self, round: int) -> Finalization | None:
+        """The accepted set and per-update verdicts of ``round`` (None until finalized)."""
+        finals = self.events("RoundFinalized", round)
         if not finals:
             return None
-        scored = self._logs("UpdateScored", round)
-        return RoundOutcome(
-            round=round,
-            accepted=tuple(int(i) for i in finals[0]["acceptedIndices"]),
-            num_submissions=int(finals[0]["numSubmissions"]),
-            num_reveals=int(finals[0]["numReveals"]),
-            updates=tuple(
-                UpdateOutcome(
-                    int(e["index"]), Address(e["client"]), e["median"], e["reveals"], e["accepted"]
-                )
-                for e in scored
-            ),
-            block_number=finals[0]["_block"],
-        )
+        updates = tuple(scored(e) for e in self.events("UpdateScored", round))
+        return finalization(finals[0], updates)
 
     def accepted_updates(self, round: int) -> list[Submission]:
         """The submissions of ``round`` that were accepted (empty until finalized)."""
-        finals = self._logs("RoundFinalized", round)
-        if not finals:
+        outcome = self.round_outcome(round)
+        if outcome is None:
             return []
-        chosen = {int(i) for i in finals[0]["acceptedIndices"]}
-        return [s for s in self.submissions(round) if s.index in chosen]
+        return [s for s in self.submissions(round) if s.index in outcome.accepted]
 
     def certified_aggregate(self, round: int) -> CIDStr | None:
         """The certified CID of ``round``'s aggregate, or None."""

@@ -145,29 +145,6 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class UpdateOutcome:
-    """How the committee judged one update (``UpdateScored``)."""
-
-    index: int
-    client: Address
-    median: int
-    reveals: int
-    accepted: bool
-
-
-@dataclass(frozen=True)
-class RoundOutcome:
-    """A finalized round: the accepted set and every update's outcome."""
-
-    round: int
-    accepted: tuple[int, ...]
-    num_submissions: int
-    num_reveals: int
-    updates: tuple[UpdateOutcome, ...]
-    block_number: int
-
-
-@dataclass(frozen=True)
 class ClientState:
     """A client's registration (``clientInfo``)."""
 

@@ -52,7 +52,9 @@ class ErrorRegistry:
         """The registered function ``calldata`` calls, or ``""``."""
         return self._functions.get(bytes(calldata[:4]), "")
 
-    def decode(self, data: bytes, function: str = "") -> TransactionFailedError:
+    def decode(
+        self, data: bytes, function: str = ""
+    ) -> TransactionFailedError | ContractRevertError:
         """The exception for revert ``data`` (ContractRevertError when the error is known)."""
         where = f" in {function}" if function else ""
         if not data:

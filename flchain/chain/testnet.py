@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,63 @@ TESTNET_FILE = "testnet.json"
 DEPLOYMENT_FILE = "deployment.json"  # inside a state directory: the deployment to reuse
 PLACEHOLDER_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
 """CID of the empty file: the initial model and spec of a testnet deployed without a task."""
+
+
+@dataclass(frozen=True)
+class TestnetInfo:
+    """The typed ``testnet.json``: the one reader of the record ``up`` writes.
+
+    Clients, miners, the orchestrator, the auditor and ``status``/``down`` all
+    read the file through :meth:`load`; ``record`` keeps every key for display.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    rpc_url: str
+    chain_id: int
+    mnemonic: str
+    protocol: str | None
+    deployment_block: int
+    funded_accounts: int = 0
+    backend: str = "anvil"
+    pid: int | None = None
+    record: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, path: Path, *, required: Sequence[str] = ("rpc_url", "mnemonic")) -> TestnetInfo:
+        """Read a testnet file, naming the missing key (of ``required``) on error."""
+        raw = read_json(path, "testnet file")
+        missing = [key for key in required if key not in raw]
+        if missing:
+            raise ConfigError(f"testnet file {path} has no {missing[0]!r}")
+        try:
+            contracts = raw.get("contracts") or {}
+            return cls(
+                rpc_url=str(raw.get("rpc_url", "")),
+                chain_id=int(raw.get("chain_id") or 0),
+                mnemonic=str(raw.get("mnemonic", "")),
+                protocol=contracts.get("FLProtocol"),
+                deployment_block=int(raw.get("deployment_block") or 0),
+                funded_accounts=len(raw.get("accounts") or ()),
+                backend=str(raw.get("backend", "anvil")),
+                pid=int(raw["pid"]) if raw.get("pid") is not None else None,
+                record=raw,
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"testnet file {path} has a malformed entry: {exc}") from exc
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; a :class:`ConfigError` naming ``what`` and why otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{what} {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must be a JSON object")
+    return data
 
 
 @dataclass(frozen=True)
@@ -85,8 +143,9 @@ def up(options: UpOptions) -> dict[str, Any]:
 
 def status(home: Path) -> dict[str, Any]:
     """The testnet record plus ``alive`` and (when alive) ``block_number``."""
-    record = read_record(home)
-    alive = runs_backend(int(record["pid"]), str(record["backend"]))
+    info = read_info(home)
+    record = dict(info.record)
+    alive = runs_backend(int(info.pid or 0), info.backend)
     record["alive"] = False
     record["block_number"] = None
     if alive:
@@ -97,7 +156,7 @@ def status(home: Path) -> dict[str, Any]:
             "params": [],
         }
         try:
-            reply = requests.post(str(record["rpc_url"]), json=body, timeout=5).json()
+            reply = requests.post(info.rpc_url, json=body, timeout=5).json()
             record["block_number"] = int(reply["result"], 16)
             record["alive"] = True
         except (requests.RequestException, ValueError, KeyError, TypeError):
@@ -107,27 +166,24 @@ def status(home: Path) -> dict[str, Any]:
 
 def down(home: Path, timeout: float = 30.0) -> dict[str, Any]:
     """Stop the recorded node (SIGTERM, wait: Anvil dumps its state) and forget it."""
-    record = read_record(home)
-    pid = int(record["pid"])
-    was_alive = runs_backend(pid, str(record["backend"]))
+    info = read_info(home)
+    pid = int(info.pid or 0)
+    was_alive = runs_backend(pid, info.backend)
     if was_alive:
         stop_pid(pid, timeout)
     (home / TESTNET_FILE).unlink(missing_ok=True)
-    return {**record, "alive": False, "stopped": was_alive}
+    return {**info.record, "alive": False, "stopped": was_alive}
 
 
-def read_record(home: Path) -> dict[str, Any]:
-    """The ``testnet.json`` in ``home``; a clear error when there is none."""
+def read_info(home: Path) -> TestnetInfo:
+    """The ``testnet.json`` of a node started in ``home``; a clear error when there is none."""
     path = home / TESTNET_FILE
     if not path.exists():
         raise TestnetError(f"no testnet recorded in {path} (start one with `flchain testnet up`)")
     try:
-        record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise TestnetError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(record, dict) or "pid" not in record or "rpc_url" not in record:
-        raise TestnetError(f"{path} is not a testnet record")
-    return record
+        return TestnetInfo.load(path, required=("pid", "rpc_url"))
+    except ConfigError as exc:
+        raise TestnetError(f"{path} is not a testnet record: {exc}") from exc
 
 
 def task_params(fields_: dict[str, Any]) -> Any:
@@ -154,15 +210,14 @@ def _has_tool(name: str) -> bool:
 
 
 def _refuse_if_running(home: Path, port: int) -> None:
-    path = home / TESTNET_FILE
-    if path.exists():
+    if (home / TESTNET_FILE).exists():
         try:
-            record = read_record(home)
+            info: TestnetInfo | None = read_info(home)
         except TestnetError:
-            record = {}
-        if record and runs_backend(int(record["pid"]), str(record.get("backend", ""))):
+            info = None
+        if info is not None and runs_backend(int(info.pid or 0), info.backend):
             raise TestnetError(
-                f"a testnet is already running (pid {record['pid']}, {record['rpc_url']}); "
+                f"a testnet is already running (pid {info.pid}, {info.rpc_url}); "
                 "stop it with `flchain testnet down`"
             )
     if port_in_use(port):

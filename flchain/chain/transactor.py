@@ -22,6 +22,9 @@ from typing import Any, cast
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
+
+# Private on purpose: web3 8 has no public formatter for a raw (batched) receipt;
+# w3.eth.get_transaction_receipt formats one receipt per request only.
 from web3._utils.method_formatters import receipt_formatter
 from web3.datastructures import AttributeDict
 from web3.types import TxReceipt

@@ -65,7 +65,8 @@ if TYPE_CHECKING:
         strategy_from_name,
     )
     from flchain.learning.training import TrainConfig, TrainResult, evaluate, train_local
-    from flchain.learning.weights import Weights, flatten, get_weights, set_weights, unflatten
+    from flchain.learning.weights import flatten, get_weights, set_weights, unflatten
+    from flchain.types import Weights
 
 
 def __getattr__(name: str) -> Any:

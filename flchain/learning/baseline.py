@@ -35,14 +35,14 @@ from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.strategies import ClientUpdate, StrategyState, strategy_from_name
 from flchain.learning.strategies.trust import FLTrust
 from flchain.learning.training import (
-    ArrayPair,
     TrainConfig,
     configure_torch,
     evaluate,
     predict,
     train_local,
 )
-from flchain.learning.weights import Weights, get_weights, num_parameters
+from flchain.learning.weights import get_weights, num_parameters
+from flchain.types import ArrayPair, Weights
 
 
 @dataclass(frozen=True)

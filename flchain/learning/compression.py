@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flchain.exceptions import CompressionError, ConfigError
-from flchain.learning.weights import Weights, flatten, unflatten
+from flchain.learning.weights import flatten, unflatten
+from flchain.types import Weights
 
 _TOPK = b"FLTK"
 _Q8 = b"FLQ8"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flchain.exceptions import ConfigError
-from flchain.learning.weights import Weights
+from flchain.types import Weights
 
 DEFAULT_ORDERS: tuple[int, ...] = (*range(2, 64), 80, 96, 128, 160, 192, 256, 512, 1024)
 

@@ -23,8 +23,7 @@ import numpy as np
 
 from flchain.exceptions import DatasetError
 from flchain.learning.data import Dataset
-
-ArrayPair = tuple[np.ndarray, np.ndarray]
+from flchain.types import ArrayPair
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,8 @@ from torch import nn
 from torch.nn import functional
 
 from flchain.exceptions import ConfigError, LearningError
-from flchain.learning.weights import Weights, get_weights, set_weights
-
-ArrayPair = tuple[np.ndarray, np.ndarray]
+from flchain.learning.weights import get_weights, set_weights
+from flchain.types import ArrayPair, Weights
 
 
 @dataclass(frozen=True)

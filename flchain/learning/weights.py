@@ -19,12 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flchain.exceptions import AggregationError
+from flchain.types import Weights
 
 if TYPE_CHECKING:
     import torch
-
-Weights = dict[str, np.ndarray]
-"""Named float32 arrays, as in a torch state_dict."""
 
 
 def get_weights(model: torch.nn.Module) -> Weights:

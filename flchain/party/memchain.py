@@ -34,6 +34,7 @@ from flchain.chain.protocol_types import (
     TaskParams,
     TxResult,
 )
+from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ConfigError, ContractRevertError, FLchainError
 from flchain.party.port import ChainPort
 from flchain.types import MAX_SCORE, Address, CIDStr
@@ -97,12 +98,12 @@ class MemChain:
         """Open round 0 (the admin's ``startTraining``)."""
         with self.lock:
             if 0 in self.rounds:
-                self._revert("startTraining", "TrainingAlreadyStarted")
+                self._revert("startTraining", RevertName.TrainingAlreadyStarted)
             self._open(0)
 
     # --- rules -----------------------------------------------------------------
 
-    def _revert(self, function: str, name: str, *args: Any) -> None:
+    def _revert(self, function: str, name: RevertName, *args: Any) -> None:
         raise ContractRevertError(name, args, function)
 
     def _write(self) -> TxResult:
@@ -150,13 +151,13 @@ class MemChain:
     def in_phase(self, function: str, r: int, expected: Phase) -> _Round:
         actual = self.phase_of(r)
         if actual != expected:
-            self._revert(function, "NotInPhase", r, int(expected), int(actual))
+            self._revert(function, RevertName.NotInPhase, r, int(expected), int(actual))
         return self.rounds[r]
 
     def seat(self, function: str, r: int, account: Address) -> _Round:
         rd = self.rounds.get(r)
         if rd is None or account not in rd.committee:
-            self._revert(function, "NotInCommittee", r, account)
+            self._revert(function, RevertName.NotInCommittee, r, account)
         assert rd is not None
         return rd
 
@@ -164,7 +165,7 @@ class MemChain:
         function = "registerMiner" if miner else "registerClient"
         active = account in self.miners if miner else self.clients.get(account) == ACTIVE
         if active:
-            self._revert(function, "AlreadyRegistered", account)
+            self._revert(function, RevertName.AlreadyRegistered, account)
         if miner:
             self.miners.append(account)
         else:
@@ -177,18 +178,18 @@ class MemChain:
     def submit(self, account: Address, r: int, cid: str, samples: int) -> TxResult:
         function = "submitUpdate"
         if self.clients.get(account) != ACTIVE:
-            self._revert(function, "NotClient", account)
+            self._revert(function, RevertName.NotClient, account)
         rd = self.in_phase(function, r, Phase.SUBMIT)
         if any(s.client == account for s in rd.submissions):
-            self._revert(function, "AlreadySubmitted", r, account)
+            self._revert(function, RevertName.AlreadySubmitted, r, account)
         try:
             cid_to_bytes(cid)
         except FLchainError:
-            self._revert(function, "InvalidCid", cid)
+            self._revert(function, RevertName.InvalidCid, cid)
         if samples <= 0:  # refused before sending, as ProtocolClient does
             raise ConfigError(f"num_samples must be positive, got {samples}")
         if samples > MAX_SAMPLES:
-            self._revert(function, "TooManySamples", samples, MAX_SAMPLES)
+            self._revert(function, RevertName.TooManySamples, samples, MAX_SAMPLES)
         index = len(rd.submissions)
         rd.submissions.append(Submission(r, index, account, CIDStr(cid), samples, self.block + 1))
         if index + 1 >= rd.expected or index + 1 == self.params.max_updates_per_round:
@@ -200,9 +201,9 @@ class MemChain:
         rd = self.in_phase(function, r, Phase.COMMIT)
         self.seat(function, r, account)
         if account in rd.commitments:
-            self._revert(function, "AlreadyCommitted", r, account)
+            self._revert(function, RevertName.AlreadyCommitted, r, account)
         if commitment == bytes(32):
-            self._revert(function, "EmptyCommitment")
+            self._revert(function, RevertName.EmptyCommitment)
         rd.commitments[account] = commitment
         if len(rd.commitments) == len(rd.committee):
             rd.commit_closed = self.now
@@ -213,16 +214,16 @@ class MemChain:
         rd = self.in_phase(function, r, Phase.REVEAL)
         self.seat(function, r, account)
         if account not in rd.commitments:
-            self._revert(function, "NotCommitted", r, account)
+            self._revert(function, RevertName.NotCommitted, r, account)
         if account in rd.reveals:
-            self._revert(function, "AlreadyRevealed", r, account)
+            self._revert(function, RevertName.AlreadyRevealed, r, account)
         if len(scores) != len(rd.submissions):
-            self._revert(function, "WrongScoreCount", len(scores), len(rd.submissions))
+            self._revert(function, RevertName.WrongScoreCount, len(scores), len(rd.submissions))
         if self.commitment(r, account, scores, salt) != rd.commitments[account]:
-            self._revert(function, "CommitmentMismatch", r, account)
+            self._revert(function, RevertName.CommitmentMismatch, r, account)
         for i, s in enumerate(scores):
             if not 0 <= s <= MAX_SCORE:
-                self._revert(function, "ScoreOutOfRange", i, s)
+                self._revert(function, RevertName.ScoreOutOfRange, i, s)
         rd.reveals[account] = list(scores)
         if len(rd.reveals) == len(rd.commitments):
             rd.reveal_closed = self.now
@@ -235,7 +236,7 @@ class MemChain:
         function = "finalizeRound"
         rd = self.rounds.get(r)
         if rd is not None and rd.accepted is not None:
-            self._revert(function, "RoundAlreadyFinalized", r)
+            self._revert(function, RevertName.RoundAlreadyFinalized, r)
         rd = self.in_phase(function, r, Phase.CLOSED)
         revealed = [rd.reveals[m] for m in rd.committee if m in rd.reveals]
         decided = len(revealed) >= self.params.quorum
@@ -255,19 +256,19 @@ class MemChain:
         function = "certifyAggregate"
         rd = self.rounds.get(r)
         if rd is None or rd.accepted is None:
-            self._revert(function, "RoundNotFinalized", r)
+            self._revert(function, RevertName.RoundNotFinalized, r)
         assert rd is not None
         if r + 1 < self.current:
-            self._revert(function, "CertificationClosed", r, self.current)
+            self._revert(function, RevertName.CertificationClosed, r, self.current)
         try:
             cid_to_bytes(cid)
         except FLchainError:
-            self._revert(function, "InvalidCid", cid)
+            self._revert(function, RevertName.InvalidCid, cid)
         counted = account in rd.committee
         if not counted and self.clients.get(account) != ACTIVE:
-            self._revert(function, "NotAttester", r, account)
+            self._revert(function, RevertName.NotAttester, r, account)
         if account in rd.attestations:
-            self._revert(function, "AlreadyAttested", r, account)
+            self._revert(function, RevertName.AlreadyAttested, r, account)
         rd.attestations[account] = CIDStr(cid)
         if rd.certified is None and counted:
             rd.counts[CIDStr(cid)] = rd.counts.get(CIDStr(cid), 0) + 1

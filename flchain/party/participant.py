@@ -16,13 +16,14 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from flchain.chain.protocol_types import Phase, RoundInfo
+from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError, FLchainError, StoreWriteError
-from flchain.learning.weights import Weights
 from flchain.party.behaviours import Role
 from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
+from flchain.types import Weights
 
 
 class Participant:
@@ -79,7 +80,7 @@ class Participant:
             tx = send()
             self.log.emit("registered", gas=tx.gas_used, round=-1)
         except ContractRevertError as exc:
-            if exc.name != "AlreadyRegistered":
+            if exc.name != RevertName.AlreadyRegistered:
                 raise
             self.log.emit("registered", gas=0, round=-1, again=True)
         self.log.info("registered as %s %d (%s)", self.role, self.index, self.behaviour)

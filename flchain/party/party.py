@@ -8,17 +8,16 @@ from the testnet mnemonic (see :mod:`flchain.task.accounts`).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flchain.chain import Transactor, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import TaskParams
+from flchain.chain.testnet import TestnetInfo
 from flchain.exceptions import ConfigError, FLchainError, RoundTimeoutError, StorageError
 from flchain.party.port import ChainPort, NodePort
 from flchain.party.roundlog import EventLog
@@ -26,53 +25,13 @@ from flchain.storage.base import ContentStore
 from flchain.task.spec import TaskSpec
 from flchain.types import Address
 
+__all__ = ["Party", "TestnetInfo", "join_task"]
+
 T = TypeVar("T")
 POLL_S = {"embedded": 0.25}
 """How often a waiting party polls the chain, by backend (default 50 ms): the embedded
 py-evm node serves one request at a time."""
 DEFAULT_POLL_S = 0.05
-
-
-@dataclass(frozen=True)
-class TestnetInfo:
-    """What a party needs from ``testnet.json``."""
-
-    __test__ = False  # not a pytest test class
-
-    rpc_url: str
-    chain_id: int
-    mnemonic: str
-    protocol: str | None
-    deployment_block: int
-    funded_accounts: int = 0
-    backend: str = "anvil"
-
-    @property
-    def poll_s(self) -> float:
-        return POLL_S.get(self.backend, DEFAULT_POLL_S)
-
-    @classmethod
-    def load(cls, path: Path) -> TestnetInfo:
-        """Read a testnet file, naming the missing key on error."""
-        try:
-            raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read testnet file {path}: {exc.strerror}") from exc
-        except ValueError as exc:
-            raise ConfigError(f"testnet file {path} is not valid JSON: {exc}") from exc
-        try:
-            contracts = raw.get("contracts") or {}
-            return cls(
-                rpc_url=str(raw["rpc_url"]),
-                chain_id=int(raw.get("chain_id", 0)),
-                mnemonic=str(raw["mnemonic"]),
-                protocol=contracts.get("FLProtocol"),
-                deployment_block=int(raw.get("deployment_block") or 0),
-                funded_accounts=len(raw.get("accounts") or ()),
-                backend=str(raw.get("backend", "anvil")),
-            )
-        except KeyError as exc:
-            raise ConfigError(f"testnet file {path} has no {exc.args[0]!r}") from exc
 
 
 @dataclass
@@ -167,4 +126,5 @@ def join_task(
             f"(is this a task created by `flchain run`, and the same store?): {exc}"
         ) from exc
     spec = TaskSpec.from_json(raw)
-    return Party(protocol, store, params, spec, bytes(account.key), log, testnet.poll_s)
+    poll_s = POLL_S.get(testnet.backend, DEFAULT_POLL_S)
+    return Party(protocol, store, params, spec, bytes(account.key), log, poll_s)

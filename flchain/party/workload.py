@@ -26,10 +26,11 @@ from flchain.learning.models import build_model
 from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.strategies import Strategy, strategy_from_name
 from flchain.learning.training import TrainConfig, evaluate, train_local
-from flchain.learning.weights import Weights, get_weights
+from flchain.learning.weights import get_weights
 from flchain.storage.codec import ArchitectureSpec
 from flchain.task.evaluation import train_config
 from flchain.task.spec import TaskSpec
+from flchain.types import Weights
 
 
 @dataclass

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flchain.chain.history_types import Finalization
 from flchain.chain.protocol import ProtocolClient
-from flchain.chain.protocol_types import Phase, RoundOutcome
+from flchain.chain.protocol_types import Phase
 from flchain.learning.training import evaluate
 from flchain.party.roundlog import read_all_events
 from flchain.party.workload import Workload
@@ -39,7 +40,7 @@ class RoundReport:
     gas_used: int = 0
     phases: dict[str, float] = field(default_factory=dict)
     round_s: float = 0.0
-    outcome: RoundOutcome | None = None
+    outcome: Finalization | None = None
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -75,7 +76,7 @@ class Monitor:
         self.next_round = 0
         self.reports: list[RoundReport] = []
         self._finalized_at: dict[int, float] = {}
-        self._outcomes: dict[int, RoundOutcome] = {}
+        self._outcomes: dict[int, Finalization] = {}
         self._round_start = time.monotonic()
         self.initial = self.evaluate_cid(initial_cid)
         self.last_eval = self.initial

@@ -33,7 +33,6 @@ from flchain.chain.protocol_types import Phase, TaskParams
 from flchain.chain.transactor import Transactor, TxRequest
 from flchain.learning.attacks import ATTACKS
 from flchain.learning.training import train_local
-from flchain.learning.weights import Weights
 from flchain.party.workload import Workload, load_workload
 from flchain.run.setup import pin_task_inputs
 from flchain.storage.base import ContentStore
@@ -43,7 +42,7 @@ from flchain.task.accounts import client_account, miner_account
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
 from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec, TrainSpec
-from flchain.types import Address, CIDStr, RoundId
+from flchain.types import Address, CIDStr, RoundId, Weights
 
 LOCAL_EPOCHS = 1
 CERTIFY_GAS = 400_000

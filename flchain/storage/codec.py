@@ -32,7 +32,7 @@ from flchain.exceptions import CIDError, CodecError, ObjectTooLargeError, Storag
 from flchain.storage.base import ContentStore
 from flchain.storage.cid import CID
 from flchain.storage.header import MAX_HEADER_BYTES, parse_header, parse_uint, show
-from flchain.types import Address, CIDStr, RoundId
+from flchain.types import Address, CIDStr, RoundId, Weights
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 """Largest model accepted unless the caller says otherwise."""
@@ -44,8 +44,6 @@ _MAX_ROUND = 2**63 - 1
 _MAX_META_CHARS = 256  # architecture names and CIDs are far shorter
 _MAX_RANK = 32  # numpy's limit on dimensions
 _MAX_ELEMENTS = 1 << 48  # product of a shape's non-zero dimensions
-
-Weights = Mapping[str, np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)

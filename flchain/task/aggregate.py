@@ -21,7 +21,7 @@ past the committee moves the model no more than an honest update could:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +31,8 @@ from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.signals import flat_delta, median, norm
 from flchain.task.spec import TaskSpec
-from flchain.types import Address, CIDStr, RoundId
+from flchain.types import Address, CIDStr, RoundId, Weights
 
-Weights = Mapping[str, np.ndarray]
 MEDIAN_CLAIM_FACTOR = 2
 """No update weighs more than this many times the round's median claimed sample count."""
 

@@ -15,10 +15,10 @@ from dataclasses import replace
 import torch
 
 from flchain.learning.strategies import Strategy
-from flchain.learning.training import ArrayPair, TrainConfig, evaluate, train_local
+from flchain.learning.training import TrainConfig, evaluate, train_local
 from flchain.task.quality import EvaluateFn, Evaluation
-from flchain.task.signals import Weights
 from flchain.task.spec import TaskSpec
+from flchain.types import ArrayPair, Weights
 
 
 def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:

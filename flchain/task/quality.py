@@ -48,7 +48,6 @@ import numpy as np
 
 from flchain.task.aggregate import bounded_samples
 from flchain.task.signals import (
-    Weights,
     apply_delta,
     cosine,
     find_copies,
@@ -58,7 +57,7 @@ from flchain.task.signals import (
     weighted_mean,
 )
 from flchain.task.spec import ScoreRules
-from flchain.types import MAX_SCORE, Score
+from flchain.types import MAX_SCORE, Score, Weights
 
 ACCEPTANCE_THRESHOLD = 1
 """The task's on-chain threshold: a rejected update scores 0, an accepted one at least 1."""

@@ -10,11 +10,11 @@ directions are (near-copies).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-Weights = Mapping[str, np.ndarray]
+from flchain.types import Weights
 
 
 def flat_delta(weights: Weights, global_weights: Weights) -> np.ndarray:

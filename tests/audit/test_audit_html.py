@@ -122,7 +122,7 @@ def test_terminal_and_json_reports(report: AuditReport) -> None:
     print_report(report, console)
     text = console.export_text()
     assert "VERIFIED" in text and "NOT VERIFIED" not in text
-    assert "Rejected updates" in text and "unchanged global model (free-riding)" in text
+    assert "Rejected updates" in text and "free-riding: change" in text
     body = json.loads(to_json(report))
     assert body["verified"] is True and body["discrepancies"] == []
     assert len(body["rounds"]) == len(report.rounds)

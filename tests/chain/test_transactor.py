@@ -41,7 +41,7 @@ def test_estimate_revert_raises_custom_error_with_arguments(chain: Chain) -> Non
     with pytest.raises(ContractRevertError) as info:
         chain.transactor.send(chain.accounts[1], chain.probe, data)
     assert info.value.name == "TooLarge"
-    assert info.value.args_ == (5000, 1000)
+    assert info.value.error_args == (5000, 1000)
     assert info.value.function == "store"
     assert "TooLarge(5000, 1000)" in str(info.value)
 
@@ -50,7 +50,7 @@ def test_call_revert_decodes_address_argument(chain: Chain) -> None:
     stranger = chain.accounts[2]
     with pytest.raises(ContractRevertError) as info:
         chain.transactor.call(chain.probe, calldata("ownerOnly()"), sender=stranger)
-    assert (info.value.name, info.value.args_) == ("NotOwner", (stranger,))
+    assert (info.value.name, info.value.error_args) == ("NotOwner", (stranger,))
     out = chain.transactor.call(chain.probe, calldata("ownerOnly()"), sender=chain.accounts[0])
     assert decode(["uint256"], out)[0] == 42
 
@@ -58,10 +58,10 @@ def test_call_revert_decodes_address_argument(chain: Chain) -> None:
 def test_string_revert_and_panic_are_decoded(chain: Chain) -> None:
     with pytest.raises(ContractRevertError) as info:
         chain.transactor.call(chain.probe, calldata("fail(string)", "no way"))
-    assert (info.value.name, info.value.args_) == ("Error", ("no way",))
+    assert (info.value.name, info.value.error_args) == ("Error", ("no way",))
     with pytest.raises(ContractRevertError) as info:
         chain.transactor.call(chain.probe, calldata("divide(uint256,uint256)", 1, 0))
-    assert (info.value.name, info.value.args_) == ("Panic", (0x12,))
+    assert (info.value.name, info.value.error_args) == ("Panic", (0x12,))
 
 
 def test_mined_failure_is_replayed_to_find_the_error(chain: Chain) -> None:
@@ -69,7 +69,7 @@ def test_mined_failure_is_replayed_to_find_the_error(chain: Chain) -> None:
     tx_hash = chain.transactor.send(chain.accounts[3], chain.probe, data, gas=200_000)
     with pytest.raises(ContractRevertError) as info:
         chain.transactor.wait(tx_hash)
-    assert (info.value.name, info.value.args_, info.value.function) == (
+    assert (info.value.name, info.value.error_args, info.value.function) == (
         "TooLarge",
         (2000, 1000),
         "store",

@@ -49,9 +49,9 @@ def _play(p: Protocol, delay: int) -> tuple[list[tuple[str, ...]], list[bytes], 
         assert p.admin.phase(r) is Phase.CLOSED
         stall()
         p.admin.finalize_round(r)
-    drawn = p.admin._logs("CommitteeDrawn")
-    blocks = [p.w3.eth.get_block(e["_block"])["hash"].hex() for e in drawn]
-    return [tuple(e["members"]) for e in drawn], [bytes(e["seed"]) for e in drawn], blocks
+    drawn = p.admin.events("CommitteeDrawn")
+    blocks = [p.w3.eth.get_block(e.block_number)["hash"].hex() for e in drawn]
+    return [tuple(e.args["members"]) for e in drawn], [bytes(e.args["seed"]) for e in drawn], blocks
 
 
 def test_opening_time_does_not_choose_the_committee(deploy_with: Any) -> None:

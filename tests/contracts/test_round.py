@@ -97,8 +97,8 @@ def test_certification_by_committee_quorum(proto: Protocol) -> None:
     assert proto.admin.round_info(0).certified
 
     receipt = committee[2].certify_aggregate(0, make_cid("something else"))
-    logs = proto.admin._logs("AggregateDisputed", 0)
-    assert len(logs) == 1 and logs[0]["attester"] == committee[2].account
+    logs = proto.admin.events("AggregateDisputed", 0)
+    assert len(logs) == 1 and logs[0].args["attester"] == committee[2].account
     assert receipt["status"] == 1
 
 

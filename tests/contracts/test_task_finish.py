@@ -25,8 +25,8 @@ def test_finalizing_the_last_round_finishes_the_task(deploy_with: Any) -> None:
     assert p.admin.current_round() == 1
     assert p.admin.phase(1) is Phase.FINALIZED
     assert p.admin.phase(2) is Phase.NOT_OPENED
-    assert [e["round"] for e in p.admin._logs("RoundOpened")] == [0, 1]
-    assert [e["rounds"] for e in p.admin._logs("TrainingFinished")] == [2]
+    assert [e.args["round"] for e in p.admin.events("RoundOpened")] == [0, 1]
+    assert [e.args["rounds"] for e in p.admin.events("TrainingFinished")] == [2]
 
     cid = cid_to_bytes(make_cid("late"))
     with reverts(RevertName.TaskFinished, 2, 2):

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from flchain.exceptions import AggregationError
 from flchain.learning import aggregation as agg
 from flchain.learning.strategies import STRATEGIES, ClientUpdate, Strategy, strategy_from_name
-from flchain.learning.weights import Weights, flatten, weights_equal
+from flchain.learning.weights import flatten, weights_equal
+from flchain.types import Weights
 
 SHAPES = {"layer.bias": (3,), "layer.weight": (3, 4)}
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -35,7 +35,7 @@ from flchain.learning.attacks.collusion import (
     sybil,
     sybil_vectors,
 )
-from flchain.learning.weights import Weights
+from flchain.types import Weights
 
 RNG = np.random.default_rng(0)
 

@@ -18,7 +18,8 @@ from flchain.learning.strategies import (
     parse_params,
     strategy_from_name,
 )
-from flchain.learning.weights import Weights, flatten, weights_equal
+from flchain.learning.weights import flatten, weights_equal
+from flchain.types import Weights
 
 SHAPES = {"a.weight": (16, 8), "a.bias": (16,), "b.weight": (4, 16)}
 

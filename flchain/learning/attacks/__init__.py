@@ -45,7 +45,7 @@ from flchain.learning.attacks.poisoning import (
     pair_flip,
     trigger_for,
 )
-from flchain.learning.weights import Weights
+from flchain.types import Weights
 
 Kind = Literal["data", "model", "collusion", "claim", "adaptive"]
 

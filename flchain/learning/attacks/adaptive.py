@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from flchain.exceptions import ConfigError
-from flchain.learning.weights import Weights, flatten, unflatten
+from flchain.learning.weights import flatten, unflatten
+from flchain.types import Weights
 
 SLACK = 0.01
 

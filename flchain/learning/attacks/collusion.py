@@ -28,7 +28,8 @@ from statistics import NormalDist
 import numpy as np
 
 from flchain.exceptions import ConfigError
-from flchain.learning.weights import Weights, flatten, unflatten
+from flchain.learning.weights import flatten, unflatten
+from flchain.types import Weights
 
 GAMMA_INIT = 10.0
 GAMMA_DOUBLINGS = 40

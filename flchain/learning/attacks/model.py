@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flchain.learning.weights import Weights
+from flchain.types import Weights
 
 SIGNFLIP_SCALE = -10.0
 BOOST_FACTOR = 10.0

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from flchain.exceptions import ConfigError
+from flchain.types import ArrayPair
 
 PATCH = 3
 IMAGE_VALUE = 1.0
 SEGMENT = 4
 SIGNAL_VALUE = 3.0
-
-ArrayPair = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from flchain.exceptions import AggregationError
-from flchain.learning.weights import Weights, check_compatible, flatten, unflatten
+from flchain.learning.weights import check_compatible, flatten, unflatten
+from flchain.types import Weights
 
 
 @dataclass(frozen=True)

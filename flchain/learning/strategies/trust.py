@@ -32,7 +32,8 @@ from flchain.learning.strategies.base import (
     prepare,
     require_fraction,
 )
-from flchain.learning.weights import Weights, check_compatible, flatten
+from flchain.learning.weights import check_compatible, flatten
+from flchain.types import Weights
 
 
 class FLTrust(Strategy):
