@@ -119,12 +119,15 @@ contract FLProtocolTest is Fixture {
     }
 
     function test_maxUpdatesClosesSubmit() public {
-        started(10, 3);
-        submitAll(0, 8);
-        assertEq(phase(0), uint256(IFLProtocol.Phase.Commit), "full round closes submit");
-        vm.prank(client(8));
-        vm.expectRevert(notInPhase(0, IFLProtocol.Phase.Submit, IFLProtocol.Phase.Commit));
+        started(MAX_UPDATES, 3);
+        submitAll(0, MAX_UPDATES - 1);
+        assertEq(phase(0), uint256(IFLProtocol.Phase.Submit), "one slot left");
+        vm.prank(client(MAX_UPDATES - 1));
         protocol.submitUpdate(0, cid(9), 1);
+        assertEq(phase(0), uint256(IFLProtocol.Phase.Commit), "full round closes submit");
+        vm.prank(client(0));
+        vm.expectRevert(notInPhase(0, IFLProtocol.Phase.Submit, IFLProtocol.Phase.Commit));
+        protocol.submitUpdate(0, cid(10), 1);
     }
 
     function testFuzz_commitChecks(address outsider, bytes32 commitment) public {
