@@ -154,6 +154,17 @@ contract FLProtocolTest is Fixture {
         assertEq(protocol.roundInfo(0).numCommits, 1, "one commit");
     }
 
+    /// A zero commitment is refused by name (the fuzzed commitment above rarely draws zero).
+    function test_emptyCommitment() public {
+        started(1, 3);
+        submitAll(0, 1);
+        address m0 = protocol.committee()[0];
+        vm.prank(m0);
+        vm.expectRevert(IFLProtocol.EmptyCommitment.selector);
+        protocol.commitVotes(0, bytes32(0));
+        assertEq(protocol.roundInfo(0).numCommits, 0, "nothing committed");
+    }
+
     function testFuzz_revealChecks(uint16[] memory scores, bytes32 salt, bytes32 wrongSalt) public {
         vm.assume(salt != wrongSalt);
         started(3, 3);
