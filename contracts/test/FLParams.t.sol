@@ -11,7 +11,7 @@ import {vm} from "./utils/Vm.sol";
 contract FLParamsTest is Fixture {
     function expectInvalid(IFLProtocol.TaskParams memory p, string memory name) internal {
         vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InvalidParameter.selector, name));
-        new FLProtocol(p, token);
+        new FLProtocol(p, NAME, SYMBOL);
     }
 
     function test_taskParamsRoundTrip() public view {
@@ -20,9 +20,20 @@ contract FLParamsTest is Fixture {
         assertEq(protocol.token(), address(token), "token");
     }
 
-    function test_zeroTokenReverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InvalidParameter.selector, "token"));
-        new FLProtocol(defaultParams(), FLToken(address(0)));
+    /// Every deployment creates a token of its own, minted by that deployment alone.
+    function test_protocolCreatesItsToken() public {
+        FLProtocol other = new FLProtocol(defaultParams(), "Other", "OTH");
+        assertTrue(other.token() != address(token), "a token per task");
+        assertEq(FLToken(other.token()).minter(), address(other), "minter is its protocol");
+        assertEq(token.minter(), address(protocol), "fixture token minted by the fixture protocol");
+        assertEq(keccak256(bytes(FLToken(other.token()).symbol())), keccak256("OTH"), "symbol");
+    }
+
+    function testFuzz_rounds(uint32 rounds) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        p.rounds = rounds;
+        if (rounds == 0) return expectInvalid(p, "rounds");
+        assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().rounds, rounds, "rounds kept");
     }
 
     function testFuzz_committeeAndQuorum(uint8 size, uint8 quorum) public {
@@ -31,14 +42,14 @@ contract FLParamsTest is Fixture {
         p.quorum = quorum;
         if (size == 0 || size > protocol.MAX_COMMITTEE()) return expectInvalid(p, "committeeSize");
         if (quorum == 0 || quorum > size) return expectInvalid(p, "quorum");
-        assertEq(new FLProtocol(p, token).taskParams().quorum, quorum, "quorum kept");
+        assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().quorum, quorum, "quorum kept");
     }
 
     function testFuzz_threshold(uint16 threshold) public {
         IFLProtocol.TaskParams memory p = defaultParams();
         p.acceptanceThreshold = threshold;
         if (threshold == 0 || threshold > 10_000) return expectInvalid(p, "acceptanceThreshold");
-        assertEq(new FLProtocol(p, token).taskParams().acceptanceThreshold, threshold, "kept");
+        assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().acceptanceThreshold, threshold, "kept");
     }
 
     function testFuzz_durations(uint32 s, uint32 c, uint32 r) public {
@@ -47,7 +58,7 @@ contract FLParamsTest is Fixture {
         if (s == 0) return expectInvalid(p, "submitDuration");
         if (c == 0) return expectInvalid(p, "commitDuration");
         if (r == 0) return expectInvalid(p, "revealDuration");
-        assertEq(new FLProtocol(p, token).taskParams().revealDuration, r, "kept");
+        assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().revealDuration, r, "kept");
     }
 
     function testFuzz_sampleCapSlashAndUpdates(uint32 cap, uint16 slash, uint16 maxUpdates) public {
@@ -57,7 +68,7 @@ contract FLParamsTest is Fixture {
         if (cap == 0) return expectInvalid(p, "sampleCap");
         if (slash > 10_000) return expectInvalid(p, "slashBps");
         if (maxUpdates == 0 || maxUpdates > 256) return expectInvalid(p, "maxUpdatesPerRound");
-        assertEq(new FLProtocol(p, token).taskParams().maxUpdatesPerRound, maxUpdates, "kept");
+        assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().maxUpdatesPerRound, maxUpdates, "kept");
     }
 
     /// CID prefixes of the task parameters: every length and first bytes.
@@ -70,7 +81,7 @@ contract FLParamsTest is Fixture {
         if (spec) p.specCid = c;
         else p.initialModelCid = c;
         if (!ok) return expectInvalid(p, spec ? "specCid" : "initialModelCid");
-        new FLProtocol(p, token);
+        new FLProtocol(p, NAME, SYMBOL);
     }
 
     function test_paramCidShapes() public {
@@ -84,7 +95,7 @@ contract FLParamsTest is Fixture {
         for (uint256 i = 0; i < good.length; ++i) {
             IFLProtocol.TaskParams memory p = defaultParams();
             p.initialModelCid = good[i];
-            new FLProtocol(p, token);
+            new FLProtocol(p, NAME, SYMBOL);
         }
         bytes[6] memory bad = [
             bytes.concat(hex"1320", bytes32(0)),
@@ -102,15 +113,14 @@ contract FLParamsTest is Fixture {
     }
 }
 
-/// @notice The reward token: only `MINTER_ROLE` mints; the admin manages roles.
+/// @notice The reward token: only its creator (the protocol) mints, for good; no role to grant.
 contract FLTokenTest is Fixture {
     function testFuzz_onlyMinterMints(address caller, address to, uint128 amount) public {
         vm.assume(caller != address(protocol) && to != address(0));
-        vm.expectRevert(
-            abi.encodeWithSignature("AccessControlUnauthorizedAccount(address,bytes32)", caller, token.MINTER_ROLE())
-        );
+        vm.expectRevert(abi.encodeWithSelector(FLToken.NotMinter.selector, caller));
         vm.prank(caller);
         token.mint(to, amount);
+        assertEq(token.totalSupply(), 0, "nothing minted");
     }
 
     function testFuzz_minterMints(address to, uint128 a, uint128 b) public {
@@ -123,16 +133,18 @@ contract FLTokenTest is Fixture {
         assertEq(token.totalSupply(), uint256(a) + b, "supply");
     }
 
-    function testFuzz_onlyAdminGrants(address caller, address who) public {
-        vm.assume(caller != admin);
-        bytes32 role = token.MINTER_ROLE();
-        vm.expectRevert(
-            abi.encodeWithSignature("AccessControlUnauthorizedAccount(address,bytes32)", caller, bytes32(0))
-        );
-        vm.prank(caller);
-        token.grantRole(role, who);
-        token.grantRole(role, who);
-        assertTrue(token.hasRole(role, who), "granted by admin");
+    /// Whoever creates a token is its minter, and nobody else ever is.
+    function testFuzz_creatorIsPermanentMinter(address creator, address other) public {
+        vm.assume(creator != other && creator != address(0) && other != address(0));
+        vm.prank(creator);
+        FLToken t = new FLToken("T", "T");
+        assertEq(t.minter(), creator, "creator mints");
+        vm.prank(other);
+        vm.expectRevert(abi.encodeWithSelector(FLToken.NotMinter.selector, other));
+        t.mint(other, 1);
+        vm.prank(creator);
+        t.mint(other, 1);
+        assertEq(t.balanceOf(other), 1, "minted by the creator");
     }
 
     function test_metadata() public view {

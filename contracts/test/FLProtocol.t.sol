@@ -119,12 +119,15 @@ contract FLProtocolTest is Fixture {
     }
 
     function test_maxUpdatesClosesSubmit() public {
-        started(10, 3);
-        submitAll(0, 8);
-        assertEq(phase(0), uint256(IFLProtocol.Phase.Commit), "full round closes submit");
-        vm.prank(client(8));
-        vm.expectRevert(notInPhase(0, IFLProtocol.Phase.Submit, IFLProtocol.Phase.Commit));
+        started(MAX_UPDATES, 3);
+        submitAll(0, MAX_UPDATES - 1);
+        assertEq(phase(0), uint256(IFLProtocol.Phase.Submit), "one slot left");
+        vm.prank(client(MAX_UPDATES - 1));
         protocol.submitUpdate(0, cid(9), 1);
+        assertEq(phase(0), uint256(IFLProtocol.Phase.Commit), "full round closes submit");
+        vm.prank(client(0));
+        vm.expectRevert(notInPhase(0, IFLProtocol.Phase.Submit, IFLProtocol.Phase.Commit));
+        protocol.submitUpdate(0, cid(10), 1);
     }
 
     function testFuzz_commitChecks(address outsider, bytes32 commitment) public {
@@ -149,6 +152,17 @@ contract FLProtocolTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(IFLProtocol.AlreadyCommitted.selector, 0, members[0]));
         protocol.commitVotes(0, commitment);
         assertEq(protocol.roundInfo(0).numCommits, 1, "one commit");
+    }
+
+    /// A zero commitment is refused by name (the fuzzed commitment above rarely draws zero).
+    function test_emptyCommitment() public {
+        started(1, 3);
+        submitAll(0, 1);
+        address m0 = protocol.committee()[0];
+        vm.prank(m0);
+        vm.expectRevert(IFLProtocol.EmptyCommitment.selector);
+        protocol.commitVotes(0, bytes32(0));
+        assertEq(protocol.roundInfo(0).numCommits, 0, "nothing committed");
     }
 
     function testFuzz_revealChecks(uint16[] memory scores, bytes32 salt, bytes32 wrongSalt) public {

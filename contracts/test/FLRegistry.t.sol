@@ -35,7 +35,6 @@ contract FLRegistryTest is Fixture {
         assertEq(bond, value, "bond");
         assertEq(rep, protocol.INITIAL_REPUTATION(), "reputation");
         assertEq(protocol.activeClientCount(), 1, "count");
-        assertTrue(protocol.hasRole(protocol.CLIENT_ROLE(), a), "role");
         assertEq(address(protocol).balance, value, "held");
     }
 
@@ -53,7 +52,6 @@ contract FLRegistryTest is Fixture {
         assertEq(status * 1000 + rep, 1100, "active with initial reputation");
         assertEq(bond, value, "bond");
         assertEq(protocol.miners()[0], a, "listed");
-        assertTrue(protocol.hasRole(protocol.MINER_ROLE(), a), "role");
     }
 
     function test_bondAboveUint96Reverts() public {
@@ -189,26 +187,76 @@ contract FLRegistryTest is Fixture {
         assertEq(protocol.roundInfo(0).expectedSubmissions, 3, "joiners expected");
     }
 
-    /// Expected submissions saturate at uint16 max (reached by writing the client counter).
-    function test_expectedSubmissionsSaturate() public {
-        registerClients(1);
-        registerMiners(1);
-        vm.store(address(protocol), bytes32(uint256(3)), bytes32(uint256(70_000)));
-        assertEq(protocol.activeClientCount(), 70_000, "slot of _activeClients");
-        protocol.startTraining();
-        assertEq(protocol.roundInfo(0).expectedSubmissions, type(uint16).max, "capped");
-        vm.deal(client(5), CLIENT_BOND);
-        vm.prank(client(5));
+    /// At most maxUpdatesPerRound clients are active: the next one finds no slot, before or
+    /// during training; a leaver frees its slot once it withdrew.
+    function testFuzz_clientSlotsFull(uint8 extra, bool duringTraining) public {
+        registerClients(MAX_UPDATES);
+        registerMiners(3);
+        if (duringTraining) protocol.startTraining();
+        address late = client(MAX_UPDATES + bound(extra, 0, 50));
+        vm.deal(late, 2 * CLIENT_BOND);
+        vm.prank(late);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.ClientSlotsFull.selector, MAX_UPDATES));
         protocol.registerClient{value: CLIENT_BOND}();
-        assertEq(protocol.roundInfo(0).expectedSubmissions, type(uint16).max, "still capped");
+        vm.prank(client(0));
+        protocol.deregister();
+        vm.prank(late);
+        protocol.registerClient{value: CLIENT_BOND}();
+        assertEq(protocol.activeClientCount(), MAX_UPDATES, "slot reused");
     }
 
+    /// In a submit phase a leaver who had submitted keeps its slot in the round: a joiner that
+    /// would not fit the round's updates is refused even though fewer clients are active.
+    function testFuzz_roundSlotsFull(uint8 leavers) public {
+        uint256 n = bound(leavers, 1, MAX_UPDATES - 1);
+        started(MAX_UPDATES, 3);
+        submitAll(0, n);
+        for (uint256 i = 0; i < n; ++i) {
+            vm.prank(client(i));
+            protocol.deregister();
+        }
+        assertEq(protocol.activeClientCount(), MAX_UPDATES - n, "fewer active");
+        assertEq(protocol.roundInfo(0).expectedSubmissions, MAX_UPDATES, "submitters still counted");
+        vm.deal(client(99), CLIENT_BOND);
+        vm.prank(client(99));
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.ClientSlotsFull.selector, MAX_UPDATES));
+        protocol.registerClient{value: CLIENT_BOND}();
+        vm.warp(block.timestamp + SUBMIT); // outside the submit phase the round's slots are not at stake
+        vm.prank(client(99));
+        protocol.registerClient{value: CLIENT_BOND}();
+        assertEq(protocol.roundInfo(0).expectedSubmissions, MAX_UPDATES, "round unchanged");
+    }
+
+    /// An active client or miner has nothing to withdraw: `StillRegistered`, whatever else it holds.
+    function testFuzz_withdrawWhileRegistered(bool asClient, bool started_) public {
+        registerClients(1);
+        registerMiners(1);
+        address a = asClient ? client(0) : miner(0);
+        if (started_) protocol.startTraining();
+        vm.prank(a);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.StillRegistered.selector, a));
+        protocol.withdraw();
+        vm.prank(a);
+        protocol.deregister();
+        if (started_) {
+            vm.prank(a);
+            vm.expectRevert(abi.encodeWithSelector(IFLProtocol.BondLocked.selector, a, 0));
+            protocol.withdraw();
+            return;
+        }
+        vm.prank(a);
+        protocol.withdraw();
+        assertEq(a.balance, asClient ? CLIENT_BOND : MINER_BOND, "refunded once left");
+    }
+
+    /// Unreachable by calls (a non-submitter is always expected): forced through storage.
     function test_leaveWithZeroExpected() public {
         registerClients(1);
         registerMiners(1);
-        vm.store(address(protocol), bytes32(uint256(3)), bytes32(0));
+        vm.store(address(protocol), bytes32(SLOT_ACTIVE_CLIENTS), bytes32(0));
+        assertEq(protocol.activeClientCount(), 0, "slot of _activeClients");
         protocol.startTraining();
-        vm.store(address(protocol), bytes32(uint256(3)), bytes32(uint256(1)));
+        vm.store(address(protocol), bytes32(SLOT_ACTIVE_CLIENTS), bytes32(uint256(1)));
         vm.prank(client(0));
         protocol.deregister();
         assertEq(protocol.roundInfo(0).expectedSubmissions, 0, "never below zero");

@@ -38,7 +38,7 @@ contract FLSettlementTest is Fixture {
             uint256 med = lowerMedian3(s[0][i], s[1][i], s[2][i]);
             if (med < 5000) continue;
             accepted |= 1 << i;
-            weight[i] = med * 10 * (i + 1);
+            weight[i] = med; // the median alone: claimed samples earn nothing
             total += weight[i];
         }
         for (uint256 i = 0; i < N; ++i) {
@@ -133,10 +133,10 @@ contract FLSettlementTest is Fixture {
         started(2, K);
         address[] memory m = protocol.committee();
         uint32 max = protocol.MAX_REPUTATION();
-        _setReputation(client(0), 6, max - 1);
-        _setReputation(client(1), 6, 3);
-        _setReputation(m[0], 7, max - 1);
-        _setReputation(m[1], 7, 3);
+        _setReputation(client(0), SLOT_CLIENTS, max - 1);
+        _setReputation(client(1), SLOT_CLIENTS, 3);
+        _setReputation(m[0], SLOT_MINERS, max - 1);
+        _setReputation(m[1], SLOT_MINERS, 3);
         submitAll(0, 2);
         uint16[] memory yesNo = new uint16[](2);
         yesNo[0] = 9000;
@@ -160,8 +160,8 @@ contract FLSettlementTest is Fixture {
     function test_minerFloors() public {
         started(2, K);
         address[] memory m = protocol.committee();
-        _setReputation(m[2], 7, 3);
-        _setReputation(m[1], 7, 3);
+        _setReputation(m[2], SLOT_MINERS, 3);
+        _setReputation(m[1], SLOT_MINERS, 3);
         submitAll(0, 2);
         commitAs(m[0], 0, uniform(2, 0), bytes32("a"));
         commitAs(m[2], 0, uniform(2, 9000), bytes32("c"));
@@ -176,16 +176,18 @@ contract FLSettlementTest is Fixture {
         assertEq(r1, 1, "slashed miner floored at 1");
     }
 
-    /// Samples above the cap count as the cap.
-    function test_sampleCap() public {
+    /// A client's reward follows its median score only: the sample count it claims is ignored.
+    function testFuzz_rewardIgnoresClaimedSamples(uint32 samples0, uint32 samples1, uint16 score) public {
         started(2, K);
+        uint16 sc = uint16(bound(score, 5000, 10_000));
         vm.prank(client(0));
-        protocol.submitUpdate(0, cid(1), 5000);
+        protocol.submitUpdate(0, cid(1), bound(samples0, 1, type(uint32).max));
         vm.prank(client(1));
-        protocol.submitUpdate(0, cid(2), 1000);
-        voteAll(0, uniform(2, 8000));
+        protocol.submitUpdate(0, cid(2), bound(samples1, 1, type(uint32).max));
+        voteAll(0, uniform(2, sc));
         protocol.finalizeRound(0);
-        assertEq(token.balanceOf(client(0)), token.balanceOf(client(1)), "capped at 1000 samples");
+        assertEq(token.balanceOf(client(0)), CLIENT_REWARD / 2, "half each");
+        assertEq(token.balanceOf(client(1)), CLIENT_REWARD / 2, "whatever the samples");
     }
 
     /// An empty round settles nobody and opens the next round.

@@ -7,6 +7,7 @@ npm compiler behind a ``solc`` command line; the same wrapper serves Slither.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,10 +31,24 @@ def _run(cmd: list[str], root: Path, timeout: float) -> subprocess.CompletedProc
     return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
 
 
+# The IPFS hash of a CBOR metadata block: `{"ipfs": <34-byte multihash>, "solc": ...}`.
+_METADATA_HASH = re.compile(rb"(\xa2dipfsX\x22\x12\x20).{32}(dsolcC)", re.DOTALL)
+
+
 def strip_metadata(code: str) -> str:
-    """Bytecode without its trailing CBOR metadata (length in the last two bytes)."""
+    """Bytecode without its trailing CBOR metadata (length in the last two bytes), and with
+    the metadata hash of any embedded creation code (FLProtocol creates its FLToken) zeroed."""
     raw = bytes.fromhex(code.removeprefix("0x"))
-    return raw[: -(int.from_bytes(raw[-2:], "big") + 2)].hex()
+    body = raw[: -(int.from_bytes(raw[-2:], "big") + 2)]
+    return _METADATA_HASH.sub(lambda m: m.group(1) + bytes(32) + m.group(2), body).hex()
+
+
+def test_strip_metadata_zeroes_embedded_hashes() -> None:
+    meta = bytes.fromhex("a2646970667358221220") + bytes(range(32)) + b"dsolcC" + bytes(3)
+    tail = bytes.fromhex("a2646970667358221220") + bytes(32) + b"dsolcC" + bytes([0, 8, 37])
+    code = b"\x60\x80" + meta + b"\x00" + tail + len(tail).to_bytes(2, "big")
+    zeroed = strip_metadata("0x" + code.hex())
+    assert zeroed == (b"\x60\x80" + meta.replace(bytes(range(32)), bytes(32)) + b"\x00").hex()
 
 
 def test_forge_build_matches_committed_artifacts(repo_root: Path) -> None:

@@ -7,10 +7,17 @@ import {Handler} from "./Handler.sol";
 
 /// @notice Invariants over random sequences of whole rounds driven by {Handler}.
 contract FLInvariantsTest is Fixture {
+    /// A short task (campaigns reach its end) with fewer client slots than actors.
+    uint32 internal constant TASK_ROUNDS = 6;
+    uint16 internal constant SLOTS = 4;
+
     Handler internal handler;
 
     function setUp() public override {
         super.setUp();
+        IFLProtocol.TaskParams memory p = defaultParams();
+        (p.rounds, p.maxUpdatesPerRound) = (TASK_ROUNDS, SLOTS);
+        deploy(p);
         handler = new Handler(protocol);
         for (uint256 i = 0; i < 4; ++i) handler.registerClient(i, 0);
         for (uint256 i = 2; i < 6; ++i) handler.registerMiner(i, 0);
@@ -46,7 +53,24 @@ contract FLInvariantsTest is Fixture {
     /// the short sequences forge shrinks a failure to, and hide the failing property.)
     /// forge-config: default.fuzz.runs = 64
     function testFuzz_handlerDrivesWholeRounds(uint256 seed) public {
-        for (uint256 i = 0; i < 200; ++i) {
+        _drive(seed, 200);
+        assertGe(handler.finalizedRounds(), 2, "rounds finalized");
+        invariant_protocol();
+    }
+
+    /// A longer fixed sequence reaches the task's end and every refusal the handler checks by name:
+    /// `ClientSlotsFull` (more actors than slots), `BondLocked` and `TaskFinished`.
+    function test_campaignReachesEveryRefusal() public {
+        _drive(1, 600);
+        assertTrue(protocol.taskFinished(), "task finished");
+        assertGe(handler.refusedJoins(), 1, "ClientSlotsFull met");
+        assertGe(handler.lockedWithdrawals(), 1, "BondLocked met");
+        assertGe(handler.pastEndRefusals(), 1, "TaskFinished met");
+        invariant_protocol();
+    }
+
+    function _drive(uint256 seed, uint256 steps) internal {
+        for (uint256 i = 0; i < steps; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint256 op = r % 11;
             if (op == 0) handler.registerClient(r >> 8, uint96(r >> 16));
@@ -60,8 +84,6 @@ contract FLInvariantsTest is Fixture {
             else if (op == 8) handler.warp(r >> 8);
             else handler.submit(r >> 8, r >> 16);
         }
-        assertGe(handler.finalizedRounds(), 2, "rounds finalized");
-        invariant_protocol();
     }
 
     function _bonds() internal view returns (uint256 total) {
@@ -83,7 +105,9 @@ contract FLInvariantsTest is Fixture {
     function _supplyBoundedByFinalizedRounds() internal view {
         uint256 perRound = CLIENT_REWARD + MINER_REWARD;
         assertLe(token.totalSupply(), handler.finalizedRounds() * perRound, "minted at most the rewards");
-        assertEq(handler.finalizedRounds(), protocol.currentRound(), "one finalization per round");
+        uint256 finished = protocol.taskFinished() ? 1 : 0;
+        assertEq(handler.finalizedRounds(), protocol.currentRound() + finished, "one finalization per round");
+        assertLe(handler.finalizedRounds(), TASK_ROUNDS, "no round past the task's end");
     }
 
     function _oneCommitAndRevealPerSeat() internal view {
@@ -96,7 +120,7 @@ contract FLInvariantsTest is Fixture {
     }
 
     function _finalizedRoundsFrozenAndCertifiedCidFixed() internal view {
-        for (uint256 r = 0; r < protocol.currentRound(); ++r) {
+        for (uint256 r = 0; r < handler.finalizedRounds(); ++r) {
             assertEq(handler.frozenInfo(r), handler.frozen(r), "finalized round changed");
             bytes32 h = handler.certifiedHash(r);
             if (h != bytes32(0)) assertEq(keccak256(protocol.certifiedAggregate(r)), h, "certified CID changed");

@@ -18,7 +18,10 @@ contract Handler {
     uint256 public deposits;
     uint256 public withdrawals;
     uint256 public finalizedRounds;
-    uint256 public violations; // a second commit/reveal of a seat, or a bond paid out of an open round
+    uint256 public violations; // a second commit/reveal of a seat, a bond paid out of an open round, a wrong revert
+    uint256 public refusedJoins; // registerClient refused with ClientSlotsFull
+    uint256 public lockedWithdrawals; // withdraw refused with BondLocked
+    uint256 public pastEndRefusals; // finalizeRound(rounds) refused with TaskFinished
     mapping(uint256 round => bytes32) public frozen; // roundInfo (certified flag aside) at finalization
     mapping(uint256 round => bytes32) public certifiedHash;
 
@@ -53,9 +56,13 @@ contract Handler {
         uint256 value = _clientBond + (extra % 1 ether);
         vm.deal(a, value);
         vm.prank(a);
-        protocol.registerClient{value: value}();
-        deposits += value;
-        _clientLeftIn[a] = NONE;
+        try protocol.registerClient{value: value}() {
+            deposits += value;
+            _clientLeftIn[a] = NONE;
+        } catch (bytes memory err) {
+            if (bytes4(err) != IFLProtocol.ClientSlotsFull.selector) ++violations;
+            ++refusedJoins;
+        }
     }
 
     function registerMiner(uint256 who, uint96 extra) external {
@@ -86,14 +93,24 @@ contract Handler {
         address a = actor(who);
         (uint8 cs, , , ) = protocol.clientInfo(a);
         (uint8 ms, , ) = protocol.minerInfo(a);
-        if (cs != 2 && ms != 2) return;
         uint256 before = a.balance;
         vm.prank(a);
         try protocol.withdraw() {
             withdrawals += a.balance - before;
             if (cs == 2 && !_closed(_clientLeftIn[a])) ++violations;
             if (ms == 2 && !_closed(_minerLeftIn[a])) ++violations;
-        } catch {}
+        } catch (bytes memory err) {
+            bytes4 e = bytes4(err);
+            bool locked = (cs == 2 && !_closed(_clientLeftIn[a])) || (ms == 2 && !_closed(_minerLeftIn[a]));
+            if (e == IFLProtocol.BondLocked.selector) {
+                ++lockedWithdrawals;
+                if (!locked) ++violations; // a free bond refused
+            } else if (e == IFLProtocol.StillRegistered.selector) {
+                if (cs != 1 && ms != 1) ++violations;
+            } else if (e != IFLProtocol.NothingToWithdraw.selector || cs == 2 || ms == 2) {
+                ++violations;
+            }
+        }
     }
 
     function submit(uint256 who, uint256 seed) external {
@@ -137,6 +154,7 @@ contract Handler {
 
     function finalize() external {
         uint256 round = protocol.currentRound();
+        if (protocol.taskFinished()) return _finalizePastTheEnd(round + 1);
         if (protocol.currentPhase(round) != IFLProtocol.Phase.Closed) return;
         bool[ACTORS] memory wasActive;
         for (uint256 i = 0; i < ACTORS; ++i) {
@@ -152,11 +170,16 @@ contract Handler {
         }
     }
 
+    /// An honest attester is a member of the round's committee (if any actor is); a dishonest one
+    /// attests another CID, from any actor. Certifies the previous round, or the last one once finished.
     function certify(uint256 who, bool honest) external {
         uint256 round = protocol.currentRound();
-        if (round == 0) return;
-        --round;
+        if (!protocol.taskFinished()) {
+            if (round == 0) return;
+            --round;
+        }
         address a = actor(who);
+        for (uint256 i = 0; honest && i < ACTORS && !protocol.isCommitteeMember(round, a); ++i) a = actor((who % ACTORS) + i);
         bytes memory c = abi.encodePacked(bytes4(0x01701220), keccak256(abi.encode(honest ? round : round + 7)));
         vm.prank(a);
         try protocol.certifyAggregate(round, c) {} catch {}
@@ -169,6 +192,16 @@ contract Handler {
     }
 
     // --- helpers ----------------------------------------------------------------
+
+    /// Once the task is finished, finalizing the round after the last must revert `TaskFinished`.
+    function _finalizePastTheEnd(uint256 round) internal {
+        try protocol.finalizeRound(round) {
+            ++violations;
+        } catch (bytes memory err) {
+            if (bytes4(err) != IFLProtocol.TaskFinished.selector) ++violations;
+            ++pastEndRefusals;
+        }
+    }
 
     function _member(uint256 seat) internal view returns (address) {
         address[] memory members = protocol.committee();

@@ -7,7 +7,7 @@ import {IFLProtocol} from "../../IFLProtocol.sol";
 import {Test} from "./Test.sol";
 import {vm} from "./Vm.sol";
 
-/// @notice A deployed token + protocol with small parameters, accounts and round-driving helpers.
+/// @notice A deployed protocol (and the token it created) with small parameters, accounts and round-driving helpers.
 abstract contract Fixture is Test {
     uint96 internal constant CLIENT_BOND = 1 ether;
     uint96 internal constant MINER_BOND = 2 ether;
@@ -16,8 +16,16 @@ abstract contract Fixture is Test {
     uint32 internal constant SUBMIT = 100;
     uint32 internal constant COMMIT = 50;
     uint32 internal constant REVEAL = 50;
+    uint32 internal constant ROUNDS = 20;
+    uint16 internal constant MAX_UPDATES = 8;
+    /// Storage slots of FLProtocol (`forge inspect FLProtocol storageLayout`).
+    uint256 internal constant SLOT_ACTIVE_CLIENTS = 3;
+    uint256 internal constant SLOT_CLIENTS = 6;
+    uint256 internal constant SLOT_MINERS = 7;
 
     address internal admin = address(this);
+    string internal constant NAME = "FL Reward";
+    string internal constant SYMBOL = "FLR";
     FLToken internal token;
     FLProtocol internal protocol;
 
@@ -29,7 +37,7 @@ abstract contract Fixture is Test {
     function defaultParams() internal pure returns (IFLProtocol.TaskParams memory p) {
         p.initialModelCid = cid(1);
         p.specCid = cid(2);
-        p.aggregationRule = 1;
+        p.rounds = ROUNDS;
         p.committeeSize = 3;
         p.quorum = 2;
         p.acceptanceThreshold = 5000;
@@ -40,15 +48,15 @@ abstract contract Fixture is Test {
         p.minerRewardPerRound = MINER_REWARD;
         p.sampleCap = 1000;
         p.slashBps = 5000;
-        p.maxUpdatesPerRound = 8;
+        p.maxUpdatesPerRound = MAX_UPDATES;
         p.clientBond = CLIENT_BOND;
         p.minerBond = MINER_BOND;
     }
 
+    /// @dev Deploys a protocol with `p`; it creates its own token (and is its only minter).
     function deploy(IFLProtocol.TaskParams memory p) internal {
-        token = new FLToken("FL Reward", "FLR", admin);
-        protocol = new FLProtocol(p, token);
-        token.grantRole(token.MINTER_ROLE(), address(protocol));
+        protocol = new FLProtocol(p, NAME, SYMBOL);
+        token = FLToken(protocol.token());
     }
 
     /// @dev A valid CIDv1 (raw, sha2-256) with a digest derived from `seed`.

@@ -3,6 +3,12 @@ pragma solidity 0.8.37;
 
 /// @notice The subset of Foundry's cheatcodes these tests use, at the standard cheatcode address.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     // --- environment ---
     function warp(uint256 timestamp) external;
     function roll(uint256 blockNumber) external;
@@ -11,6 +17,8 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32);
     function label(address account, string calldata name) external;
     function assume(bool condition) external pure;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 
     // --- callers ---
     function prank(address sender) external;
@@ -24,6 +32,7 @@ interface Vm {
     function expectEmit(bool topic1, bool topic2, bool topic3, bool data) external;
     function expectEmit() external;
     function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 
     // --- assertions (fail the test with the message) ---
     function assertTrue(bool condition, string calldata message) external pure;
