@@ -81,7 +81,7 @@ def test_withdraw_to_a_refusing_or_reentering_contract_fails_cleanly(
         with pytest.raises(ContractRevertError) as exc:
             tx.transact(admin, member, abi.encode_call("pull"), gas=300_000)
         assert exc.value.name == "WithdrawFailed"
-        assert exc.value.args_ == (member, PARAMS.client_bond)
+        assert exc.value.error_args == (member, PARAMS.client_bond)
     tx.transact(admin, member, abi.encode_call("setMode", 0))
     tx.transact(admin, member, abi.encode_call("pull"))
     assert balance(proto, member) == PARAMS.client_bond
@@ -103,7 +103,7 @@ def test_too_many_miners(proto: Protocol) -> None:
     assert len(proto.admin.miners()) == limit
     with pytest.raises(ContractRevertError) as exc:
         tx.transact(extra[-1], proto.deployment.protocol, register, value=PARAMS.miner_bond)
-    assert (exc.value.name, exc.value.args_) == ("TooManyMiners", (limit,))
+    assert (exc.value.name, exc.value.error_args) == ("TooManyMiners", (limit,))
     # the committee draw over the largest miner set still fits in a block
     proto.register(clients=1, miners=0)
     receipt = proto.admin.start_training()

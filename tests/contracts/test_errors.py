@@ -32,9 +32,9 @@ def reverts(name: str, *args: Any) -> Any:
 
         def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
             assert isinstance(exc, ContractRevertError), f"expected {name}, got {exc!r}"
-            assert exc.name == name, f"expected {name}, got {exc.name}{exc.args_}"
+            assert exc.name == name, f"expected {name}, got {exc.name}{exc.error_args}"
             if args:
-                assert exc.args_ == args, f"{name} args {exc.args_} != {args}"
+                assert exc.error_args == args, f"{name} args {exc.error_args} != {args}"
             return True
 
     return _Check()

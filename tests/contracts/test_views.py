@@ -59,7 +59,7 @@ def test_only_the_protocol_mints(proto: Protocol) -> None:
     with pytest.raises(ContractRevertError) as exc:
         proto.transactor.transact(proto.address(0), proto.deployment.token, data)
     assert exc.value.name == RevertName.NotMinter  # not even the deployer
-    assert exc.value.args_ == (Address(proto.address(0)),)
+    assert exc.value.error_args == (Address(proto.address(0)),)
     minter = token.decode_result(
         "minter", proto.transactor.call(proto.deployment.token, token.encode_call("minter"))
     )
