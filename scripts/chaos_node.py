@@ -99,7 +99,10 @@ class Chain:
     def restart(self) -> float:
         """Stop the node (it dumps its state) and start it again from the file; seconds taken."""
         started = time.monotonic()
-        stop_pid(int(testnet.read_record(self.home)["pid"]), 20.0)
+        pid = testnet.read_info(self.home).pid
+        if pid is None:
+            raise RuntimeError(f"no node pid recorded in {self.home}")
+        stop_pid(pid, 20.0)
         config = replace(self.config)
         node = start_node(
             "anvil", config, log_path=self.home / "node.log", state_dir=self.state_dir

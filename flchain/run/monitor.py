@@ -8,6 +8,7 @@ so ``accuracy`` is that of the model the chain vouches for.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from flchain.chain.history_types import Finalization
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Phase
+from flchain.exceptions import StorageError
 from flchain.learning.training import evaluate
 from flchain.party.roundlog import read_all_events
 from flchain.party.workload import Workload
@@ -24,6 +26,9 @@ from flchain.storage.base import ContentStore
 from flchain.storage.codec import decode_weights_from_store
 
 CERTIFY_GRACE_S = 30.0
+
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -134,7 +139,10 @@ class Monitor:
         if certified is None and outcome.accepted and waited < CERTIFY_GRACE_S:
             return None
         if certified is not None:
-            self.last_eval = self.evaluate_cid(certified)
+            try:
+                self.last_eval = self.evaluate_cid(certified)
+            except StorageError as exc:  # nobody could pin it (a full store): keep following
+                LOG.warning("round %d: certified model %s is unreadable: %s", r, certified, exc)
         accuracy, loss = self.last_eval
         events = read_all_events(self.log_dir)
         report = RoundReport(

@@ -23,7 +23,7 @@ from rich.console import Console
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
-from flchain.exceptions import ConfigError, RoundTimeoutError, RunError
+from flchain.exceptions import ConfigError, RoundTimeoutError, RunError, StorageError
 from flchain.party.behaviours import HONEST, assign_client_behaviours
 from flchain.party.workload import Workload, load_workload
 from flchain.run.metrics import decisions_changed, mismatches
@@ -136,7 +136,10 @@ def _run(
     summary = _summary(viewer, monitor, addresses, behaviours, children, start, startup_s, task)
     final_cid = next((r.certified_cid for r in reversed(monitor.reports) if r.certified_cid), None)
     # the backdoor trigger's success on the final model (a clean run's figure is the baseline)
-    summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
+    try:
+        summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
+    except StorageError:  # the final model could not be pinned (a full store)
+        summary["attack_success_rate"] = None
     if options.miner_behaviours:
         honest = {
             j for j in range(spec.miners) if options.miner_behaviours.get(j, HONEST) == HONEST
