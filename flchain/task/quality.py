@@ -192,7 +192,9 @@ def score_round(
     ref = flat_delta(reference, global_weights) if reference is not None else None
     median_size = median(list(sizes.values()) + ([norm(ref)] if ref is not None else []))
     names = {k: global_weights[k] for k in head} if head else global_weights
-    directions = {i: flat_delta({k: live[i][k] for k in names}, names) for i in live}
+    directions = (
+        {i: flat_delta({k: live[i][k] for k in names}, names) for i in live} if head else deltas
+    )
     if reference is not None:
         ref_direction = flat_delta({k: reference[k] for k in names}, names)
     elif directions:
@@ -208,7 +210,7 @@ def score_round(
     cosines = {i: cosine(directions[i], ref_direction) for i in directions}
     floor = max(rules.min_cosine, rules.cosine_ratio * median(list(cosines.values())))
     for i in live:
-        if i not in verdicts and cosines.get(i, 1.0) <= floor:
+        if i not in verdicts and cosines[i] <= floor:
             verdicts[i] = reject(
                 f"direction: cosine {cosines[i]:+.3f} to the miner's reference update "
                 f"is not above {floor:.3f}"
@@ -236,6 +238,6 @@ def score_round(
                 verdicts[i] = verdict
     for i in live:
         if i not in verdicts:
-            score = contribution(cosines.get(i, 1.0), sizes[i], median_size)
-            verdicts[i] = Verdict(score, f"accepted: cosine {cosines.get(i, 1.0):+.3f}")
+            score = contribution(cosines[i], sizes[i], median_size)
+            verdicts[i] = Verdict(score, f"accepted: cosine {cosines[i]:+.3f}")
     return [verdicts[i] for i in range(len(updates))]
