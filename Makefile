@@ -12,7 +12,7 @@ STAMP_SLITHER := $(SLITHER_VENV)/.setup-stamp
 # forge and the scripts/solc wrapper come from node_modules (see foundry.toml).
 NPM_PATH := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
 
-.PHONY: setup demo test test-fast lint slither coverage build clean
+.PHONY: setup demo test test-kubo test-fast lint slither coverage build clean
 
 setup: $(STAMP_PY) $(STAMP_NPM)
 
@@ -42,6 +42,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# Against a Kubo daemon (`ipfs` on PATH), which `make setup` cannot install.
+test-kubo: setup
+	$(VENV)/bin/pytest -m kubo
 
 test-fast: setup
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow and not e2e"
