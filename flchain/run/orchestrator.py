@@ -103,7 +103,7 @@ def _run(
     store_dir = (options.store or out / "store").resolve()
     store = open_store(None if options.kubo else store_dir, options.kubo)
     task = create_task(network.info, store, spec, options.phases)
-    task.write(out / "task.json")
+    task.write(out / "task.json", node_stops_with_run=network.started_here)
     (out / "spec.json").write_bytes(spec.to_json())
     console.print(
         f"task [bold]{task.protocol}[/] on {network.info.rpc_url} ({network.backend}); "
