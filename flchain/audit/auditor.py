@@ -348,6 +348,10 @@ def _series(
     return {a: [snapshots.get(r, {}).get(a) for r in finalized] for a in accounts}
 
 
+TOKEN_AMOUNTS = ("client_reward_per_round", "miner_reward_per_round")
+"""Task entries that are reward-token amounts in base units (exact strings in JSON)."""
+
+
 def _task_json(history: ProtocolHistory, spec: TaskSpec | None) -> dict[str, Any]:
     p = history.params
     task: dict[str, Any] = {

@@ -27,7 +27,11 @@ def register(app: typer.Typer) -> None:
 def audit(
     testnet: Annotated[
         Path | None,
-        typer.Option("--testnet", help="Testnet file (default .flchain/testnet.json if present)."),
+        typer.Option(
+            "--testnet",
+            help="Testnet file (default: the node a --run recorded, else "
+            ".flchain/testnet.json if present).",
+        ),
     ] = None,
     rpc: Annotated[str | None, typer.Option("--rpc", help="RPC URL of the node to read.")] = None,
     address: Annotated[
@@ -38,7 +42,10 @@ def audit(
     ] = None,
     run_dir: Annotated[
         Path | None,
-        typer.Option("--run", help="A run directory: its task.json and, by default, its store."),
+        typer.Option(
+            "--run",
+            help="A run directory: its task.json (node URL, address) and, by default, its store.",
+        ),
     ] = None,
     from_block: Annotated[
         int | None, typer.Option("--from-block", help="First block to read events from.")
@@ -66,14 +73,13 @@ def audit(
     """Verify every round of a task from chain logs, state and content addresses alone."""
     from flchain.audit.source import resolve_source
 
-    if testnet is None and rpc is None and DEFAULT_TESTNET.exists():
-        testnet = DEFAULT_TESTNET
+    fallback = DEFAULT_TESTNET if DEFAULT_TESTNET.exists() else None
     if run_dir is not None:
         task_file = task_file or run_dir / "task.json"
         if store is None and kubo is None:
             store = run_dir / "store"
     try:
-        source = resolve_source(testnet, rpc, address, from_block, task_file)
+        source = resolve_source(testnet, rpc, address, from_block, task_file, fallback)
     except FLchainError as exc:
         _fail(exc)
     from flchain.audit.auditor import audit_history

@@ -36,6 +36,7 @@ from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.spec import TaskSpec
 from flchain.types import Address
+from flchain.units import to_units
 
 REGISTER_TIMEOUT_S = 300.0
 """How long registration may go without progress (one more party registered)."""
@@ -103,7 +104,7 @@ def _run(
     store_dir = (options.store or out / "store").resolve()
     store = open_store(None if options.kubo else store_dir, options.kubo)
     task = create_task(network.info, store, spec, options.phases)
-    task.write(out / "task.json")
+    task.write(out / "task.json", node_stops_with_run=network.started_here)
     (out / "spec.json").write_bytes(spec.to_json())
     console.print(
         f"task [bold]{task.protocol}[/] on {network.info.rpc_url} ({network.backend}); "
@@ -264,13 +265,13 @@ def _summary(
             behaviour = by_address.get(update.client, "unknown")
             bucket = accepted if update.accepted else rejected
             bucket[behaviour] = bucket.get(behaviour, 0) + 1
-    rewards = {a: viewer.token_balance(a) / 10**18 for a in addresses.values()}
+    rewards = {a: to_units(viewer.token_balance(a)) for a in addresses.values()}
     states = {
         n: viewer.miner_state(a) if n.startswith("miner") else viewer.client_state(a)
         for n, a in addresses.items()
     }
     reputation = {addresses[n]: s.reputation for n, s in states.items()}
-    bonds = {addresses[n]: s.bond / 10**18 for n, s in states.items()}
+    bonds = {addresses[n]: to_units(s.bond) for n, s in states.items()}
     minimum = {"miner": task.params.miner_bond, "client": task.params.client_bond}
     slashed = sorted(n for n, s in states.items() if s.bond < minimum[n.split("-")[0]])
     last = monitor.reports[-1] if monitor.reports else None

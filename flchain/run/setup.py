@@ -50,9 +50,12 @@ class Task:
     spec_cid: CIDStr
     initial_cid: CIDStr
     params: TaskParams
+    rpc_url: str = ""
+    """The node the task was deployed on (``flchain audit --run`` reads it from there)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "rpc_url": self.rpc_url,
             "protocol": self.protocol,
             "token": self.token,
             "deployment_block": self.block,
@@ -61,8 +64,11 @@ class Task:
             "params": asdict(self.params),
         }
 
-    def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+    def write(self, path: Path, *, node_stops_with_run: bool = False) -> None:
+        """Write ``task.json``; ``node_stops_with_run`` records that the run started its
+        node and stops it at the end (so an audit after the run needs another node)."""
+        record = {**self.to_json(), "node_stops_with_run": node_stops_with_run}
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def task_params(
@@ -108,7 +114,7 @@ def create_task(
     transactor, admin = admin_transactor(info)
     d: Deployment = deploy_protocol(transactor, admin, params)
     fund_accounts(transactor, admin, info, accounts_needed(spec.clients, spec.miners))
-    return Task(d.protocol, d.token, d.block, spec_cid, initial_cid, params)
+    return Task(d.protocol, d.token, d.block, spec_cid, initial_cid, params, info.rpc_url)
 
 
 def fund_accounts(transactor: Transactor, admin: Address, info: TestnetInfo, needed: int) -> None:

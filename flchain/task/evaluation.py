@@ -37,9 +37,10 @@ def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:
 
 
 def classifier_head(model: torch.nn.Module) -> tuple[str, ...]:
-    """Names of the output layer's tensors: the trailing tensors (in the model's own order)
-    whose leading dimension is that of the last one (the number of classes)."""
-    tensors = list(model.state_dict().items())
+    """Names of the output layer's tensors: the trailing float tensors (in the model's own
+    order; integer buffers are not learned) whose leading dimension is that of the last
+    one (the number of classes)."""
+    tensors = [(n, t) for n, t in model.state_dict().items() if t.is_floating_point()]
     if not tensors or tensors[-1][1].ndim == 0:
         return ()
     outputs = tensors[-1][1].shape[0]

@@ -1,7 +1,9 @@
 """The vector maths behind proof-of-quality: pure functions on weights and deltas.
 
 An update's *delta* is its weights minus the global model's, as one float64
-vector in sorted tensor-name order. Every signal of :mod:`flchain.task.quality`
+vector in sorted tensor-name order, over the float tensors only: integer
+buffers (BatchNorm's ``num_batches_tracked``) are counters, not learned, and no
+quality signal looks at them. Every signal of :mod:`flchain.task.quality`
 is computed from deltas: their sizes against the round's median size, their
 directions against the miner's own reference update, and how close two
 directions are (near-copies).
@@ -14,15 +16,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from flchain.learning.weights import float_names
 from flchain.types import Weights
 
 
 def flat_delta(weights: Weights, global_weights: Weights) -> np.ndarray:
-    """``weights - global_weights`` as one float64 vector, in sorted name order."""
+    """``weights - global_weights`` over the float tensors as one float64 vector, in
+    sorted name order."""
     parts = [
         np.asarray(weights[name], dtype=np.float64).ravel()
         - np.asarray(global_weights[name], dtype=np.float64).ravel()
-        for name in sorted(global_weights)
+        for name in float_names(global_weights)
     ]
     return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -70,11 +74,16 @@ def find_copies(deltas: Sequence[np.ndarray], tolerance: float) -> dict[int, int
 
 
 def apply_delta(global_weights: Weights, delta: np.ndarray) -> dict[str, np.ndarray]:
-    """``global + delta`` (float64 maths, rounded once to float32), in sorted name order."""
+    """``global + delta`` (float64 maths, rounded once to float32), in sorted name order;
+    integer buffers are the global model's."""
+    floats = set(float_names(global_weights))
     out: dict[str, np.ndarray] = {}
     offset = 0
     for name in sorted(global_weights):
         g = global_weights[name]
+        if name not in floats:
+            out[name] = np.array(g, copy=True)
+            continue
         part = delta[offset : offset + g.size].reshape(g.shape)
         out[name] = (g.astype(np.float64) + part).astype(np.float32)
         offset += g.size

@@ -1,10 +1,14 @@
 """The strategy interface: updates in, new global weights (and state) out.
 
 A :class:`Strategy` is pure: no I/O, no clock, no global RNG. ``aggregate``
-sorts the updates by ``update_id``, flattens every model to a float32 vector
-(keys in sorted order), lets the subclass combine them in float64, applies the
-server step, and rounds once to float32. Hence the same set of updates, in any
-order and in any process, gives bit-identical weights.
+sorts the updates by ``update_id``, flattens every model's float tensors to a
+float32 vector (keys in sorted order), lets the subclass combine them in
+float64, applies the server step, and rounds once to float32. Integer buffers
+are not in the vector: each takes the lower weighted median of the updates'
+values, weighted by the shares the strategy gave them (so Krum's buffers are
+its winner's, FedAvg's the sample-weighted median); when no update has a share,
+the global model's values stay. Hence the same set of updates, in any order and
+in any process, gives bit-identical weights.
 
 Server-side state (momentum, Adam moments, FoolsGold histories) lives in a
 :class:`StrategyState` passed in and returned explicitly, so every client can
@@ -32,7 +36,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from flchain.exceptions import AggregationError
-from flchain.learning.weights import check_compatible, flatten, unflatten
+from flchain.learning.aggregation import weighted_median
+from flchain.learning.weights import check_compatible, flatten, integer_names, unflatten
 from flchain.types import Weights
 
 
@@ -181,6 +186,7 @@ class Strategy:
         if not np.all(np.isfinite(vector)):
             raise AggregationError(f"{self.strategy_name()} produced non-finite weights")
         weights = unflatten(vector, ctx.global_weights)
+        weights.update(integer_buffers(ctx, contributions))
         next_state = StrategyState(round=state.round + 1, buffers=MappingProxyType(dict(buffers)))
         return AggregateResult(weights, next_state, MappingProxyType(contributions))
 
@@ -193,6 +199,19 @@ class Strategy:
     ) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
         """Server optimiser step; the default adopts ``combined`` and keeps the buffers."""
         return combined, ctx.state.buffers
+
+
+def integer_buffers(ctx: RoundContext, shares: Mapping[str, float]) -> Weights:
+    """The aggregate's integer buffers: per value, the lower weighted median of the
+    updates' values by their ``shares`` (the global model's values if all are 0)."""
+    names = integer_names(ctx.global_weights)
+    weights = [max(0.0, float(shares.get(i, 0.0))) for i in ctx.ids]
+    if not names or not any(w > 0 for w in weights):
+        return {k: np.array(ctx.global_weights[k], copy=True) for k in names}
+    return {
+        k: weighted_median(np.stack([np.asarray(u.weights[k]) for u in ctx.updates]), weights)
+        for k in names
+    }
 
 
 def require_fraction(name: str, value: float, low: float, high: float) -> float:
