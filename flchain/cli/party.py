@@ -14,6 +14,9 @@ Task = Annotated[str | None, typer.Option(help="Task contract (default: testnet'
 Store = Annotated[str | None, typer.Option(help="Local store directory.")]
 Kubo = Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a local store.")]
 LogDir = Annotated[Path | None, typer.Option(help="Where to write event logs.")]
+App = Annotated[
+    Path | None, typer.Option(help="Local copy of the task's Flower app (checked by its CID).")
+]
 DEFAULT_TESTNET = Path(".flchain/testnet.json")
 
 
@@ -30,11 +33,12 @@ def client(
     kubo: Kubo = None,
     behaviour: Annotated[str, typer.Option(help="honest, plagiarist or an attack")] = "honest",
     log_dir: LogDir = None,
+    app: App = None,
 ) -> None:
     """Register, then train, pin, submit, aggregate and verify every round."""
     from clients.client import Client
 
-    _run(Client, CLIENT_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir)
+    _run(Client, CLIENT_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir, app)
 
 
 def miner(
@@ -45,11 +49,12 @@ def miner(
     kubo: Kubo = None,
     behaviour: Annotated[str, typer.Option(help="|".join(MINER_BEHAVIOURS))] = "honest",
     log_dir: LogDir = None,
+    app: App = None,
 ) -> None:
     """Register, then score, vote, finalize and attest every round."""
     from miners.miner import Miner
 
-    _run(Miner, MINER_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir)
+    _run(Miner, MINER_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir, app)
 
 
 def _run(kind: type, known: tuple[str, ...], index: int, behaviour: str, *where: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,13 +14,22 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    clients: Annotated[int, typer.Option(help="Number of client processes.")] = 4,
-    miners: Annotated[int, typer.Option(help="Number of miner processes (<= 9).")] = 3,
-    rounds: Annotated[int, typer.Option(help="Training rounds.")] = 3,
-    committee: Annotated[int, typer.Option(help="Committee seats per round (<= miners).")] = 3,
+    app: Annotated[
+        Path | None, typer.Option(help="A Flower app directory (pyproject.toml) to run.")
+    ] = None,
+    clients: Annotated[int | None, typer.Option(help="Number of client processes [4].")] = None,
+    miners: Annotated[
+        int | None, typer.Option(help="Number of miner processes (<= 9) [3].")
+    ] = None,
+    rounds: Annotated[int | None, typer.Option(help="Training rounds [3].")] = None,
+    committee: Annotated[
+        int | None, typer.Option(help="Committee seats per round (<= miners) [3].")
+    ] = None,
     dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
     partition: Annotated[str, typer.Option(help="iid | dirichlet:A | shards:S")] = "iid",
-    strategy: Annotated[str, typer.Option(help="Aggregation strategy (fedavg, ...).")] = "fedavg",
+    strategy: Annotated[
+        str | None, typer.Option(help="Aggregation strategy (fedavg, ...) [fedavg].")
+    ] = None,
     strategy_param: Annotated[
         list[str] | None, typer.Option("--strategy-param", help="name=value, repeatable.")
     ] = None,
@@ -30,7 +39,9 @@ def run(
     malicious_miners: Annotated[
         str, typer.Option(help="e.g. inverted-scores:2 (lying miners, the first indices).")
     ] = "",
-    seed: Annotated[int, typer.Option(help="Task seed (data split, init, training).")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Task seed (data split, init, training) [0].")
+    ] = None,
     arch: Annotated[str | None, typer.Option(help="Model architecture id.")] = None,
     local_epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = 3,
     batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 16,
@@ -46,7 +57,10 @@ def run(
     reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Start the testnet if needed, spawn the parties, follow the rounds, write metrics."""
+    """Start the testnet if needed, spawn the parties, follow the rounds, write metrics.
+
+    With ``--app DIR`` the task runs that Flower app unchanged: its
+    ``[tool.flchain]`` settings apply, and these options override them."""
     import time
 
     from rich.console import Console
@@ -61,29 +75,49 @@ def run(
 
     console = Console(stderr=as_json)
     try:
-        spec = TaskSpec(
-            dataset=dataset,
-            partition=partition,
-            seed=seed,
-            arch=arch or _default_arch(dataset),
-            strategy=strategy,
-            strategy_params=parse_params(strategy_param or []),
-            train=TrainSpec(epochs=local_epochs, batch_size=batch_size, lr=lr, optimizer=optimizer),
-            clients=clients,
-            miners=miners,
-            rounds=rounds,
-            committee=committee,
-        )
+        settings: dict[str, Any] = {
+            "clients": clients,
+            "miners": miners,
+            "rounds": rounds,
+            "committee": committee,
+            "seed": seed,
+            "strategy": strategy,
+            "strategy_params": parse_params(strategy_param) if strategy_param else None,
+        }
+        if app is not None:
+            from flchain.app.config import AppConfig
+
+            spec = AppConfig.load(app).task_spec("", **settings)
+        else:
+            defaults: dict[str, Any] = {
+                "clients": 4,
+                "miners": 3,
+                "rounds": 3,
+                "committee": 3,
+                "seed": 0,
+            }
+            defaults |= {"strategy": "fedavg", "strategy_params": {}}
+            given = defaults | {k: v for k, v in settings.items() if v is not None}
+            spec = TaskSpec(
+                dataset=dataset,
+                partition=partition,
+                arch=arch or _default_arch(dataset),
+                train=TrainSpec(
+                    epochs=local_epochs, batch_size=batch_size, lr=lr, optimizer=optimizer
+                ),
+                **given,
+            )
         options = RunOptions(
             spec=spec,
             out=out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S"),
             malicious=malicious,
-            miner_behaviours=assign_miner_behaviours(malicious_miners, miners),
+            miner_behaviours=assign_miner_behaviours(malicious_miners, spec.miners),
             home=home,
             store=store,
             kubo=kubo,
             backend=backend,
             phases=Phases(submit_s, commit_s, reveal_s),
+            app=app,
         )
         result = run_task(options, console)
     except FLchainError as exc:
