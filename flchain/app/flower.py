@@ -175,6 +175,7 @@ def initial_from(made: Any, where: str) -> Weights:
 
 def instruction(kind: str, partition_id: int, content: RecordDict, server_round: int) -> Message:
     """A message as the SuperLink delivers it: explicit metadata, its id its content's."""
+    created = time.time()
 
     def metadata(message_id: str) -> Metadata:
         return Metadata(
@@ -184,7 +185,7 @@ def instruction(kind: str, partition_id: int, content: RecordDict, server_round:
             dst_node_id=node_id(partition_id),
             reply_to_message_id="",
             group_id=str(server_round + 1),
-            created_at=time.time(),
+            created_at=created,
             ttl=DEFAULT_TTL,
             message_type=kind,
         )

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from flchain.app.builtin import initial_model
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.node import NodeProcess
 from flchain.chain.protocol_types import Phase
 from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
-from flchain.app.builtin import initial_model
 from flchain.run.setup import FUNDING_WEI, Phases, admin_transactor, create_task, start_training
 from flchain.storage.codec import decode_weights
 from flchain.storage.local import LocalStore
