@@ -49,5 +49,5 @@ def test_malformed_settings_are_named(tmp_path: Path, extra: str, message: str) 
 
 
 def test_a_directory_without_pyproject_is_not_an_app(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"no pyproject\.toml"):
         AppConfig.load(tmp_path)

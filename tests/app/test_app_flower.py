@@ -142,7 +142,7 @@ def test_an_app_without_a_clientapp_entry_is_refused(tmp_path: Path) -> None:
 
 def test_an_import_error_inside_the_app_names_the_module(tmp_path: Path) -> None:
     root = write_app(tmp_path, "import not_a_module_anywhere\n")
-    with pytest.raises(AppError, match="ModuleNotFoundError.*not_a_module_anywhere"):
+    with pytest.raises(AppError, match=r"ModuleNotFoundError.*not_a_module_anywhere"):
         program(root)
 
 
