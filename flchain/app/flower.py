@@ -110,7 +110,9 @@ class FlowerProgram:
         return Evaluation(records.metric(reply.metrics, acc_name, "evaluate"), loss)
 
     def warm_up(self, partition_id: int) -> None:
-        """Nothing: an app's first call pays its own costs."""
+        """One evaluation of the initial model on the party's partition: the app's imports
+        and data loading land in start-up, not in round 0."""
+        self.evaluate(partition_id, self.initial_weights())
 
     # --- calling the app ---------------------------------------------------------------
 
