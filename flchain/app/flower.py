@@ -168,8 +168,11 @@ class FlowerProgram:
 def initial_from(made: Any, where: str) -> Weights:
     """An initial model as named arrays, in the model's order."""
     if isinstance(made, torch.nn.Module):
-        state = made.state_dict()
-        return OrderedDict((k, v.detach().cpu().numpy().copy()) for k, v in state.items())
+        out: Weights = OrderedDict()
+        for name, tensor in made.state_dict().items():  # floats as float32, integer buffers kept
+            array = tensor.detach().cpu().numpy()
+            out[name] = array.astype(np.float32) if tensor.is_floating_point() else array.copy()
+        return out
     if isinstance(made, ArrayRecord):
         return OrderedDict((k, np.array(a.numpy(), copy=True)) for k, a in made.items())
     raise AppError(f"initial-model {where!r} returned {type(made).__name__}, not a torch module")

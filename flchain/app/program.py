@@ -8,12 +8,10 @@ the auditor evaluate the global model on the held-out partition
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
+from flchain.task.evaluation import head_of
 from flchain.task.quality import Evaluation
 from flchain.types import ArrayPair, Weights
 
@@ -86,18 +84,3 @@ class TaskProgram(Protocol):
     def warm_up(self, partition_id: int) -> None:
         """Pay first-call costs at start-up rather than in round 0."""
         ...
-
-
-def head_of(weights: Mapping[str, np.ndarray]) -> tuple[str, ...]:
-    """Names of the output layer's tensors: the trailing tensors (in the model's own order)
-    whose leading dimension is that of the last one (the number of classes)."""
-    tensors = list(weights.items())
-    if not tensors or np.ndim(tensors[-1][1]) == 0:
-        return ()
-    outputs = np.shape(tensors[-1][1])[0]
-    names: list[str] = []
-    for name, tensor in reversed(tensors):
-        if np.ndim(tensor) == 0 or np.shape(tensor)[0] != outputs:
-            break
-        names.append(name)
-    return tuple(sorted(names))
