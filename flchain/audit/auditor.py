@@ -210,11 +210,8 @@ def audit_history(
     spec: TaskSpec | None = None,
     program: TaskProgram | None = None,
 ) -> AuditReport:
-    """Audit ``history``: chain bookkeeping always; models when a store is given.
-
-    A task that runs an app is audited with the app's own code: the archive the
-    spec names is fetched by its CID (``program`` may give it already loaded) and
-    the app evaluates on its held-out partition."""
+    """Audit ``history``: chain bookkeeping always; models when a store is given (an app
+    task's with the app fetched by the CID its spec names, unless ``program`` is given)."""
     start = time.perf_counter()
     ledger = replay(history)
     found = list(ledger.discrepancies)
