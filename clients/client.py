@@ -32,6 +32,7 @@ from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel
 from flchain.task.evaluation import derive_seed
+from flchain.task.privacy import privatize
 from flchain.types import ArrayPair, CIDStr, RoundId, Weights
 
 CERTIFY_TIMEOUT_S = 60.0
@@ -108,7 +109,8 @@ class Client(Participant):
     # --- steps ---------------------------------------------------------------
 
     def make_update(self, r: int, model: GlobalModel) -> Crafted:
-        """Train (for behaviours that train) and apply the behaviour."""
+        """Train (for behaviours that train; privatised when the task has DP, see
+        ``flchain.task.privacy``) and apply the behaviour."""
         rng = np.random.default_rng(derive_seed(self.party.spec.seed, "attack", self.index, r))
         if self.behaviour == ClientBehaviour.PLAGIARIST:
             return Crafted(self.copy_someone(r, model, rng))
@@ -124,7 +126,7 @@ class Client(Participant):
                 assert data is not None
                 outcome = program.train_on(data, dict(model.weights), seed)
             losses.append(outcome.loss)
-            return outcome.weights
+            return privatize(self.party.spec, self.index, r, model.weights, outcome.weights)
 
         def make() -> Crafted:
             return craft(

@@ -13,8 +13,9 @@ dots, as Flower does). FLchain's keys live under ``[tool.flchain]``:
 * ``[tool.flchain.train-config]``: the train message's config record (plus
   ``server-round``), e.g. ``lr = 0.05``;
 * run settings (:data:`RUN_SETTINGS`): ``clients``, ``miners``, ``rounds``,
-  ``committee``, ``seed``, ``strategy``, ``strategy-params``, ``sample-cap``;
-  command-line options override them.
+  ``committee``, ``seed``, ``strategy``, ``strategy-params``, ``sample-cap``, and
+  ``[tool.flchain.dp]`` (``clip``, ``noise-multiplier`` or a target ``epsilon``,
+  ``delta``; see ``flchain.task.privacy``); command-line options override them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flchain.exceptions import ConfigError
+from flchain.task.privacy import dp_from_table
 from flchain.task.spec import TaskSpec
 
 Scalar = bool | int | float | str
@@ -39,6 +41,7 @@ RUN_SETTINGS = (
     "strategy",
     "strategy-params",
     "sample-cap",
+    "dp",
 )
 APP_SETTINGS = ("initial-model", "loss-metric", "accuracy-metric", "train-config")
 _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
@@ -111,8 +114,13 @@ class AppConfig:
 
     def task_spec(self, cid: str, **overrides: Any) -> TaskSpec:
         """The task spec of this app: its ``[tool.flchain]`` settings, then ``overrides``
-        (command-line options; None means not given), then the defaults."""
+        (command-line options; None means not given; ``dp`` a table merged key by key),
+        then the defaults."""
         given = {k.replace("-", "_"): v for k, v in self.settings.items()}
+        dp_table = given.pop("dp", {})
+        if not isinstance(dp_table, dict):
+            raise ConfigError("[tool.flchain] dp must be a table")
+        dp_table = {**dp_table, **(overrides.pop("dp", None) or {})}
         given.update({k: v for k, v in overrides.items() if v is not None})
         if "strategy_params" in given and not isinstance(given["strategy_params"], dict):
             raise ConfigError("[tool.flchain] strategy-params must be a table")
@@ -121,7 +129,10 @@ class AppConfig:
                 raise ConfigError(f"{key.replace('_', '-')} must be an integer, got {given[key]!r}")
         if "strategy" in given and not isinstance(given["strategy"], str):
             raise ConfigError(f"strategy must be a name, got {given['strategy']!r}")
-        return TaskSpec(dataset="app", partition="app", arch=f"app:{self.name}", app=cid, **given)
+        dp = dp_from_table(dp_table, given.get("rounds", TaskSpec.rounds))
+        return TaskSpec(
+            dataset="app", partition="app", arch=f"app:{self.name}", app=cid, dp=dp, **given
+        )
 
 
 def _table(doc: Mapping[str, Any], keys: tuple[str, ...], path: Path, under: str = "") -> dict:

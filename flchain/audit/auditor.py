@@ -12,17 +12,17 @@ follows the models (:mod:`flchain.audit.models`) and assembles per-round
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from flchain.app.program import TaskProgram
-from flchain.audit.checks import Discrepancy, RoundDecision
+from flchain.audit.checks import Discrepancy, RoundDecision, count_by_check
 from flchain.audit.history import load_spec
 from flchain.audit.ledger import LedgerResult, replay
 from flchain.audit.measure import app_program
 from flchain.audit.models import AggregateStatus, ModelAuditor, ModelRound, UpdateCheck
+from flchain.audit.privacy import privacy_report
 from flchain.chain.history import ProtocolHistory, RoundRecord
 from flchain.exceptions import ConfigError
 from flchain.storage.base import ContentStore
@@ -158,6 +158,7 @@ class AuditReport:
     rewards: dict[str, int]  # tokens earned per account over the task (recomputed)
     setup_gas: int = 0
     audit_s: float = 0.0
+    privacy: dict[str, Any] | None = None  # DP settings and ε per client (flchain.audit.privacy)
 
     @property
     def verified(self) -> bool:
@@ -194,6 +195,7 @@ class AuditReport:
             "rewards": {k: str(v) for k, v in self.rewards.items()},
             "setup_gas": self.setup_gas,
             "audit_s": round(self.audit_s, 3),
+            "privacy": self.privacy,
         }
 
 
@@ -222,6 +224,8 @@ def audit_history(
             spec = load_spec(store, history.params.spec_cid)
         except ConfigError as exc:
             found += _no_spec(history, exc)
+    privacy, leaks = privacy_report(spec, history)
+    found += leaks
     with ExitStack() as stack:
         if store is not None and spec is not None and spec.app and program is None:
             program, missing = app_program(store, spec, stack)
@@ -247,6 +251,7 @@ def audit_history(
         miner_reputation=_series(ledger, history, miner=True),
         rewards=_rewards(ledger),
         setup_gas=history.setup_gas,
+        privacy=privacy,
     )
     report.audit_s = time.perf_counter() - start
     return report
@@ -390,11 +395,3 @@ def _task_json(history: ProtocolHistory, spec: TaskSpec | None) -> dict[str, Any
         if spec.app:
             task["app_cid"] = spec.app
     return task
-
-
-def count_by_check(discrepancies: list[Discrepancy]) -> dict[str, int]:
-    """How many discrepancies of each kind."""
-    counts: dict[str, int] = defaultdict(int)
-    for d in discrepancies:
-        counts[d.check] += 1
-    return dict(counts)

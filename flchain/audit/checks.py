@@ -34,6 +34,7 @@ the ``eth_*`` libraries (``tests/test_layout.py``); the history reader
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -246,3 +247,11 @@ def compare(
     if chain_value == recomputed:
         return []
     return [Discrepancy(round_id, check, subject, chain_value, recomputed)]
+
+
+def count_by_check(discrepancies: list[Discrepancy]) -> dict[str, int]:
+    """How many discrepancies of each kind."""
+    counts: dict[str, int] = defaultdict(int)
+    for d in discrepancies:
+        counts[d.check] += 1
+    return dict(counts)

@@ -33,6 +33,8 @@ def print_report(report: AuditReport, console: Console | None = None) -> None:
     )
     if "strategy" in task:
         out.print(f"dataset {task['dataset']}, model {task['arch']}, strategy {task['strategy']}")
+    if report.privacy is not None:
+        out.print(privacy_line(report.privacy))
     out.print(round_table(report))
     rejected = rejection_table(report)
     if rejected.row_count:
@@ -43,6 +45,16 @@ def print_report(report: AuditReport, console: Console | None = None) -> None:
     if report.discrepancies:
         out.print(discrepancy_table(report.discrepancies))
     out.print(verdict(report))
+
+
+def privacy_line(privacy: dict[str, Any]) -> str:
+    """The DP settings and the largest recomputed ε of any client."""
+    target = privacy["target_epsilon"]
+    return (
+        f"differential privacy: clip {privacy['clip']:g}, noise multiplier "
+        f"{privacy['noise_multiplier']:.4g}; recomputed ε ≤ {privacy['max_epsilon']:.3f} "
+        f"at δ = {privacy['delta']:g} per client" + (f" (target {target:g})" if target else "")
+    )
 
 
 def round_table(report: AuditReport) -> Table:

@@ -47,6 +47,16 @@ def run(
     batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 16,
     lr: Annotated[float, typer.Option(help="Local learning rate.")] = 0.01,
     optimizer: Annotated[str, typer.Option(help="Local optimizer: adam | sgd.")] = "adam",
+    dp_clip: Annotated[
+        float | None, typer.Option(help="Differential privacy: clip each update to this L2 norm.")
+    ] = None,
+    dp_noise: Annotated[
+        float | None, typer.Option(help="Differential privacy: Gaussian noise multiplier.")
+    ] = None,
+    dp_epsilon: Annotated[
+        float | None, typer.Option(help="Differential privacy: target ε (derives the noise).")
+    ] = None,
+    dp_delta: Annotated[float | None, typer.Option(help="δ of the reported ε [1e-5].")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
     store: Annotated[Path | None, typer.Option(help="Store dir (default <out>/store).")] = None,
     kubo: Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a store.")] = None,
@@ -71,6 +81,7 @@ def run(
     from flchain.run.orchestrator import RunOptions, run_task
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
+    from flchain.task.privacy import dp_from_table
     from flchain.task.spec import TaskSpec, TrainSpec
 
     console = Console(stderr=as_json)
@@ -84,10 +95,13 @@ def run(
             "strategy": strategy,
             "strategy_params": parse_params(strategy_param) if strategy_param else None,
         }
+        given_dp = {"clip": dp_clip, "noise-multiplier": dp_noise, "epsilon": dp_epsilon}
+        given_dp["delta"] = dp_delta
+        dp = {k: v for k, v in given_dp.items() if v is not None}
         if app is not None:
             from flchain.app.config import AppConfig
 
-            spec = AppConfig.load(app).task_spec("", **settings)
+            spec = AppConfig.load(app).task_spec("", dp=dp, **settings)
         else:
             defaults: dict[str, Any] = {
                 "clients": 4,
@@ -105,6 +119,7 @@ def run(
                 train=TrainSpec(
                     epochs=local_epochs, batch_size=batch_size, lr=lr, optimizer=optimizer
                 ),
+                dp=dp_from_table(dp, given["rounds"]),
                 **given,
             )
         options = RunOptions(

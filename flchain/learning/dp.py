@@ -44,13 +44,13 @@ def update_norm(global_weights: Weights, local: Weights) -> float:
 
 def clip_update(global_weights: Weights, local: Weights, clip_norm: float) -> Weights:
     """Scale ``local − global`` down to L2 norm ≤ ``clip_norm``; return the clipped model
-    (integer buffers as ``local`` has them)."""
+    (each tensor in the global model's dtype; integer buffers as ``local`` has them)."""
     if not clip_norm > 0:
         raise ConfigError(f"clip norm must be > 0, got {clip_norm}")
     norm = update_norm(global_weights, local)
     factor = min(1.0, clip_norm / norm) if norm > 0 else 1.0
     return {
-        k: (g.astype(np.float64) + factor * (local[k].astype(np.float64) - g)).astype(np.float32)
+        k: (g.astype(np.float64) + factor * (local[k].astype(np.float64) - g)).astype(g.dtype)
         if is_float(g)
         else local[k]
         for k, g in global_weights.items()
@@ -71,7 +71,7 @@ def privatize_update(
     clipped = clip_update(global_weights, local, clip_norm)
     std = noise_multiplier * clip_norm
     return {
-        k: (v.astype(np.float64) + rng.normal(0.0, std, size=v.shape)).astype(np.float32)
+        k: (v.astype(np.float64) + rng.normal(0.0, std, size=v.shape)).astype(v.dtype)
         if is_float(v)
         else v
         for k, v in clipped.items()
@@ -132,6 +132,29 @@ def epsilon(
         if eps < best:
             best, best_order = eps, int(a)
     return max(best, 0.0), best_order
+
+
+def noise_for_epsilon(
+    target: float, steps: int, delta: float, q: float = 1.0, tolerance: float = 1e-4
+) -> float:
+    """The smallest noise multiplier (to ``tolerance``) whose ε after ``steps`` rounds is at
+    most ``target`` (bisection on :func:`epsilon`, which decreases with the multiplier)."""
+    if not target > 0 or not math.isfinite(target):
+        raise ConfigError(f"target ε must be a positive number, got {target}")
+    if steps < 1:
+        raise ConfigError(f"steps must be >= 1, got {steps}")
+    low, high = 0.0, 1.0
+    while epsilon(q, high, steps, delta)[0] > target:
+        low, high = high, 2 * high
+        if high > 1e6:
+            raise ConfigError(f"no noise multiplier reaches ε = {target} in {steps} rounds")
+    while high - low > tolerance:
+        mid = (low + high) / 2
+        if epsilon(q, mid, steps, delta)[0] > target:
+            low = mid
+        else:
+            high = mid
+    return high
 
 
 @dataclass

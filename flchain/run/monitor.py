@@ -23,6 +23,7 @@ from flchain.party.workload import Workload
 from flchain.run.metrics import gas_for_round, phase_seconds
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import decode_weights_from_store
+from flchain.task.privacy import epsilon_by_round
 
 CERTIFY_GRACE_S = 30.0
 
@@ -45,6 +46,8 @@ class RoundReport:
     phases: dict[str, float] = field(default_factory=dict)
     round_s: float = 0.0
     outcome: Finalization | None = None
+    dp_epsilon: dict[str, float] | None = None
+    """With DP on: ε of every client (by address) that has submitted so far, after this round."""
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -58,6 +61,8 @@ class RoundReport:
             "gas_used": self.gas_used,
             "round_s": round(self.round_s, 4),
         }
+        if self.dp_epsilon is not None:
+            row["dp_epsilon"] = self.dp_epsilon
         row.update(self.phases)
         return row
 
@@ -82,6 +87,7 @@ class Monitor:
         self._finalized_at: dict[int, float] = {}
         self._outcomes: dict[int, Finalization] = {}
         self._round_start = time.monotonic()
+        self._submitters: list[tuple[int, list[str]]] = []
         self.initial = self.evaluate_cid(initial_cid)
         self.last_eval = self.initial
 
@@ -163,9 +169,18 @@ class Monitor:
             phases=phase_seconds(events, r),
             round_s=now - self._round_start,
             outcome=outcome,
+            dp_epsilon=self._epsilons(r),
         )
         self._round_start = now
         return report
+
+    def _epsilons(self, r: int) -> dict[str, float] | None:
+        """Every client's ε after round ``r`` (None without DP), from the chain's submissions."""
+        settings = self.work.spec.dp
+        if not settings.enabled:
+            return None
+        self._submitters.append((r, [s.client for s in self.protocol.submissions(r)]))
+        return epsilon_by_round(settings, self._submitters)[r]
 
     def refresh_phases(self) -> list[dict[str, Any]]:
         """Re-read the logs once every child is done (late events: aggregation, attests).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +174,25 @@ def _run(
         for e in mismatches(events)
     ]
     summary["app_cid"] = spec.app or None
+    summary["dp"] = _dp_summary(spec, monitor.reports, addresses)
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return RunResult(monitor.reports, summary, out)
+
+
+def _dp_summary(
+    spec: TaskSpec, reports: list[RoundReport], addresses: dict[str, Address]
+) -> dict[str, Any] | None:
+    """The DP settings and each client's ε after the last reported round (None without DP)."""
+    if not spec.dp.enabled:
+        return None
+    last = next((r.dp_epsilon for r in reversed(reports) if r.dp_epsilon is not None), {})
+    names = {a: n for n, a in addresses.items()}
+    return {
+        **asdict(spec.dp),
+        "epsilon": {names.get(Address(a), a): eps for a, eps in last.items()},
+        "max_epsilon": max(last.values(), default=0.0),
+    }
 
 
 def _viewer(network: Network, task: Task) -> ProtocolClient:

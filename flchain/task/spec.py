@@ -10,6 +10,7 @@ passed out of band.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -61,6 +62,43 @@ class ScoreRules:
 
 
 @dataclass(frozen=True)
+class DPSpec:
+    """Client-side differential privacy (see ``flchain.task.privacy``): off when ``clip`` is 0.
+
+    Every client clips its update (local − global) to L2 norm ``clip`` and adds
+    N(0, (``noise_multiplier`` x ``clip``)²) per float value, seeded from the task
+    seed, its index and the round. ``delta`` is the δ of the reported (ε, δ).
+    ``target_epsilon``: the ε the noise multiplier was derived for (0: the
+    multiplier was given), recorded so the audit can compare.
+    """
+
+    clip: float = 0.0
+    noise_multiplier: float = 0.0
+    delta: float = 1e-5
+    target_epsilon: float = 0.0
+
+    def __post_init__(self) -> None:
+        values = (self.clip, self.noise_multiplier, self.delta, self.target_epsilon)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+            raise ConfigError(f"dp settings must be finite numbers, got {self}")
+        if self.clip < 0 or self.noise_multiplier < 0 or self.target_epsilon < 0:
+            raise ConfigError(f"dp clip, noise multiplier and target ε must be >= 0, got {self}")
+        if not 0 < self.delta < 1:
+            raise ConfigError(f"dp delta must be in (0, 1), got {self.delta}")
+        if self.clip > 0 and self.noise_multiplier <= 0:
+            raise ConfigError(
+                "dp noise multiplier must be > 0 when clipping: clipping alone gives no "
+                "privacy guarantee"
+            )
+        if self.clip == 0 and (self.noise_multiplier or self.target_epsilon):
+            raise ConfigError("dp noise needs a clip norm (the noise is scaled by it)")
+
+    @property
+    def enabled(self) -> bool:
+        return self.clip > 0
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One federated task: data, model, strategy, training and scoring.
 
@@ -71,7 +109,8 @@ class TaskSpec:
     larger than the round's median change are scaled down to it before
     aggregation (defence in depth; see ``flchain.task.aggregate``). ``app``: the CID of
     the Flower app's canonical source archive the task runs (see ``flchain.app.archive``);
-    empty for the built-in models and data sets.
+    empty for the built-in models and data sets. ``dp``: client-side differential
+    privacy (off by default; a spec without it has the same canonical bytes as before).
     """
 
     dataset: str = "digits"
@@ -89,6 +128,7 @@ class TaskSpec:
     sample_cap: int = 0
     clip_updates: bool = True
     app: str = ""
+    dp: DPSpec = field(default_factory=DPSpec)
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -114,8 +154,12 @@ class TaskSpec:
         return replace(self, sample_cap=SAMPLE_CAP_FACTOR * max(partition_sizes))
 
     def to_json(self) -> bytes:
-        """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible."""
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+        """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible (``dp``
+        left out when off, so a task without DP keeps its bytes and CID)."""
+        raw = asdict(self)
+        if not self.dp.enabled:
+            del raw["dp"]
+        return json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> TaskSpec:
@@ -130,7 +174,8 @@ class TaskSpec:
             raise ConfigError(f"task spec version {raw.get('version')!r} is not {SPEC_VERSION}")
         train = _build(TrainSpec, raw.pop("train", {}), "train")
         scoring = _build(ScoreRules, raw.pop("scoring", {}), "scoring")
-        spec: TaskSpec = _build(cls, raw, "task spec", train=train, scoring=scoring)
+        dp = _build(DPSpec, raw.pop("dp", {}), "dp")
+        spec: TaskSpec = _build(cls, raw, "task spec", train=train, scoring=scoring, dp=dp)
         return spec
 
 

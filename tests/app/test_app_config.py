@@ -51,3 +51,18 @@ def test_malformed_settings_are_named(tmp_path: Path, extra: str, message: str) 
 def test_a_directory_without_pyproject_is_not_an_app(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no pyproject\.toml"):
         AppConfig.load(tmp_path)
+
+
+def test_dp_settings_come_from_the_app_and_options_override_them_key_by_key(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flwr.app.components]\nclientapp = "a.b:app"\n'
+        "[tool.flchain.dp]\nclip = 2.0\nnoise-multiplier = 0.8\n"
+    )
+    config = AppConfig.load(tmp_path)
+    spec = config.task_spec("")
+    assert (spec.dp.clip, spec.dp.noise_multiplier, spec.dp.delta) == (2.0, 0.8, 1e-5)
+    spec = config.task_spec("", dp={"noise-multiplier": 1.5})
+    assert (spec.dp.clip, spec.dp.noise_multiplier) == (2.0, 1.5)
+    assert not AppConfig.load(EXAMPLES / "flower-mnist1d").task_spec("").dp.enabled
