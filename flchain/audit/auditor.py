@@ -224,7 +224,7 @@ def audit_history(
             spec = load_spec(store, history.params.spec_cid)
         except ConfigError as exc:
             found += _no_spec(history, exc)
-    privacy, leaks = privacy_report(spec, history)
+    privacy, leaks = privacy_report(spec, history.rounds)
     found += leaks
     with ExitStack() as stack:
         if store is not None and spec is not None and spec.app and program is None:

@@ -9,11 +9,12 @@ target is a discrepancy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from flchain.audit.checks import Discrepancy
-from flchain.chain.history import ProtocolHistory
+from flchain.chain.history_types import RoundRecord
 from flchain.task.privacy import epsilon_by_round
 from flchain.task.spec import TaskSpec
 
@@ -22,7 +23,7 @@ EPSILON_SLACK = 1e-6
 
 
 def privacy_report(
-    spec: TaskSpec | None, history: ProtocolHistory
+    spec: TaskSpec | None, rounds: Sequence[RoundRecord]
 ) -> tuple[dict[str, Any] | None, list[Discrepancy]]:
     """The settings, ε per client after each round with submissions, the final ε per
     client, and the discrepancies (None, [] when the task has no DP or no spec)."""
@@ -30,7 +31,7 @@ def privacy_report(
         return None, []
     settings = spec.dp
     per_round = epsilon_by_round(
-        settings, [(rec.round, [s.client for s in rec.submissions]) for rec in history.rounds]
+        settings, [(rec.round, [s.client for s in rec.submissions]) for rec in rounds]
     )
     final = per_round[max(per_round)] if per_round else {}
     found: list[Discrepancy] = []

@@ -1,0 +1,79 @@
+"""Differential privacy through real processes: clients clip and noise, miners accept honest
+private updates, ε is reported per client, and the audit recomputes it and verifies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from e2e_helpers import metrics_of
+
+from flchain.chain import testnet
+from flchain.chain.node import NodeConfig, free_port
+from flchain.learning import dp
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+CLIP, NOISE, DELTA = 1.0, 0.05, 1e-5
+
+
+def _flchain(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "flchain", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=400, check=False)
+
+
+def test_a_private_run_is_accepted_reports_epsilon_and_the_audit_recomputes_it(
+    tmp_path: Path,
+) -> None:
+    home, out = tmp_path / "home", tmp_path / "run"
+    config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
+    up = testnet.UpOptions(config=config, home=home, deployments=tmp_path / "dep", deploy=False)
+    testnet.up(up)
+    try:
+        done = _flchain(
+            "run",
+            *("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2"),
+            *("--dp-clip", str(CLIP), "--dp-noise", str(NOISE)),
+            *("--home", str(home), "--out", str(out), "--json"),
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        audit = _flchain(
+            "audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out), "--json"
+        )
+        shown = _flchain("audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out))
+    finally:
+        testnet.down(home)
+
+    spec = json.loads((out / "spec.json").read_text())
+    assert spec["dp"] == {
+        "clip": CLIP,
+        "noise_multiplier": NOISE,
+        "delta": DELTA,
+        "target_epsilon": 0.0,
+    }
+    one, two = (round(dp.epsilon(1.0, NOISE, n, DELTA)[0], 6) for n in (1, 2))
+    rows = metrics_of(out)
+    assert [row["round"] for row in rows] == [0, 1]
+    assert all(row["accepted"] == 3 and row["rejected"] == 0 for row in rows)
+    assert [set(row["dp_epsilon"].values()) for row in rows] == [{one}, {two}]
+    summary = json.loads(done.stdout)
+    clients = {f"client-{i}" for i in range(3)}
+    assert summary["dp"]["epsilon"] == dict.fromkeys(clients, two)
+    assert summary["dp"]["max_epsilon"] == two
+    assert summary["final_accuracy"] > summary["initial_accuracy"] + 0.2
+    assert summary["aggregate_mismatches"] == [] and set(summary["exit_codes"].values()) == {0}
+    print(
+        f"dp clip {CLIP} noise {NOISE}: accuracy {summary['initial_accuracy']:.3f} -> "
+        f"{[row['accuracy'] for row in rows]}, ε {one:.3f} then {two:.3f} (δ {DELTA})"
+    )
+
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    report = json.loads(audit.stdout)
+    assert report["verified"] is True and report["discrepancies"] == []
+    assert report["summary"]["flagged"] == 0  # the auditor's own scoring accepts them too
+    privacy = report["privacy"]
+    assert privacy["epsilon"] == rows[-1]["dp_epsilon"]
+    assert privacy["epsilon_by_round"] == {str(r["round"]): r["dp_epsilon"] for r in rows}
+    assert f"recomputed ε ≤ {two:.3f}" in shown.stdout and "VERIFIED" in shown.stdout
