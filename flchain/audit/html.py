@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from flchain.audit.auditor import TOKEN_AMOUNTS, AuditReport, RoundAudit, UpdateRow
+from flchain.audit.privacy import privacy_line
 from flchain.audit.svg import bar_chart, hbar_chart, line_chart
 from flchain.units import ETHER_SYMBOL, TOKEN_SYMBOL, format_units, to_units
 
@@ -45,6 +46,7 @@ def render_html(report: AuditReport) -> str:
         f"<h1>FLchain audit of task <code>{escape(str(task['protocol']))}</code></h1>",
         _verdict(report),
         _task_table(report),
+        f"<p>{escape(privacy_line(report.privacy))}</p>" if report.privacy else "",
         "<h2>Plots</h2>",
         '<div class="plots">',
         *plots(report),

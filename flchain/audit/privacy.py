@@ -48,3 +48,13 @@ def privacy_report(
         "max_epsilon": max(final.values(), default=0.0),
     }
     return section, found
+
+
+def privacy_line(privacy: dict[str, Any]) -> str:
+    """The DP settings and the largest recomputed ε of any client."""
+    target = privacy["target_epsilon"]
+    return (
+        f"differential privacy: clip {privacy['clip']:g}, noise multiplier "
+        f"{privacy['noise_multiplier']:.4g}; recomputed ε ≤ {privacy['max_epsilon']:.3f} "
+        f"at δ = {privacy['delta']:g} per client" + (f" (target {target:g})" if target else "")
+    )

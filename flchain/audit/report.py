@@ -12,6 +12,7 @@ from rich.table import Table
 from flchain.audit.auditor import AuditReport, RoundAudit
 from flchain.audit.checks import Discrepancy
 from flchain.audit.models import AggregateStatus
+from flchain.audit.privacy import privacy_line
 
 MAX_LISTED = 20
 MAX_REJECTED = 40
@@ -45,16 +46,6 @@ def print_report(report: AuditReport, console: Console | None = None) -> None:
     if report.discrepancies:
         out.print(discrepancy_table(report.discrepancies))
     out.print(verdict(report))
-
-
-def privacy_line(privacy: dict[str, Any]) -> str:
-    """The DP settings and the largest recomputed ε of any client."""
-    target = privacy["target_epsilon"]
-    return (
-        f"differential privacy: clip {privacy['clip']:g}, noise multiplier "
-        f"{privacy['noise_multiplier']:.4g}; recomputed ε ≤ {privacy['max_epsilon']:.3f} "
-        f"at δ = {privacy['delta']:g} per client" + (f" (target {target:g})" if target else "")
-    )
 
 
 def round_table(report: AuditReport) -> Table:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flchain.audit.privacy import privacy_report
+from flchain.audit.privacy import privacy_line, privacy_report
 from flchain.chain.history_types import RoundRecord
 from flchain.chain.protocol_types import Submission
 from flchain.learning import dp
@@ -45,3 +45,13 @@ def test_a_client_beyond_the_target_epsilon_is_a_discrepancy() -> None:
 def test_no_dp_no_section() -> None:
     assert privacy_report(TaskSpec(), [_round(0, A)]) == (None, [])
     assert privacy_report(None, [_round(0, A)]) == (None, [])
+
+
+def test_the_report_line_names_the_settings_the_largest_epsilon_and_the_target() -> None:
+    settings = for_epsilon(clip=2.0, target=6.0, rounds=2)
+    section, _ = privacy_report(TaskSpec(rounds=2, dp=settings), [_round(0, A), _round(1, A)])
+    assert section is not None
+    line = privacy_line(section)
+    assert line.startswith("differential privacy: clip 2, noise multiplier ")
+    assert f"recomputed ε ≤ {section['max_epsilon']:.3f} at δ = 1e-05" in line
+    assert line.endswith("(target 6)")
