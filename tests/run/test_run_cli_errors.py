@@ -91,3 +91,22 @@ def test_run_directory_holding_a_run_is_refused(tmp_path: Path) -> None:
     out = _run("run", "--home", str(tmp_path / "h"), "--out", str(tmp_path / "r"), cwd=tmp_path)
     assert out.returncode == 2
     assert "already holds a run" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--dp-noise", "1.0"), "needs a clip norm"),
+        (("--dp-clip", "1.0"), "clipping alone gives no privacy guarantee"),
+        (("--dp-clip", "1.0", "--dp-noise", "1.0", "--dp-epsilon", "3"), "not both"),
+    ],
+)
+def test_bad_dp_settings_fail_before_starting_anything(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    out = _run(
+        "run", *args, "--home", str(tmp_path / "h"), "--out", str(tmp_path / "r"), cwd=tmp_path
+    )
+    assert out.returncode == 2
+    assert message in " ".join((out.stdout + out.stderr).split())
+    assert not (tmp_path / "h" / "testnet.json").exists()
