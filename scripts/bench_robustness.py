@@ -11,9 +11,11 @@ adds over robust aggregation alone.
 
 The attack parameters are the registry's defaults, fixed before the rules were
 tuned. ``--quick`` runs the documented subset: label flip, backdoor, sample
-inflation, ALIE at 30 % and two lying miners, on digits.
+inflation, ALIE at 30 % and two lying miners, on digits; ``--only`` keeps the
+named attacks of the selection (the clean run always runs).
 
     python scripts/bench_robustness.py --quick --json
+    python scripts/bench_robustness.py --quick --only backdoor,label-flip --no-baselines
 """
 
 from __future__ import annotations
@@ -141,6 +143,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="comma-separated attacks to run (the clean run always runs)"
+    )
     args = parser.parse_args()
     datasets = ["digits"] if args.quick else args.datasets.split(",")
     client_attacks = [(a, 0.3) for a in QUICK_CLIENT] if args.quick else [
@@ -149,6 +154,13 @@ def main() -> None:
     miner_attacks = list(QUICK_MINER) if args.quick else [
         (a, m) for a in MINER_ATTACKS for m in (1, 2)
     ]  # fmt: skip
+    if args.only:
+        only = set(args.only.split(","))
+        unknown = only - set(CLIENT_ATTACKS) - set(MINER_ATTACKS)
+        if unknown:
+            parser.error(f"--only: unknown attack(s) {', '.join(sorted(unknown))}")
+        client_attacks = [(a, f) for a, f in client_attacks if a in only]
+        miner_attacks = [(a, m) for a, m in miner_attacks if a in only]
     cells: list[dict[str, Any]] = []
     start = time.time()
     with tempfile.TemporaryDirectory(prefix="flchain-robustness-") as tmp:

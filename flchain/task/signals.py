@@ -3,14 +3,16 @@
 An update's *delta* is its weights minus the global model's, as one float64
 vector in sorted tensor-name order. Every signal of :mod:`flchain.task.quality`
 is computed from deltas: their sizes against the round's median size, their
-directions against the miner's own reference update, and how close two
-directions are (near-copies).
+directions against the miner's own reference update, how close two
+directions are (near-copies), and whether a minority of the round's updates
+stands apart from the rest along the round's main direction (a group).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,3 +92,63 @@ def weighted_mean(deltas: Sequence[np.ndarray], weights: Sequence[float]) -> np.
     for d, w in zip(deltas, weights, strict=True):
         acc += float(w) * d
     return acc / total
+
+
+@dataclass(frozen=True)
+class Group:
+    """A minority of the round set apart along its main direction.
+
+    ``members``: positions in the list of deltas, ascending; ``gap``: the distance
+    between the group's nearest member and the rest's nearest, along the main
+    direction; ``spread``: the standard deviation of the rest along it.
+    """
+
+    members: tuple[int, ...]
+    gap: float
+    spread: float
+
+    @property
+    def separation(self) -> float:
+        return self.gap / self.spread if self.spread > 0 else math.inf
+
+
+def principal_scores(deltas: Sequence[np.ndarray]) -> np.ndarray:
+    """Each delta's coordinate along the round's main direction of variation.
+
+    Deltas are taken as unit vectors (scale is the size rule's business), centred
+    on their mean; the main direction is the top eigenvector of their n x n Gram
+    matrix, and a delta's score is its projection on it (sign arbitrary).
+    """
+    units = np.stack([d / n if (n := norm(d)) > 0 else d for d in deltas])
+    centred = units - units.mean(axis=0)
+    values, vectors = np.linalg.eigh(centred @ centred.T)
+    top: np.ndarray = vectors[:, -1] * math.sqrt(max(float(values[-1]), 0.0))
+    return top
+
+
+def find_group(deltas: Sequence[np.ndarray], min_size: int = 2) -> Group | None:
+    """The most separated minority along the round's main direction, or ``None``.
+
+    Candidates are, on each side of :func:`principal_scores`, the ``m`` most
+    extreme deltas for ``min_size <= m < n / 2`` (a strict minority); the one kept
+    has the largest ``gap / spread`` (first found on a tie: the positive side,
+    then the smaller group). A group is a set of updates that agree with each
+    other more than with the rest of the round: colluders, or clients sharing
+    a skew; :func:`flchain.task.quality.group_verdicts` decides which.
+    """
+    n = len(deltas)
+    if n < 2 * min_size + 1:
+        return None
+    scores = principal_scores(deltas)
+    best: Group | None = None
+    for sign in (1.0, -1.0):
+        side = sign * scores
+        order = sorted(range(n), key=lambda i: (-side[i], i))
+        for m in range(min_size, (n + 1) // 2):
+            inside, rest = order[:m], order[m:]
+            gap = float(min(side[i] for i in inside) - max(side[i] for i in rest))
+            spread = float(np.std(side[rest]))
+            group = Group(tuple(sorted(inside)), gap, spread)
+            if best is None or group.separation > best.separation:
+                best = group
+    return best
