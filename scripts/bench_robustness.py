@@ -3,7 +3,8 @@
 Each cell runs ``flchain run`` (a real chain, real client and miner processes)
 with one attack, and reads what happened from the run directory: final
 accuracy against the clean run's, the share of malicious and of honest updates
-rejected, the malicious clients' share of client rewards, and for miner
+rejected (and the share of honest updates the clean run rejected), the
+malicious clients' share of client rewards, and for miner
 attacks whether any committee decision differed from the honest majority's.
 Beside each client cell, the same attack against plain ``flchain baseline``
 with FedAvg, MultiKrum and FLTrust, so the table shows what proof-of-quality
@@ -168,6 +169,7 @@ def main() -> None:
         for dataset in datasets:
             clean = run_cell(dataset, args, work, f"{dataset}-clean", [])
             clean_acc = float(clean["final_accuracy"])
+            clean_honest = client_cell(clean, "honest")["honest_rejected"]
             for attack, fraction in client_attacks:
                 mal = f"{attack}:{fraction}"
                 s = run_cell(
@@ -181,6 +183,7 @@ def main() -> None:
                     "harmful": attack not in HARMLESS,
                     "accuracy": s["final_accuracy"],
                     "clean_accuracy": clean_acc,
+                    "clean_honest_rejected": clean_honest,
                     **client_cell(s, attack),
                 }
                 if "attack_success_rate" in s:
