@@ -31,8 +31,9 @@ fails gives the update a score of 0 and names the signal that caught it:
    projected on the round's main direction of variation; the most separated
    strict minority of at least two at either end (:func:`find_group`) is
    rejected when the gap between it and the rest exceeds ``cluster_separation``
-   times the rest's spread along that direction. Colluders who share a goal
-   (a backdoor, a label flip) move together and apart from the honest majority;
+   times the larger spread along that direction, the group's or the rest's.
+   Colluders who share a goal (a backdoor, a label flip) move together and
+   apart from the honest majority;
    honest clients on skewed data differ from each other in many directions at
    once and rarely leave such a gap (calibrated in ``docs/robustness.md``).
    Every miner computes the same groups: the rule reads only the updates;
@@ -178,7 +179,7 @@ def cluster_verdicts(
     reason = (
         f"cluster: one of {len(members)} updates ({', '.join(map(str, members))}) set apart "
         f"from the round's other {len(indices) - len(members)} along its main direction: "
-        f"gap {group.gap:.3f} is {group.separation:.2f} x their spread "
+        f"gap {group.gap:.3f} is {group.separation:.2f} x the larger spread "
         f"(bound {rules.cluster_separation:g} x)"
     )
     return {i: reject(reason) for i in members}

@@ -100,7 +100,9 @@ class Group:
 
     ``members``: positions in the list of deltas, ascending; ``gap``: the distance
     between the group's nearest member and the rest's nearest, along the main
-    direction; ``spread``: the standard deviation of the rest along it.
+    direction; ``spread``: the larger standard deviation along it, of the group's
+    or of the rest's. A group must be tighter than its distance to the rest: a
+    lone outlier and the nearest of the others are no group.
     """
 
     members: tuple[int, ...]
@@ -109,7 +111,10 @@ class Group:
 
     @property
     def separation(self) -> float:
-        return self.gap / self.spread if self.spread > 0 else math.inf
+        """``gap / spread`` (infinite for a positive gap between two points each)."""
+        if self.spread > 0:
+            return self.gap / self.spread
+        return math.inf if self.gap > 0 else 0.0
 
 
 def principal_scores(deltas: Sequence[np.ndarray]) -> np.ndarray:
@@ -131,7 +136,7 @@ def find_group(deltas: Sequence[np.ndarray], min_size: int = 2) -> Group | None:
 
     Candidates are, on each side of :func:`principal_scores`, the ``m`` most
     extreme deltas for ``min_size <= m < n / 2`` (a strict minority); the one kept
-    has the largest ``gap / spread`` (first found on a tie: the positive side,
+    has the largest :attr:`Group.separation` (first found on a tie: the positive side,
     then the smaller group). A group is a set of updates that agree with each
     other more than with the rest of the round: colluders, or clients sharing
     a skew; :func:`flchain.task.quality.group_verdicts` decides which.
@@ -147,7 +152,7 @@ def find_group(deltas: Sequence[np.ndarray], min_size: int = 2) -> Group | None:
         for m in range(min_size, (n + 1) // 2):
             inside, rest = order[:m], order[m:]
             gap = float(min(side[i] for i in inside) - max(side[i] for i in rest))
-            spread = float(np.std(side[rest]))
+            spread = max(float(np.std(side[rest])), float(np.std(side[inside])))
             group = Group(tuple(sorted(inside)), gap, spread)
             if best is None or group.separation > best.separation:
                 best = group

@@ -43,8 +43,8 @@ class ScoreRules:
     miner's reference update, on the classifier head (FLTrust's trust), by more
     than ``max(min_cosine, cosine_ratio x the round's median cosine)``.
     ``cluster_separation``: a strict minority of the round set apart from the rest
-    along the round's main direction by more than this many times the rest's
-    spread is rejected as a group. ``loss_ratio``
+    along the round's main direction by more than this many times the larger
+    spread (the group's or the rest's) is rejected as a group. ``loss_ratio``
     and ``loss_slack``: an update's own validation loss may be at most
     ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss ``L``.
     ``harm_tolerance``: how much validation accuracy the round's aggregate may

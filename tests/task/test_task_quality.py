@@ -227,7 +227,7 @@ def test_a_colluding_minority_is_found_and_rejected_by_the_cluster_rule() -> Non
     assert v.reason == (
         "cluster: one of 6 updates (102, 105, 106, 107, 114, 117) set apart from the "
         f"round's other 14 along its main direction: gap {group.gap:.3f} is "
-        f"{group.separation:.2f} x their spread (bound 1.8 x)"
+        f"{group.separation:.2f} x the larger spread (bound 1.8 x)"
     )
 
 
@@ -248,6 +248,21 @@ def test_a_group_is_a_strict_minority_of_at_least_two() -> None:
     deltas = [rng.normal(size=SIZE) + (3 * hidden if i < 11 else 0) for i in range(20)]
     group = find_group(deltas)
     assert group is not None and 2 <= len(group.members) <= 9
+
+
+def test_a_lone_outlier_and_its_nearest_neighbour_are_no_group() -> None:
+    # three near-identical honest updates, a fourth a little off, and a flipped one
+    # (the direction rule's business): the flipper and the fourth are the most
+    # separated pair, far from the rest next to the rest's tiny spread, but the
+    # pair is not tighter than its distance to the rest
+    rng = np.random.default_rng(6)
+    common = rng.normal(size=SIZE)
+    deltas = [common + 0.02 * rng.normal(size=SIZE) for _ in range(3)]
+    deltas += [common + 0.3 * rng.normal(size=SIZE), -common]
+    group = find_group(deltas)
+    assert group is not None and group.members == (3, 4)
+    assert group.separation < 0.1
+    assert cluster_verdicts(list(range(5)), deltas, RULES) == {}
 
 
 def test_score_round_names_the_cluster_signal() -> None:
