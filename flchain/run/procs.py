@@ -17,8 +17,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import IO
+
+from flchain.types import Closing
 
 CLI_ENTRY = "from flchain.cli import main; main()"
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -51,7 +52,7 @@ class Child:
         return "\n".join(text.strip().splitlines()[-lines:])
 
 
-class ChildSet:
+class ChildSet(Closing):
     """A group of children that are all stopped together."""
 
     def __init__(self, log_dir: Path) -> None:
@@ -124,15 +125,8 @@ class ChildSet:
             f.close()
         self._files.clear()
 
-    def __enter__(self) -> ChildSet:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop every child (leaving a ``with`` block does this)."""
         self.stop()
 
 
