@@ -1,4 +1,4 @@
-"""Shared vocabulary: NewTypes and small frozen dataclasses used across packages.
+"""Shared vocabulary: NewTypes, type aliases and small bases used across packages.
 
 Domain packages add their own dataclasses beside their code; what lives here is
 what more than one package speaks about.
