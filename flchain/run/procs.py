@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from flchain.spawn import spawn_detached
 from flchain.types import Closing
 
 CLI_ENTRY = "from flchain.cli import main; main()"
@@ -72,15 +73,7 @@ class ChildSet(Closing):
         output = self.log_dir / f"{name}.out"
         out = output.open("ab")
         self._files.append(out)
-        full_env = {**os.environ, **THREAD_ENV, "PYTHONUNBUFFERED": "1", **(env or {})}
-        popen = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-            start_new_session=True,
-        )
+        popen = spawn_detached(argv, out, {**THREAD_ENV, **(env or {})})
         child = Child(name, argv, popen, output)
         self.children[name] = child
         return child
