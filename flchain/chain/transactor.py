@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -47,6 +47,21 @@ from flchain.types import Address, TxHash
 PRIORITY_FEE = 10**9  # 1 gwei tip
 MAX_UNMINED = 100_000  # raw transactions kept for re-sending until their receipt
 GAS_MARGIN = 1.2  # estimates are exact; leave room for state changing before inclusion
+
+
+P = ParamSpec("P")
+
+
+def _then_wait(
+    send: Callable[Concatenate[Transactor, P], TxHash],
+) -> Callable[Concatenate[Transactor, P], TxReceipt]:
+    """``send``, then wait for the transaction's receipt: the same parameters, one definition."""
+
+    def transact(self: Transactor, /, *args: P.args, **kwargs: P.kwargs) -> TxReceipt:
+        """Send one transaction (see :meth:`Transactor.send`) and wait for its receipt."""
+        return self.wait(send(self, *args, **kwargs))
+
+    return transact
 
 
 @dataclass(frozen=True)
@@ -210,17 +225,7 @@ class Transactor:
                 raise explain_failure(self.w3, self._errors, receipt)
         return out
 
-    def transact(
-        self,
-        sender: Address,
-        to: Address | None,
-        data: bytes | str,
-        *,
-        value: int = 0,
-        gas: int | None = None,
-    ) -> TxReceipt:
-        """Send one transaction and wait for its receipt."""
-        return self.wait(self.send(sender, to, data, value=value, gas=gas))
+    transact = _then_wait(send)
 
     def transact_many(
         self, txs: Sequence[TxRequest], timeout: float = 60.0, *, ordered: bool = True
