@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, cast
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
@@ -40,6 +40,7 @@ from flchain.chain.txdata import (
     hexdata,
     retryable,
     send_batches,
+    then_wait,
 )
 from flchain.exceptions import ChainError, ConfigError, RPCError, TransactionFailedError
 from flchain.types import Address, TxHash
@@ -47,21 +48,6 @@ from flchain.types import Address, TxHash
 PRIORITY_FEE = 10**9  # 1 gwei tip
 MAX_UNMINED = 100_000  # raw transactions kept for re-sending until their receipt
 GAS_MARGIN = 1.2  # estimates are exact; leave room for state changing before inclusion
-
-
-P = ParamSpec("P")
-
-
-def _then_wait(
-    send: Callable[Concatenate[Transactor, P], TxHash],
-) -> Callable[Concatenate[Transactor, P], TxReceipt]:
-    """``send``, then wait for the transaction's receipt: the same parameters, one definition."""
-
-    def transact(self: Transactor, /, *args: P.args, **kwargs: P.kwargs) -> TxReceipt:
-        """Send one transaction (see :meth:`Transactor.send`) and wait for its receipt."""
-        return self.wait(send(self, *args, **kwargs))
-
-    return transact
 
 
 @dataclass(frozen=True)
@@ -225,7 +211,7 @@ class Transactor:
                 raise explain_failure(self.w3, self._errors, receipt)
         return out
 
-    transact = _then_wait(send)
+    transact = then_wait(send)
 
     def transact_many(
         self, txs: Sequence[TxRequest], timeout: float = 60.0, *, ordered: bool = True
