@@ -43,15 +43,25 @@ def metrics_of(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def scored_events(out: Path, miners: int) -> list[dict[str, Any]]:
+    """The ``scored`` events the miners of run ``out`` logged, in miner order."""
+    return [
+        e for j in range(miners) for e in events_of(out, f"miner-{j}") if e["event"] == "scored"
+    ]
+
+
 def scored_reasons(out: Path, miners: int) -> list[str]:
     """Every reason the miners of run ``out`` logged for a score, in miner order."""
-    return [
-        reason
-        for j in range(miners)
-        for e in events_of(out, f"miner-{j}")
-        if e["event"] == "scored"
-        for reason in e["reasons"]
-    ]
+    return [reason for e in scored_events(out, miners) for reason in e["reasons"]]
+
+
+def rewards_by_behaviour(summary: dict[str, Any]) -> dict[str, list[float]]:
+    """The rewards of a run's clients (its summary), grouped by behaviour."""
+    clients = [p for n, p in summary["parties"].items() if n.startswith("client")]
+    rewards: dict[str, list[float]] = {p["behaviour"]: [] for p in clients}
+    for p in clients:
+        rewards[p["behaviour"]].append(summary["rewards"][p["address"]])
+    return rewards
 
 
 def when_round_opens(
