@@ -16,6 +16,7 @@ from flchain.exceptions import FLchainError
 
 
 def baseline(
+    ctx: typer.Context,
     dataset: opt.Dataset = "digits",
     data_path: Annotated[
         str | None, typer.Option(help="Directory or .npz file for file-backed data sets")
@@ -47,30 +48,11 @@ def baseline(
     from flchain.learning.baseline import BaselineConfig, run_baseline
     from flchain.learning.strategies import parse_params
 
+    # Every option but --param and --json is the BaselineConfig field of the same name.
+    options = {k: v for k, v in ctx.params.items() if k not in ("param", "as_json")}
+    options["malicious"] = malicious or None
     try:
-        config = BaselineConfig(
-            dataset=dataset,
-            data_path=data_path,
-            clients=clients,
-            rounds=rounds,
-            partition=partition,
-            strategy=strategy,
-            strategy_params=parse_params(param or []),
-            malicious=malicious or None,
-            seed=seed,
-            local_epochs=local_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            arch=arch,
-            fraction_fit=fraction_fit,
-            compress=compress,
-            dp_clip=dp_clip,
-            dp_noise=dp_noise,
-            dp_delta=dp_delta,
-            device=device,
-            threads=threads,
-        )
+        config = BaselineConfig(**options, strategy_params=parse_params(param or []))
         result = run_baseline(config)
     except FLchainError as exc:
         typer.echo(f"error: {exc}", err=True)
