@@ -47,6 +47,9 @@ def party(
     kubo: KuboUrl = None,
     behaviour: Annotated[str, typer.Option(help=BEHAVIOUR_HELP)] = HONEST,
     log_dir: Annotated[Path | None, typer.Option(help="Where to write event logs.")] = None,
+    app: Annotated[
+        Path | None, typer.Option(help="Local copy of the task's Flower app (checked by its CID).")
+    ] = None,
 ) -> None:
     """Check the behaviour (before importing torch), then run the party to its end."""
     role = ctx.info_name or ""
@@ -56,7 +59,7 @@ def party(
     from flchain.party.child import run_child
 
     kind = _participant(role)
-    raise typer.Exit(run_child(kind, index, behaviour, testnet, task, store, kubo, log_dir))
+    raise typer.Exit(run_child(kind, index, behaviour, testnet, task, store, kubo, log_dir, app))
 
 
 def _participant(role: str) -> type[Participant]:

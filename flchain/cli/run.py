@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,19 +22,28 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    clients: opt.Clients = 4,
-    miners: Annotated[int, typer.Option(help="Number of miner processes (<= 9).")] = 3,
-    rounds: opt.Rounds = 3,
-    committee: Annotated[int, typer.Option(help="Committee seats per round (<= miners).")] = 3,
+    app: Annotated[
+        Path | None, typer.Option(help="A Flower app directory (pyproject.toml) to run.")
+    ] = None,
+    clients: Annotated[int | None, typer.Option(help="Number of client processes [4].")] = None,
+    miners: Annotated[int | None, typer.Option(help="Number of miner processes [3].")] = None,
+    rounds: Annotated[int | None, typer.Option(help="Training rounds [3].")] = None,
+    committee: Annotated[
+        int | None, typer.Option(help="Committee seats per round (<= miners) [3].")
+    ] = None,
     dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
     partition: opt.Partition = "iid",
-    strategy: opt.Strategy = "fedavg",
+    strategy: Annotated[
+        str | None, typer.Option(help="Aggregation strategy (fedavg, ...) [fedavg].")
+    ] = None,
     strategy_param: opt.StrategyParams = None,
     malicious: opt.Malicious = "",
     malicious_miners: Annotated[
         str, typer.Option(help="e.g. inverted-scores:2 (lying miners, the first indices).")
     ] = "",
-    seed: opt.Seed = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Task seed (data split, init, training) [0].")
+    ] = None,
     arch: opt.Arch = None,
     local_epochs: opt.LocalEpochs = 3,
     batch_size: opt.BatchSize = 16,
@@ -50,7 +59,10 @@ def run(
     reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
     as_json: opt.AsJson = False,
 ) -> None:
-    """Start the testnet if needed, spawn the parties, follow the rounds, write metrics."""
+    """Start the testnet if needed, spawn the parties, follow the rounds, write metrics.
+
+    With ``--app DIR`` the task runs that Flower app unchanged: its
+    ``[tool.flchain]`` settings apply, and these options override them."""
     import time
 
     from rich.console import Console
@@ -63,29 +75,43 @@ def run(
     from flchain.task.spec import TaskSpec, TrainSpec
 
     def options() -> RunOptions:
-        spec = TaskSpec(
-            dataset=dataset,
-            partition=partition,
-            seed=seed,
-            arch=arch or _default_arch(dataset),
-            strategy=strategy,
-            strategy_params=parse_params(strategy_param or []),
-            train=TrainSpec(epochs=local_epochs, batch_size=batch_size, lr=lr, optimizer=optimizer),
-            clients=clients,
-            miners=miners,
-            rounds=rounds,
-            committee=committee,
-        )
+        settings: dict[str, Any] = {
+            "clients": clients,
+            "miners": miners,
+            "rounds": rounds,
+            "committee": committee,
+            "seed": seed,
+            "strategy": strategy,
+            "strategy_params": parse_params(strategy_param) if strategy_param else None,
+        }
+        if app is not None:
+            from flchain.app.config import AppConfig
+
+            spec = AppConfig.load(app).task_spec("", **settings)
+        else:
+            defaults: dict[str, Any] = {"clients": 4, "miners": 3, "rounds": 3, "committee": 3}
+            defaults |= {"seed": 0, "strategy": "fedavg", "strategy_params": {}}
+            given = defaults | {k: v for k, v in settings.items() if v is not None}
+            spec = TaskSpec(
+                dataset=dataset,
+                partition=partition,
+                arch=arch or _default_arch(dataset),
+                train=TrainSpec(
+                    epochs=local_epochs, batch_size=batch_size, lr=lr, optimizer=optimizer
+                ),
+                **given,
+            )
         return RunOptions(
             spec=spec,
             out=out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S"),
             malicious=malicious,
-            miner_behaviours=assign_miner_behaviours(malicious_miners, miners),
+            miner_behaviours=assign_miner_behaviours(malicious_miners, spec.miners),
             home=home,
             store=store,
             kubo=kubo,
             backend=backend,
             phases=Phases(submit_s, commit_s, reveal_s),
+            app=app,
         )
 
     console = Console(stderr=as_json)

@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
+from flchain.app.archive import app_cid, pack_app
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
@@ -57,6 +58,8 @@ class RunOptions:
     phases: Phases = field(default_factory=Phases)
     miner_behaviours: dict[int, str] = field(default_factory=dict)  # test hook
     timeout_s: float = 1800.0
+    app: Path | None = None
+    """The Flower app the task runs (``spec.app`` is then its archive's CID)."""
     on_started: Callable[[ChildSet, Task], None] | None = None  # test hook
 
 
@@ -78,8 +81,14 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     behaviours = assign_client_behaviours(options.malicious, spec.clients, spec.seed)
     if any((out / "logs").glob("*.jsonl")) or (out / "summary.json").exists():
         raise ConfigError(f"run directory {out} already holds a run; choose another --out")
-    workload = load_workload(spec)  # checks the spec; fills the data set cache for children
-    spec = spec.with_sample_cap([c.num_samples for c in workload.data.clients])
+    if options.app is not None:
+        app = options.app.resolve()
+        options = replace(options, app=app)
+        spec = replace(spec, app=app_cid(app))
+    # checks the spec (and loads the app); fills the data set cache for children
+    workload = load_workload(spec, app_dir=options.app)
+    local = workload.program.local_data
+    spec = spec.with_sample_cap([len(y) for _, y in local] if local is not None else [])
     options, workload = replace(options, spec=spec), replace(workload, spec=spec)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     network = ensure_testnet(options.home, options.node_config, options.backend)
@@ -103,7 +112,12 @@ def _run(
     spec = options.spec
     store_dir = (options.store or out / "store").resolve()
     store = open_store(None if options.kubo else store_dir, options.kubo)
-    task = create_task(network.info, store, spec, options.phases)
+    if options.app is not None:
+        pinned = store.put(pack_app(options.app))
+        if pinned != spec.app:
+            raise RunError(f"the app archive was pinned as {pinned}, not {spec.app}")
+    initial = workload.program.initial_weights()
+    task = create_task(network.info, store, spec, options.phases, initial=initial)
     task.write(out / "task.json", node_stops_with_run=network.started_here)
     (out / "spec.json").write_bytes(spec.to_json())
     console.print(
@@ -113,6 +127,7 @@ def _run(
     common = ["--testnet", str(network.path.resolve()), "--task", task.protocol]
     common += ["--kubo", options.kubo] if options.kubo else ["--store", str(store_dir)]
     common += ["--log-dir", str(out / "logs")]
+    common += ["--app", str(options.app)] if options.app is not None else []
     for j in range(spec.miners):
         hidden = options.miner_behaviours.get(j, HONEST)
         children.spawn(f"miner-{j}", ["miner", "--index", str(j), "--behaviour", hidden, *common])
@@ -160,6 +175,7 @@ def _run(
         {k: e.get(k) for k in ("role", "index", "round", "local", "certified")}
         for e in mismatches(events)
     ]
+    summary["app_cid"] = spec.app or None
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return RunResult(monitor.reports, summary, out)

@@ -13,20 +13,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from flchain.app.builtin import initial_model
 from flchain.chain import Transactor, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.deploy import deploy_protocol
 from flchain.chain.history import ZERO_ADDRESS
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Deployment, TaskParams
+from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo
-from flchain.party.workload import initial_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.accounts import ADMIN_ACCOUNT, accounts_needed
 from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec
-from flchain.types import Address, CIDStr, RoundId
+from flchain.types import Address, CIDStr, RoundId, Weights
 
 FUNDING_WEI = 10**19
 
@@ -90,11 +91,17 @@ def task_params(
     )
 
 
-def pin_task_inputs(store: ContentStore, spec: TaskSpec) -> tuple[CIDStr, CIDStr]:
-    """Pin the spec and the initial model; return their CIDs."""
+def pin_task_inputs(
+    store: ContentStore, spec: TaskSpec, initial: Weights | None = None
+) -> tuple[CIDStr, CIDStr]:
+    """Pin the spec and the initial model (a built-in task's when not given); their CIDs."""
+    if initial is None:
+        if spec.app:
+            raise ConfigError(f"the task runs the app {spec.app}: give its initial model")
+        initial = initial_model(spec.arch, spec.seed)
     spec_cid = store.put(spec.to_json())
     meta = ModelMeta(RoundId(0), ZERO_ADDRESS, spec.arch, None)
-    initial_cid = store.put(encode_weights(initial_weights(spec), meta))
+    initial_cid = store.put(encode_weights(initial, meta))
     return spec_cid, initial_cid
 
 
@@ -105,10 +112,15 @@ def admin_transactor(info: TestnetInfo) -> tuple[Transactor, Address]:
 
 
 def create_task(
-    info: TestnetInfo, store: ContentStore, spec: TaskSpec, phases: Phases = Phases()
+    info: TestnetInfo,
+    store: ContentStore,
+    spec: TaskSpec,
+    phases: Phases = Phases(),
+    *,
+    initial: Weights | None = None,
 ) -> Task:
     """Pin the task inputs, deploy a protocol instance for them, fund the parties."""
-    spec_cid, initial_cid = pin_task_inputs(store, spec)
+    spec_cid, initial_cid = pin_task_inputs(store, spec, initial)
     params = task_params(spec, spec_cid, initial_cid, phases)
     transactor, admin = admin_transactor(info)
     d: Deployment = deploy_protocol(transactor, admin, params)

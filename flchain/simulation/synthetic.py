@@ -110,7 +110,9 @@ class _Driver:
             train=TrainSpec(epochs=task.local_epochs),
         )
         self.work: Workload = load_workload(self.spec)
-        self.spec = self.spec.with_sample_cap([c.num_samples for c in self.work.data.clients])
+        self.spec = self.spec.with_sample_cap(
+            [c.num_samples for c in self.work.builtin.data.clients]
+        )
 
     def deploy(self) -> SyntheticRun:
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
@@ -201,30 +203,34 @@ class _Driver:
             weights = self.make_update(r, i)
             meta = ModelMeta(RoundId(r), client, self.spec.arch, self.global_model.cid)
             cid = self.store.put(encode_weights(weights, meta))
-            samples = self.work.data.clients[i].num_samples
+            samples = self.work.builtin.data.clients[i].num_samples
             calls.append(("submitUpdate", (r, cid_to_bytes(cid), samples), client, 0))
         self.send(calls)
 
     def make_update(self, r: int, i: int) -> Weights:
         rng = np.random.default_rng([self.task.seed, r, i])
         g = self.global_model.weights
-        data = self.work.data.clients[i].train
+        data = self.work.builtin.data.clients[i].train
         seed = self.task.seed * 1_000_003 + r * 1_009 + i
-        honest = train_local(self.work.model, data, self.work.train_config, dict(g), seed).weights
+        honest = train_local(
+            self.work.builtin.model, data, self.work.builtin.config, dict(g), seed
+        ).weights
         attack = self.task.attackers.get(i)
         return ATTACKS[attack](dict(g), honest, rng) if attack else honest
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member (the miner's rules)."""
-        from flchain.task.evaluation import classifier_head, derive_seed, evaluator, reference_model
+        from flchain.task.evaluation import derive_seed, evaluator, reference_model
         from flchain.task.quality import score_round
 
         index = self.miners.index(miner)
-        data = self.work.data.miners[index]
-        evaluate_fn = evaluator(self.work.model, data)
+        data = self.work.builtin.data.miners[index]
+        evaluate_fn = evaluator(self.work.builtin.model, data)
         g = self.global_model.weights
         seed = derive_seed(self.spec.seed, "reference", index, self.global_model.round)
-        reference = reference_model(self.work.model, data, self.work.train_config, g, seed)
+        reference = reference_model(
+            self.work.builtin.model, data, self.work.builtin.config, g, seed
+        )
         verdicts = score_round(
             g,
             list(updates),
@@ -234,7 +240,7 @@ class _Driver:
             samples=samples,
             reference=reference,
             sample_cap=self.spec.sample_cap,
-            head=classifier_head(self.work.model),
+            head=self.work.program.head,
         )
         return [int(v.score) for v in verdicts]
 

@@ -73,7 +73,9 @@ class TaskSpec:
     aggregation and in rewards (0 until the task is created, which fixes it from
     the data, see :meth:`with_sample_cap`). ``clip_updates``: accepted changes
     larger than the round's median change are scaled down to it before
-    aggregation (defence in depth; see ``flchain.task.aggregate``).
+    aggregation (defence in depth; see ``flchain.task.aggregate``). ``app``: the CID of
+    the Flower app's canonical source archive the task runs (see ``flchain.app.archive``);
+    empty for the built-in models and data sets.
     """
 
     dataset: str = "digits"
@@ -90,6 +92,7 @@ class TaskSpec:
     committee: int = 3
     sample_cap: int = 0
     clip_updates: bool = True
+    app: str = ""
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:

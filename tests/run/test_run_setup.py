@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from flchain.app.builtin import initial_model
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.node import NodeProcess
 from flchain.chain.protocol_types import Phase
 from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
-from flchain.party.workload import initial_weights
 from flchain.run.setup import FUNDING_WEI, Phases, admin_transactor, create_task, start_training
 from flchain.storage.codec import decode_weights
 from flchain.storage.local import LocalStore
@@ -32,7 +32,7 @@ def test_task_inputs_are_on_chain_and_in_the_store(anvil: NodeProcess, tmp_path:
     task = create_task(_info(anvil), store, spec, Phases(30, 20, 10))
     assert TaskSpec.from_json(store.get(task.params.spec_cid)) == spec
     weights, meta = decode_weights(store.get(task.params.initial_model_cid))
-    expected = initial_weights(spec)
+    expected = initial_model(spec.arch, spec.seed)
     assert sorted(weights) == sorted(expected)
     assert all((weights[k] == expected[k]).all() for k in expected)
     assert (meta.round, meta.architecture, meta.parent) == (0, spec.arch, None)
