@@ -114,7 +114,7 @@ class Miner(Participant):
             self.log.error("round %d: reveal refused: %s", r, exc)
 
     def score(self, r: int, model: GlobalModel, submissions: list[Submission]) -> list[int]:
-        """Proof-of-quality: integrity, size, plagiarism, direction, effect, for every update."""
+        """Proof-of-quality: integrity, size, plagiarism, direction, cluster, effect."""
         with self.log.timed("scored", round=r) as extra:
             updates: list[ScoreWeights | None] = []
             failures: dict[int, str] = {}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from flchain.cli.options import AsJson, KuboUrl, StoreDir
 from flchain.exceptions import FLchainError
 
 if TYPE_CHECKING:
@@ -50,12 +51,8 @@ def audit(
     from_block: Annotated[
         int | None, typer.Option("--from-block", help="First block to read events from.")
     ] = None,
-    store: Annotated[
-        Path | None, typer.Option("--store", help="Store directory (default .flchain/store).")
-    ] = None,
-    kubo: Annotated[
-        str | None, typer.Option("--kubo", help="Kubo RPC URL instead of a store.")
-    ] = None,
+    store: StoreDir = None,
+    kubo: KuboUrl = None,
     test_data: Annotated[
         str | None,
         typer.Option(
@@ -65,7 +62,7 @@ def audit(
     rescore: Annotated[
         bool, typer.Option("--rescore/--no-rescore", help="Re-score every update on the test data.")
     ] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: AsJson = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write an HTML report here.")
     ] = None,

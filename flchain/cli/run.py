@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from flchain.cli import options as opt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from flchain.run.orchestrator import RunOptions, RunResult
 
 
 def register(app: typer.Typer) -> None:
@@ -18,35 +26,29 @@ def run(
         Path | None, typer.Option(help="A Flower app directory (pyproject.toml) to run.")
     ] = None,
     clients: Annotated[int | None, typer.Option(help="Number of client processes [4].")] = None,
-    miners: Annotated[
-        int | None, typer.Option(help="Number of miner processes (<= 9) [3].")
-    ] = None,
+    miners: Annotated[int | None, typer.Option(help="Number of miner processes [3].")] = None,
     rounds: Annotated[int | None, typer.Option(help="Training rounds [3].")] = None,
     committee: Annotated[
         int | None, typer.Option(help="Committee seats per round (<= miners) [3].")
     ] = None,
     dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
-    partition: Annotated[str, typer.Option(help="iid | dirichlet:A | shards:S")] = "iid",
+    partition: opt.Partition = "iid",
     strategy: Annotated[
         str | None, typer.Option(help="Aggregation strategy (fedavg, ...) [fedavg].")
     ] = None,
-    strategy_param: Annotated[
-        list[str] | None, typer.Option("--strategy-param", help="name=value, repeatable.")
-    ] = None,
-    malicious: Annotated[
-        str, typer.Option(help="e.g. free-rider:1,noise:0.2 (count or share of clients).")
-    ] = "",
+    strategy_param: opt.StrategyParams = None,
+    malicious: opt.Malicious = "",
     malicious_miners: Annotated[
         str, typer.Option(help="e.g. inverted-scores:2 (lying miners, the first indices).")
     ] = "",
     seed: Annotated[
         int | None, typer.Option(help="Task seed (data split, init, training) [0].")
     ] = None,
-    arch: Annotated[str | None, typer.Option(help="Model architecture id.")] = None,
-    local_epochs: Annotated[int, typer.Option(help="Local epochs per round.")] = 3,
-    batch_size: Annotated[int, typer.Option(help="Local batch size.")] = 16,
-    lr: Annotated[float, typer.Option(help="Local learning rate.")] = 0.01,
-    optimizer: Annotated[str, typer.Option(help="Local optimizer: adam | sgd.")] = "adam",
+    arch: opt.Arch = None,
+    local_epochs: opt.LocalEpochs = 3,
+    batch_size: opt.BatchSize = 16,
+    lr: opt.LearningRate = 0.01,
+    optimizer: opt.Optimizer = "adam",
     dp_clip: Annotated[
         float | None, typer.Option(help="Differential privacy: clip each update to this L2 norm.")
     ] = None,
@@ -57,15 +59,15 @@ def run(
         float | None, typer.Option(help="Differential privacy: target ε (derives the noise).")
     ] = None,
     dp_delta: Annotated[float | None, typer.Option(help="δ of the reported ε [1e-5].")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")] = None,
+    out: opt.RunDir = None,
     store: Annotated[Path | None, typer.Option(help="Store dir (default <out>/store).")] = None,
-    kubo: Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a store.")] = None,
-    home: Annotated[Path, typer.Option(help="Testnet home (testnet.json).")] = Path(".flchain"),
-    backend: Annotated[str | None, typer.Option(help="anvil | ganache | embedded")] = None,
+    kubo: opt.KuboUrl = None,
+    home: opt.Home = Path(".flchain"),
+    backend: opt.Backend = None,
     submit_s: Annotated[int, typer.Option(help="Upper bound of the submit phase.")] = 120,
     commit_s: Annotated[int, typer.Option(help="Upper bound of the commit phase.")] = 60,
     reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: opt.AsJson = False,
 ) -> None:
     """Start the testnet if needed, spawn the parties, follow the rounds, write metrics.
 
@@ -75,17 +77,15 @@ def run(
 
     from rich.console import Console
 
-    from flchain.exceptions import FLchainError
     from flchain.learning.strategies import parse_params
     from flchain.party.behaviours import assign_miner_behaviours
-    from flchain.run.orchestrator import RunOptions, run_task
+    from flchain.run.orchestrator import RunOptions
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
     from flchain.task.privacy import dp_from_table
     from flchain.task.spec import TaskSpec, TrainSpec
 
-    console = Console(stderr=as_json)
-    try:
+    def options() -> RunOptions:
         settings: dict[str, Any] = {
             "clients": clients,
             "miners": miners,
@@ -103,14 +103,8 @@ def run(
 
             spec = AppConfig.load(app).task_spec("", dp=dp, **settings)
         else:
-            defaults: dict[str, Any] = {
-                "clients": 4,
-                "miners": 3,
-                "rounds": 3,
-                "committee": 3,
-                "seed": 0,
-            }
-            defaults |= {"strategy": "fedavg", "strategy_params": {}}
+            defaults: dict[str, Any] = {"clients": 4, "miners": 3, "rounds": 3, "committee": 3}
+            defaults |= {"seed": 0, "strategy": "fedavg", "strategy_params": {}}
             given = defaults | {k: v for k, v in settings.items() if v is not None}
             spec = TaskSpec(
                 dataset=dataset,
@@ -122,7 +116,7 @@ def run(
                 dp=dp_from_table(dp, given["rounds"]),
                 **given,
             )
-        options = RunOptions(
+        return RunOptions(
             spec=spec,
             out=out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S"),
             malicious=malicious,
@@ -134,17 +128,31 @@ def run(
             phases=Phases(submit_s, commit_s, reveal_s),
             app=app,
         )
-        result = run_task(options, console)
-    except FLchainError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted: every child stopped[/]")
-        raise typer.Exit(130) from None
+
+    console = Console(stderr=as_json)
+    result = run_or_exit(options, console)
     if as_json:
         typer.echo(json.dumps(result.summary, indent=2))
     else:
         print_summary(console, result)
+
+
+def run_or_exit(
+    options: Callable[[], RunOptions], console: Console, failed: str = "error"
+) -> RunResult:
+    """Run the task ``options()`` describes; an error ends the command with status 2 (its
+    message on ``console``, after ``failed``), an interrupt with 130, every child stopped."""
+    from flchain.exceptions import FLchainError
+    from flchain.run.orchestrator import run_task
+
+    try:
+        return run_task(options(), console)
+    except FLchainError as exc:
+        console.print(f"[red]{failed}:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: every child stopped[/]")
+        raise typer.Exit(130) from None
 
 
 def _default_arch(dataset: str) -> str:

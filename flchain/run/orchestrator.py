@@ -139,7 +139,7 @@ def _run(
     addresses = _addresses(network, spec)
     _wait_registered(viewer, addresses, children, console)
     startup_s = time.time() - start
-    monitor = Monitor(viewer, store, workload, out / "logs", task.initial_cid)
+    monitor = Monitor(viewer, store, workload, out / "logs", task.params.initial_model_cid)
     start_gas = start_training(network.info, task)
     monitor.start_clock()
     console.print(f"all {len(addresses)} parties registered after {startup_s:.1f} s; round 0 open")
@@ -153,7 +153,9 @@ def _run(
     final_cid = next((r.certified_cid for r in reversed(monitor.reports) if r.certified_cid), None)
     # the backdoor trigger's success on the final model (a clean run's figure is the baseline)
     try:
-        summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
+        summary["attack_success_rate"] = monitor.backdoor_success(
+            final_cid or task.params.initial_model_cid
+        )
     except StorageError:  # the final model could not be pinned (a full store)
         summary["attack_success_rate"] = None
     if options.miner_behaviours:

@@ -43,13 +43,12 @@ class Phases:
 
 @dataclass(frozen=True)
 class Task:
-    """A deployed task: where it lives and what it was created from."""
+    """A deployed task: where it lives and the parameters it was created with (the CIDs of
+    its spec and initial model among them)."""
 
     protocol: Address
     token: Address
     block: int
-    spec_cid: CIDStr
-    initial_cid: CIDStr
     params: TaskParams
     rpc_url: str = ""
     """The node the task was deployed on (``flchain audit --run`` reads it from there)."""
@@ -60,8 +59,8 @@ class Task:
             "protocol": self.protocol,
             "token": self.token,
             "deployment_block": self.block,
-            "spec_cid": self.spec_cid,
-            "initial_model_cid": self.initial_cid,
+            "spec_cid": self.params.spec_cid,
+            "initial_model_cid": self.params.initial_model_cid,
             "params": asdict(self.params),
         }
 
@@ -126,7 +125,7 @@ def create_task(
     transactor, admin = admin_transactor(info)
     d: Deployment = deploy_protocol(transactor, admin, params)
     fund_accounts(transactor, admin, info, accounts_needed(spec.clients, spec.miners))
-    return Task(d.protocol, d.token, d.block, spec_cid, initial_cid, params, info.rpc_url)
+    return Task(d.protocol, d.token, d.block, params, info.rpc_url)
 
 
 def fund_accounts(transactor: Transactor, admin: Address, info: TestnetInfo, needed: int) -> None:

@@ -28,35 +28,32 @@ from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.connection import connect, rpc
 from flchain.chain.deploy import deploy_protocol, protocol_abi
-from flchain.chain.protocol import ProtocolClient, vote_commitment
-from flchain.chain.protocol_types import Phase, TaskParams
+from flchain.chain.protocol import CERTIFY_GAS, ProtocolClient, vote_commitment
+from flchain.chain.protocol_types import Phase
 from flchain.chain.transactor import Transactor, TxRequest
 from flchain.learning.attacks import ATTACKS
 from flchain.learning.training import train_local
 from flchain.party.workload import Workload, load_workload
-from flchain.run.setup import pin_task_inputs
+from flchain.run.setup import Phases, pin_task_inputs, task_params
 from flchain.storage.base import ContentStore
 from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
-from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address, CIDStr, RoundId, Weights
 
-LOCAL_EPOCHS = 1
-CERTIFY_GAS = 400_000
+PHASES = Phases(submit=3_600, commit=3_600, reveal=600)
+"""Phase bounds long enough for one process to play every party (phases end early anyway)."""
 
 
 @dataclass(frozen=True)
 class SyntheticTask:
-    """What history to build."""
+    """What history to build (the committee: the spec's default, at most the miners)."""
 
     clients: int = 8
     miners: int = 3
     rounds: int = 3
-    committee_size: int = 3
-    quorum: int = 2
     attackers: Mapping[int, str] = field(default_factory=dict)  # client index -> attack
     silent_miners: frozenset[int] = frozenset()  # miner indices that commit but never reveal
     forged_rounds: frozenset[int] = frozenset()  # rounds whose committee certifies a wrong CID
@@ -64,6 +61,7 @@ class SyntheticTask:
     dataset: str = "digits"
     arch: str = "digits-mlp"
     strategy: str = "fedavg"
+    local_epochs: int = 1
 
 
 @dataclass
@@ -109,7 +107,7 @@ class _Driver:
             miners=task.miners,
             rounds=task.rounds,
             seed=task.seed,
-            train=TrainSpec(epochs=LOCAL_EPOCHS),
+            train=TrainSpec(epochs=task.local_epochs),
         )
         self.work: Workload = load_workload(self.spec)
         self.spec = self.spec.with_sample_cap(
@@ -118,20 +116,7 @@ class _Driver:
 
     def deploy(self) -> SyntheticRun:
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
-        t = self.task
-        params = TaskParams(
-            initial_model_cid=initial_cid,
-            spec_cid=spec_cid,
-            rounds=t.rounds,
-            committee_size=t.committee_size,
-            quorum=t.quorum,
-            acceptance_threshold=ACCEPTANCE_THRESHOLD,
-            submit_duration=3_600,
-            commit_duration=3_600,
-            reveal_duration=600,
-            max_updates_per_round=max(t.clients, 1),
-            sample_cap=self.spec.sample_cap,
-        )
+        params = task_params(self.spec, spec_cid, initial_cid, PHASES)
         d = deploy_protocol(self.tx, self.admin, params)
         self.params = params
         self.protocol = d.protocol
