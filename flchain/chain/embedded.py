@@ -37,6 +37,10 @@ _HD_PATH = "m/44'/60'/0'/0"  # the path Anvil and Ganache derive accounts on
 _BLOOM_KEYS = frozenset({"logsBloom"})
 _FILLS_FROM = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList"})
 """Requests whose missing ``from`` eth-tester fills with the first account."""
+ESTIMATE_STEP = 32
+"""When the gas a call burns is not enough, the estimate grows by 1/ESTIMATE_STEP of it..."""
+ESTIMATE_STEP_MIN = 2300
+"""... plus this (a call's stipend), until the transaction succeeds."""
 _CALLS_KEPT = 4096
 """Most ``eth_call`` answers kept for the latest block (forgotten at the next block)."""
 
@@ -90,7 +94,7 @@ def least_gas(state: StateAPI, transaction: SignedTransactionAPI) -> int:
     A run with the block's gas limit tells whether it succeeds (else its error
     raises) and the gas it burns before refunds, below which no limit can work.
     That often suffices; a call that forwards gas (1/64 of it is kept back at each
-    level) may need a little more, found by stepping up 1/32 at a time.
+    level) may need a little more, found by stepping up (see ``ESTIMATE_STEP``).
     """
     top = _run(state, transaction, state.gas_limit)
     if top.is_error:
@@ -99,7 +103,7 @@ def least_gas(state: StateAPI, transaction: SignedTransactionAPI) -> int:
     while need < state.gas_limit:
         if not _run(state, transaction, need).is_error:
             return need
-        need = min(state.gas_limit, need + need // 32 + 2300)
+        need = min(state.gas_limit, need + need // ESTIMATE_STEP + ESTIMATE_STEP_MIN)
     return int(state.gas_limit)
 
 

@@ -9,6 +9,7 @@ from chain_helpers import Chain, calldata
 from eth_abi import decode
 
 from flchain.chain import iter_logs, rpc
+from flchain.chain.embedded import ESTIMATE_STEP, ESTIMATE_STEP_MIN
 from flchain.exceptions import ContractRevertError
 
 
@@ -26,7 +27,7 @@ def test_gas_estimate_is_enough_and_tight(chain: Chain, function: str) -> None:
     used = int(receipt["gasUsed"])
     # py-evm's own search overshoots by up to 21,000 gas; a call that forwards gas may
     # need a little more than it burns (1/64 is kept back at each call level)
-    assert used <= estimate <= used + used // 32 + 2300
+    assert used <= estimate <= used + used // ESTIMATE_STEP + ESTIMATE_STEP_MIN
     if function == "store":
         assert estimate == used
 
