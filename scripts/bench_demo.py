@@ -49,7 +49,8 @@ def run(backend: str) -> dict[str, Any]:
         )
         wall, cpu = time.monotonic() - start, _cpu() - cpu
         if done.returncode != 0:
-            raise SystemExit(f"flchain demo failed ({done.returncode}):\n{done.stdout[-3000:]}")
+            tail = (done.stdout + done.stderr)[-3000:]
+            raise SystemExit(f"flchain demo failed ({done.returncode}):\n{tail}")
         summary = json.loads((out / "summary.json").read_text())
         reports = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     return {
