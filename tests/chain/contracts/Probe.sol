@@ -25,6 +25,11 @@ contract Probe is ERC20 {
         emit Stored(msg.sender, key, value, note);
     }
 
+    /// @notice `store` through an external call to this contract: a call that forwards gas.
+    function storeVia(uint256 key, uint256 value, string calldata note) external {
+        this.store(key, value, note);
+    }
+
     function ownerOnly() external view returns (uint256) {
         if (msg.sender != owner) revert NotOwner(msg.sender);
         return 42;
