@@ -1,9 +1,10 @@
 """The strategy interface: updates in, new global weights (and state) out.
 
 A :class:`Strategy` is pure: no I/O, no clock, no global RNG. ``aggregate``
-sorts the updates by ``update_id``, flattens every model to a float32 vector
-(keys in sorted order), lets the subclass combine them in float64, applies the
-server step, and rounds once to float32. Hence the same set of updates, in any
+sorts the updates by ``update_id``, views every model as float32 segments
+(keys in sorted order; a flat vector or an ``n × d`` matrix is built only for
+the rules that need one), lets the subclass combine them in float64, applies
+the server step, and rounds once to float32. Hence the same set of updates, in any
 order and in any process, gives bit-identical weights.
 
 Server-side state (momentum, Adam moments, FoolsGold histories) lives in a
@@ -26,12 +27,14 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
 from flchain.exceptions import AggregationError
+from flchain.learning import aggregation as agg
 from flchain.learning.weights import check_compatible, flatten, unflatten
 from flchain.types import Weights
 
@@ -86,14 +89,27 @@ class AggregateResult:
 
 @dataclass(frozen=True)
 class RoundContext:
-    """What ``combine`` sees: sorted updates and their flat float32 vectors."""
+    """What ``combine`` sees: the sorted updates, as float32 segments or as a matrix."""
 
     global_weights: Weights
     global_vector: np.ndarray
     updates: tuple[ClientUpdate, ...]
-    vectors: tuple[np.ndarray, ...]
     state: StrategyState = StrategyState()
     root_vector: np.ndarray | None = None
+
+    @cached_property
+    def rows(self) -> tuple[tuple[np.ndarray, ...], ...]:
+        """Each update's tensors as flat float32 segments in sorted name order (views, no copy)."""
+        keys = sorted(self.global_weights)
+        return tuple(
+            tuple(np.asarray(u.weights[k], dtype=np.float32).ravel() for k in keys)
+            for u in self.updates
+        )
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """The updates as one ``n × d`` float32 matrix, built once on first use."""
+        return agg.stack(self.rows)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -102,7 +118,12 @@ class RoundContext:
     def deltas(self) -> list[np.ndarray]:
         """Each update minus the global model, in float64."""
         g = self.global_vector.astype(np.float64)
-        return [v.astype(np.float64) - g for v in self.vectors]
+        out = []
+        for row in self.rows:
+            delta = np.concatenate(row, dtype=np.float64) if row else np.zeros(0)
+            delta -= g
+            out.append(delta)
+        return out
 
     def buffer(self, name: str) -> np.ndarray | None:
         """A state buffer the size of the model, as float64, or ``None`` if absent."""
@@ -140,7 +161,6 @@ def prepare(
         global_weights=global_weights,
         global_vector=flatten(global_weights, np.float32),
         updates=ordered,
-        vectors=tuple(flatten(u.weights, np.float32) for u in ordered),
         state=state or StrategyState(),
     )
 
