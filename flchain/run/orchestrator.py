@@ -81,7 +81,9 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     spec = spec.with_sample_cap([c.num_samples for c in workload.data.clients])
     options, workload = replace(options, spec=spec), replace(workload, spec=spec)
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    network = ensure_testnet(options.home, options.node_config, options.backend)
+    # a node this run starts funds the admin, the first miners and every client itself
+    funded = client_account(spec.clients - 1) + 1
+    network = ensure_testnet(options.home, options.node_config, options.backend, funded)
     try:
         with ChildSet(out / "logs") as children:
             return _run(options, network, children, console, start, out, workload, behaviours)
