@@ -19,6 +19,7 @@ DEFAULT_TESTNET = Path(".flchain/testnet.json")
 
 def register(app: typer.Typer) -> None:
     app.command("client")(client)
+    app.command("client-pool")(client_pool)
     app.command("miner")(miner)
 
 
@@ -35,6 +36,43 @@ def client(
     from clients.client import Client
 
     _run(Client, CLIENT_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir)
+
+
+def client_pool(
+    indices: Annotated[str, typer.Option("--indices", help="Client indices: 0-99 or 0-9,20.")],
+    testnet: Testnet = DEFAULT_TESTNET,
+    task: Task = None,
+    store: Store = None,
+    kubo: Kubo = None,
+    behaviours: Annotated[
+        str, typer.Option(help="One behaviour per index, comma-separated (default: honest).")
+    ] = "",
+    compute_slots: Annotated[
+        int, typer.Option(help="How many of the pool's clients train or aggregate at once.")
+    ] = 1,
+    log_dir: LogDir = None,
+) -> None:
+    """Many clients in one process, each its own party with its own account, in threads."""
+    from flchain.exceptions import FLchainError
+    from flchain.party.pool import parse_indices
+
+    try:
+        chosen = parse_indices(indices)
+    except FLchainError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    kinds = [b.strip() for b in behaviours.split(",")] if behaviours else ["honest"] * len(chosen)
+    if len(kinds) != len(chosen):
+        raise typer.BadParameter(f"{len(kinds)} behaviours for {len(chosen)} clients")
+    for kind in kinds:
+        if kind not in CLIENT_BEHAVIOURS:
+            raise typer.BadParameter(
+                f"unknown behaviour {kind!r}; use {', '.join(CLIENT_BEHAVIOURS)}"
+            )
+    from clients.pooled import PooledClient
+    from flchain.party.pool import run_pool
+
+    where = (testnet, task, store, kubo, log_dir)
+    raise typer.Exit(run_pool(PooledClient, chosen, kinds, *where, compute_slots=compute_slots))
 
 
 def miner(

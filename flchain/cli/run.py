@@ -14,8 +14,8 @@ def register(app: typer.Typer) -> None:
 
 
 def run(
-    clients: Annotated[int, typer.Option(help="Number of client processes.")] = 4,
-    miners: Annotated[int, typer.Option(help="Number of miner processes (<= 9).")] = 3,
+    clients: Annotated[int, typer.Option(help="Number of clients.")] = 4,
+    miners: Annotated[int, typer.Option(help="Number of miner processes.")] = 3,
     rounds: Annotated[int, typer.Option(help="Training rounds.")] = 3,
     committee: Annotated[int, typer.Option(help="Committee seats per round (<= miners).")] = 3,
     dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
@@ -44,6 +44,12 @@ def run(
     submit_s: Annotated[int, typer.Option(help="Upper bound of the submit phase.")] = 120,
     commit_s: Annotated[int, typer.Option(help="Upper bound of the commit phase.")] = 60,
     reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
+    client_procs: Annotated[
+        int | None,
+        typer.Option(
+            help="Client processes (pools); default one per client up to 16, else per core."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Start the testnet if needed, spawn the parties, follow the rounds, write metrics."""
@@ -84,6 +90,7 @@ def run(
             kubo=kubo,
             backend=backend,
             phases=Phases(submit_s, commit_s, reveal_s),
+            client_procs=client_procs,
         )
         result = run_task(options, console)
     except FLchainError as exc:

@@ -12,7 +12,8 @@ The roles themselves live in ``clients`` and ``miners``, subclass
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import ClassVar
 
 from flchain.chain.protocol_types import Phase, RoundInfo
@@ -46,8 +47,10 @@ class Participant:
         self.timeout = round_timeout
         self.log = party.log
         self.global_model: GlobalModel | None = None
-        self.cache: dict[str, Weights] = {}
-        """This round's updates already fetched, by CID."""
+        self.cache: MutableMapping[str, Weights] = {}
+        """This round's updates already fetched, by CID (a pool shares one among its clients)."""
+        self.compute: AbstractContextManager[object] = nullcontext()
+        """Held while aggregating (and, for a pooled client, training): a pool's compute slots."""
 
     # --- the loop ------------------------------------------------------------
 
@@ -131,7 +134,7 @@ class Participant:
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]
     ) -> RoundAggregate:
         """Round ``r``'s aggregate, computed here and pinned (when anything was accepted)."""
-        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
+        with self.compute, self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
             result = aggregate_round(
                 self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
             )
@@ -148,13 +151,18 @@ def run_participant(
     kind: type[Participant], party: Party, workload: Workload, index: int, behaviour: str
 ) -> int:
     """Run one party to the end of the task; the exit status is 1 if it found failures."""
-    participant = kind(party, workload, index, behaviour)
+    return drive(kind(party, workload, index, behaviour))
+
+
+def drive(participant: Participant) -> int:
+    """Run ``participant`` to the end of the task; 1 if it found failures (errors raise)."""
+    party, role, index = participant.party, participant.role, participant.index
     start = time.time()
     try:
         failures = participant.run()
     except FLchainError as exc:
-        party.log.error("%s %d stopped: %s", kind.role, index, exc)
+        party.log.error("%s %d stopped: %s", role, index, exc)
         party.log.emit("failed", error=str(exc))
         raise
-    party.log.info("%s %d finished in %.1f s", kind.role, index, time.time() - start)
+    party.log.info("%s %d finished in %.1f s", role, index, time.time() - start)
     return min(failures, 1)

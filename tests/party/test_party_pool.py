@@ -1,0 +1,40 @@
+"""The pieces of a client pool that need no chain: index ranges and the shared update cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flchain.exceptions import ConfigError
+from flchain.party.pool import MAX_POOL_SIZE, SharedUpdates, parse_indices
+
+
+def test_indices_are_ranges_and_single_numbers() -> None:
+    assert parse_indices("0-3,7") == [0, 1, 2, 3, 7]
+    assert parse_indices(" 5 ") == [5]
+    assert parse_indices(f"0-{MAX_POOL_SIZE - 1}") == list(range(MAX_POOL_SIZE))
+    for bad, why in (
+        ("a-3", "not N or N-M"),
+        ("3-1", "0 <= N <= M"),
+        ("-1", "not N or N-M"),
+        ("0-2,2", "twice"),
+        (f"0-{MAX_POOL_SIZE}", f"at most {MAX_POOL_SIZE}"),
+        ("", "not N or N-M"),
+    ):
+        with pytest.raises(ConfigError, match=why):
+            parse_indices(bad)
+
+
+def test_shared_updates_are_read_only_bounded_and_survive_a_clients_clear() -> None:
+    cache = SharedUpdates(capacity=2)
+    first = {"w": np.zeros(3, np.float32)}
+    cache["a"] = first
+    with pytest.raises(ValueError, match="read-only"):
+        cache["a"]["w"][0] = 1.0
+    cache.clear()  # one client's end of round: the others still read "a"
+    assert cache["a"] is first
+    cache["b"] = {"w": np.ones(3, np.float32)}
+    cache["c"] = {"w": np.ones(3, np.float32)}
+    assert list(cache) == ["b", "c"] and len(cache) == 2 and "a" not in cache
+    del cache["b"]
+    assert list(cache) == ["c"]
