@@ -76,7 +76,9 @@ def client_pool(
 
 
 def miner(
-    index: Annotated[int, typer.Option("--index", help="Miner index (account 1 + index).")],
+    index: Annotated[
+        int, typer.Option("--index", help="Miner index (account 1 + index for the first nine).")
+    ],
     testnet: Testnet = DEFAULT_TESTNET,
     task: Task = None,
     store: Store = None,

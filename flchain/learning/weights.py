@@ -56,9 +56,10 @@ def set_weights(model: torch.nn.Module, weights: Mapping[str, np.ndarray]) -> No
             raise AggregationError(
                 f"weight {name!r} has shape {array.shape}, model expects {tuple(tensor.shape)}"
             )
-        new_state[name] = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(
-            device=tensor.device, dtype=tensor.dtype
-        )
+        data = np.ascontiguousarray(array, dtype=np.float32)
+        if not data.flags.writeable:  # shared read-only (a pool's updates): torch wants its own
+            data = data.copy()
+        new_state[name] = torch.from_numpy(data).to(device=tensor.device, dtype=tensor.dtype)
     model.load_state_dict(new_state)
 
 

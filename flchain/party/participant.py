@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, MutableMapping
-from contextlib import AbstractContextManager, nullcontext
-from typing import ClassVar
+from concurrent.futures import Executor
+from typing import ClassVar, TypeVar
 
 from flchain.chain.protocol_types import Phase, RoundInfo
 from flchain.chain.revert_names import RevertName
@@ -25,6 +25,8 @@ from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
 from flchain.types import Weights
+
+T = TypeVar("T")
 
 
 class Participant:
@@ -49,8 +51,9 @@ class Participant:
         self.global_model: GlobalModel | None = None
         self.cache: MutableMapping[str, Weights] = {}
         """This round's updates already fetched, by CID (a pool shares one among its clients)."""
-        self.compute: AbstractContextManager[object] = nullcontext()
-        """Held while aggregating (and, for a pooled client, training): a pool's compute slots."""
+        self.workers: Executor | None = None
+        """Where heavy work (aggregating; a pooled client's training) runs: a pool's few
+        compute threads, or ``None`` for this party's own thread."""
 
     # --- the loop ------------------------------------------------------------
 
@@ -130,15 +133,24 @@ class Participant:
             for s in self.party.protocol.accepted_updates(r)
         ]
 
+    def on_compute(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the pool's compute threads (waiting its turn), or right here."""
+        return work() if self.workers is None else self.workers.submit(work).result()
+
     def aggregate_locally(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]
     ) -> RoundAggregate:
         """Round ``r``'s aggregate, computed here and pinned (when anything was accepted)."""
-        with self.compute, self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
-            result = aggregate_round(
-                self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
-            )
-            extra["cid"] = result.model.cid
+
+        def work() -> RoundAggregate:
+            with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
+                out = aggregate_round(
+                    self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
+                )
+                extra["cid"] = out.model.cid
+            return out
+
+        result = self.on_compute(work)
         if result.data is not None:
             try:
                 self.party.store.put(result.data)

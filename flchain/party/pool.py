@@ -10,8 +10,10 @@ import of torch and the model code, the task's data split, and
 * the decoded updates of a round, by CID (:class:`SharedUpdates`): the bytes
   behind a CID are the same for every reader, so one read-only copy serves
   every client instead of one copy each;
-* ``compute`` slots: at most ``compute_slots`` clients train or aggregate at
-  once, so a round's work runs a few at a time instead of all at once;
+* ``compute_slots`` threads on which the clients train and aggregate, so a
+  round's work runs a few at a time instead of all at once, and torch's
+  per-thread state exists on those threads only (each client's own thread
+  only waits: on the chain, the store, its turn);
 * the chain's request rate: a pool polls at most :data:`POLLS_PER_SECOND`
   times a second in all, however many clients wait in it.
 """
@@ -27,6 +29,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,7 +139,7 @@ class ClientPool:
         if compute_slots < 1:
             raise ConfigError(f"a pool needs at least one compute slot, got {compute_slots}")
         self.make = make
-        self.compute = threading.BoundedSemaphore(compute_slots)
+        self.workers = ThreadPoolExecutor(compute_slots, thread_name_prefix="compute")
         self.workload: Workload | None = None
         self.updates: SharedUpdates | None = None
         self.members: list[Participant] = []
@@ -170,7 +173,7 @@ class ClientPool:
         party.poll_s = max(party.poll_s, size / POLLS_PER_SECOND)
         member = self.make(party, own, index, behaviour)
         member.cache = self.updates
-        member.compute = self.compute
+        member.workers = self.workers
         self.members.append(member)
         log.emit(
             "started",
@@ -191,6 +194,7 @@ class ClientPool:
             thread.start()
         for thread in threads:
             thread.join()
+        self.workers.shutdown()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         for member in self.members:
             member.log.emit("pool_done", pool=os.getpid(), pool_peak_rss_mb=round(peak, 1))
