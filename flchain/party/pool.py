@@ -233,11 +233,11 @@ def run_pool(
         if len(behaviours) != len(indices):
             raise ConfigError(f"{len(behaviours)} behaviours for {len(indices)} clients")
         info = TestnetInfo.load(testnet)
+        pool = ClientPool(make, compute_slots)
     except FLchainError as exc:
         print(f"client pool: {exc}", file=sys.stderr)
         return 2
     _allow_open_files(2 * len(indices) + 256)
-    pool = ClientPool(make, compute_slots)
     for index, behaviour in zip(indices, behaviours, strict=True):
         try:
             pool.join(index, behaviour, info, task, store_dir, kubo_url, log_dir, len(indices))

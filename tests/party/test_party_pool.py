@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import signal
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from flchain.exceptions import ConfigError
-from flchain.party.pool import MAX_POOL_SIZE, SharedUpdates, parse_indices
+from flchain.party.participant import Participant
+from flchain.party.pool import MAX_POOL_SIZE, SharedUpdates, parse_indices, run_pool
 
 
 def test_indices_are_ranges_and_single_numbers() -> None:
@@ -38,3 +43,26 @@ def test_shared_updates_are_read_only_bounded_and_survive_a_clients_clear() -> N
     assert list(cache) == ["b", "c"] and len(cache) == 2 and "a" not in cache
     del cache["b"]
     assert list(cache) == ["c"]
+
+
+def test_a_pool_refuses_bad_input_with_exit_status_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    testnet = tmp_path / "testnet.json"
+    testnet.write_text(json.dumps({"rpc_url": "http://127.0.0.1:9", "mnemonic": "test " * 11}))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        where = (testnet, None, str(tmp_path / "store"), None, None)
+        assert run_pool(_never, [0, 1], ["honest"], *where) == 2
+        assert "1 behaviours for 2 clients" in capsys.readouterr().err
+        assert run_pool(_never, [0], ["honest"], *where, compute_slots=0) == 2
+        assert "at least one compute slot" in capsys.readouterr().err
+        missing = (tmp_path / "none.json", None, None, None, None)
+        assert run_pool(_never, [0], ["honest"], *missing) == 2
+        assert "cannot read testnet file" in capsys.readouterr().err
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _never(*args: object) -> Participant:
+    raise AssertionError("no client may be made from bad input")
