@@ -14,14 +14,15 @@ NPM_PATH := PATH="$(CURDIR)/node_modules/.bin:$$PATH"
 
 .PHONY: setup demo test test-kubo test-fast lint slither coverage build clean
 
-setup: $(STAMP_PY) $(STAMP_NPM)
+# Every optional extra too (Flower, Ray, Slither, forge), so no test skips here.
+setup: $(STAMP_PY) $(STAMP_NPM) $(STAMP_SLITHER)
 
 # torch is installed first and alone, so that nothing pulls a CUDA build.
 $(STAMP_PY): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,flower,ray]'
 	@touch $@
 
 # Without npm, FLchain still runs on the embedded py-evm chain (no Anvil, Ganache or solc).

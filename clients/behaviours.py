@@ -35,8 +35,11 @@ PLAGIARISM_NOISE = 1e-4
 COLLUDER_ESTIMATES = 3
 """Bootstrap resamples a colluder trains to estimate the group's benign updates."""
 
-Train = Callable[[ArrayPair], Weights]
-"""Trains from the round's global model on the given data (seeded by the caller)."""
+Train = Callable[[ArrayPair | None], Weights]
+"""Trains from the round's global model on the given data (seeded by the caller); ``None``
+is the client's own data when its program keeps the data to itself."""
+DATA_FREE_KINDS = ("model",)
+"""Attack kinds that need no access to the client's data arrays."""
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,17 @@ class Crafted:
     claimed: int | None = None
 
 
+def data_free(behaviour: str) -> bool:
+    """Whether a behaviour runs without the client's data as arrays (a Flower app's client)."""
+    if behaviour in ("honest", "plagiarist"):
+        return True
+    return get_attack(behaviour).kind in DATA_FREE_KINDS
+
+
 def craft(
     behaviour: str,
     global_weights: Mapping[str, np.ndarray],
-    data: ArrayPair,
+    data: ArrayPair | None,
     train: Train,
     rng: np.random.Generator,
     *,
@@ -63,11 +73,14 @@ def craft(
         return Crafted(train(data))
     attack = get_attack(behaviour)
     params = dict(attack.params)
-    if attack.kind == "data":
-        return Crafted(train(attack.fn(data, num_classes, rng, **params)))
+    if data is None and attack.kind not in DATA_FREE_KINDS:
+        raise ConfigError(f"behaviour {behaviour!r} needs the client's data as arrays")
     if attack.kind == "model":
         local = train(data) if attack.trains else g
         return Crafted(attack.fn(g, local, rng, **params))
+    assert data is not None  # checked above: every other kind rewrites or counts data
+    if attack.kind == "data":
+        return Crafted(train(attack.fn(data, num_classes, rng, **params)))
     if attack.kind == "claim":
         return Crafted(train(data), claimed=int(attack.fn(len(data[1]), **params)))
     if attack.kind == "collusion":

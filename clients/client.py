@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from clients.behaviours import Crafted, craft, plagiarise
+from clients.behaviours import Crafted, craft, data_free, plagiarise
 from flchain.chain.protocol_types import Phase, Submission
-from flchain.exceptions import ContractRevertError, RoundTimeoutError, StoreWriteError
+from flchain.exceptions import (
+    AppError,
+    ConfigError,
+    ContractRevertError,
+    RoundTimeoutError,
+    StoreWriteError,
+)
 from flchain.learning.attacks import get_attack
-from flchain.learning.training import train_local
 from flchain.party.behaviours import ClientBehaviour, Role
 from flchain.party.participant import Participant
 from flchain.party.party import Party
@@ -47,7 +52,19 @@ class Client(Participant):
         round_timeout: float = 600.0,
     ) -> None:
         super().__init__(party, workload, index, behaviour, round_timeout)
-        self.data = workload.data.clients[index]
+        program = workload.program
+        self.partition = program.partitions.client(index)
+        local = program.local_data
+        self.own: ArrayPair | None = local[index] if local is not None else None
+        """The client's own data as arrays (None: the program keeps its data)."""
+        self.examples = len(self.own[1]) if self.own is not None else 1
+        """How many examples the client claims: its program's count of the last training."""
+        self.num_classes = workload.builtin.data.num_classes if local is not None else 0
+        if self.own is None and not data_free(behaviour):
+            raise ConfigError(
+                f"behaviour {behaviour!r} rewrites the client's data, which this task's app "
+                "keeps to itself; an app task runs honest, plagiarist and model attacks"
+            )
         self.unverified: list[tuple[int, CIDStr]] = []
         self.mismatches = 0
 
@@ -59,19 +76,28 @@ class Client(Participant):
         info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
         self.log.emit("round_open", round=r)
         if info.phase == Phase.SUBMIT:
-            crafted = self.make_update(r, self.global_model)
-            try:
-                cid = self.pin(r, crafted.weights)
-            except StoreWriteError as exc:
-                self.log.error("round %d: cannot pin the update, not submitting: %s", r, exc)
-                self.log.emit("pin_failed", round=r, error=str(exc))
-            else:
-                self.submit(r, cid, crafted.claimed)
+            self.train_and_submit(r, self.global_model)
         else:
             self.log.warning("round %d: submit phase already over, only aggregating", r)
         self.verify_pending(final=False)
         accepted = self.fetch_accepted(r)
         self.global_model = self.aggregate(r, self.global_model, accepted)
+
+    def train_and_submit(self, r: int, model: GlobalModel) -> None:
+        """Make this round's update and submit it; a program failure loses only this round."""
+        try:
+            crafted = self.make_update(r, model)
+        except AppError as exc:
+            self.log.error("round %d: training failed, not submitting: %s", r, exc)
+            self.log.emit("train_failed", round=r, error=str(exc))
+            return
+        try:
+            cid = self.pin(r, crafted.weights)
+        except StoreWriteError as exc:
+            self.log.error("round %d: cannot pin the update, not submitting: %s", r, exc)
+            self.log.emit("pin_failed", round=r, error=str(exc))
+        else:
+            self.submit(r, cid, crafted.claimed)
 
     def finish(self) -> int:
         """Wait for the last certifications; the number of mismatches."""
@@ -87,23 +113,27 @@ class Client(Participant):
         if self.behaviour == ClientBehaviour.PLAGIARIST:
             return Crafted(self.copy_someone(r, model, rng))
         seed = derive_seed(self.party.spec.seed, "train", self.index, r)
+        program = self.work.program
         losses: list[float] = []
 
-        def train(data: ArrayPair) -> Weights:
-            result = train_local(
-                self.work.model, data, self.work.train_config, dict(model.weights), seed
-            )
-            losses.append(result.loss)
-            return result.weights
+        def train(data: ArrayPair | None) -> Weights:
+            if data is self.own:  # the party's own partition: the program's training
+                outcome = program.train(self.partition, dict(model.weights), r, seed)
+                self.examples = self.bounded(r, outcome.num_examples)
+            else:  # rewritten data (an attack of the lab; built-in data only)
+                assert data is not None
+                outcome = program.train_on(data, dict(model.weights), seed)
+            losses.append(outcome.loss)
+            return outcome.weights
 
         def make() -> Crafted:
             return craft(
                 self.behaviour,
                 model.weights,
-                self.data.train,
+                self.own,
                 train,
                 rng,
-                num_classes=self.work.data.num_classes,
+                num_classes=self.num_classes,
                 n_clients=self.party.spec.clients,
             )
 
@@ -113,6 +143,16 @@ class Client(Participant):
             crafted = make()
             extra["loss"] = round(losses[-1], 6)
         return crafted
+
+    def bounded(self, r: int, examples: int) -> int:
+        """The program's example count, at most the task's sample cap."""
+        cap = self.party.spec.sample_cap
+        if cap and examples > cap:
+            self.log.warning(
+                "round %d: %d examples reported, claiming the cap %d", r, examples, cap
+            )
+            return cap
+        return examples
 
     def copy_someone(self, r: int, model: GlobalModel, rng: np.random.Generator) -> Weights:
         """Wait for another client's submission of round ``r`` and copy it."""
@@ -142,7 +182,7 @@ class Client(Participant):
         return cid
 
     def submit(self, r: int, cid: CIDStr, claimed: int | None = None) -> None:
-        samples = self.data.num_samples if claimed is None else claimed
+        samples = self.examples if claimed is None else claimed
         try:
             with self.log.timed("submitted", round=r, cid=cid) as extra:
                 extra["gas"] = self.party.protocol.submit_update(r, cid, samples).gas_used

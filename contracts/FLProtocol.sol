@@ -106,12 +106,7 @@ contract FLProtocol is FLCommittee {
     /// @param round The current round, in its commit phase.
     /// @param commitment `voteCommitment(round, msg.sender, scores, salt)`.
     function commitVotes(uint256 round, bytes32 commitment) external {
-        _inTask(round);
-        Round storage rd = _rounds[round];
-        Phase phase = _phase(rd);
-        if (phase != Phase.Commit) revert NotInPhase(round, Phase.Commit, phase);
-        uint256 seat = _seatOf(msg.sender, round);
-        uint16 bit = uint16(1 << seat);
+        (Round storage rd, uint256 seat, uint16 bit) = _voter(round, Phase.Commit);
         if (rd.committedMask & bit != 0) revert AlreadyCommitted(round, msg.sender);
         if (commitment == bytes32(0)) revert EmptyCommitment();
         _commitments[seat] = commitment;
@@ -127,12 +122,7 @@ contract FLProtocol is FLCommittee {
     /// @param scores One score per submitted update (0 = reject).
     /// @param salt The salt used in the commitment.
     function revealVotes(uint256 round, uint16[] calldata scores, bytes32 salt) external {
-        _inTask(round);
-        Round storage rd = _rounds[round];
-        Phase phase = _phase(rd);
-        if (phase != Phase.Reveal) revert NotInPhase(round, Phase.Reveal, phase);
-        uint256 seat = _seatOf(msg.sender, round);
-        uint16 bit = uint16(1 << seat);
+        (Round storage rd, uint256 seat, uint16 bit) = _voter(round, Phase.Reveal);
         if (rd.committedMask & bit == 0) revert NotCommitted(round, msg.sender);
         if (rd.revealedMask & bit != 0) revert AlreadyRevealed(round, msg.sender);
         uint256 n = rd.numSubmissions;
@@ -254,6 +244,20 @@ contract FLProtocol is FLCommittee {
         if (rd.revealClosedAt != 0) v = rd.revealClosedAt;
         else if (rd.committedMask == 0 && block.timestamp >= c) v = c;
         else v = c + _revealDuration;
+    }
+
+    /// @dev The caller as a voter of `round`, which must be in `expected`: the round, the
+    /// caller's committee seat and that seat's bit in the round's masks.
+    function _voter(
+        uint256 round,
+        Phase expected
+    ) private view returns (Round storage rd, uint256 seat, uint16 bit) {
+        _inTask(round);
+        rd = _rounds[round];
+        Phase phase = _phase(rd);
+        if (phase != expected) revert NotInPhase(round, expected, phase);
+        seat = _seatOf(msg.sender, round);
+        bit = uint16(1 << seat);
     }
 
     function _phase(Round storage rd) private view returns (Phase) {

@@ -132,15 +132,13 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     function withdraw() external nonReentrant {
         uint256 amount;
         Client storage c = _clients[msg.sender];
-        if (c.status == Status.Left) {
-            if (!_unlocked(c.unlockRound)) revert BondLocked(msg.sender, c.unlockRound - 1);
+        if (_releasable(c.status, c.unlockRound)) {
             amount += c.bond;
             c.bond = 0;
             c.status = Status.None;
         }
         Miner storage m = _minerOf[msg.sender];
-        if (m.status == Status.Left) {
-            if (!_unlocked(m.unlockRound)) revert BondLocked(msg.sender, m.unlockRound - 1);
+        if (_releasable(m.status, m.unlockRound)) {
             amount += m.bond;
             m.bond = 0;
             m.status = Status.None;
@@ -193,8 +191,12 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     // Internals
     // =========================================================================
 
-    function _unlocked(uint32 unlockRound) private view returns (bool) {
-        return unlockRound == 0 || _isFinalized(unlockRound - 1);
+    /// @dev Whether the caller's bond in a registration with `status` and `unlockRound` is paid out:
+    /// true once it left and the round it left in is finalized; reverts `BondLocked` before that.
+    function _releasable(Status status, uint32 unlockRound) private view returns (bool) {
+        if (status != Status.Left) return false;
+        if (unlockRound != 0 && !_isFinalized(unlockRound - 1)) revert BondLocked(msg.sender, unlockRound - 1);
+        return true;
     }
 
     function _updateClientReputation(uint256 round, address client, bool accepted) internal {

@@ -147,6 +147,14 @@ class CompressionError(LearningError):
     """A compressed model update that is malformed or of an unknown format."""
 
 
+class AppError(LearningError):
+    """A task's own code (a Flower app) that cannot be loaded, failed, or replied wrongly."""
+
+
+class AppMismatchError(AppError):
+    """A local copy of a task's app whose content is not the one the task certified."""
+
+
 # --- running a task --------------------------------------------------------
 
 

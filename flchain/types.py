@@ -1,4 +1,4 @@
-"""Shared vocabulary: NewTypes and small frozen dataclasses used across packages.
+"""Shared vocabulary: NewTypes, type aliases and small bases used across packages.
 
 Domain packages add their own dataclasses beside their code; what lives here is
 what more than one package speaks about.
@@ -6,7 +6,8 @@ what more than one package speaks about.
 
 from __future__ import annotations
 
-from typing import NewType
+from types import TracebackType
+from typing import NewType, Self
 
 import numpy as np
 
@@ -32,3 +33,21 @@ Weights = dict[str, np.ndarray]
 
 ArrayPair = tuple[np.ndarray, np.ndarray]
 """Inputs and labels of a data set (or one split of it)."""
+
+
+class Closing:
+    """A resource used in a ``with`` block: leaving the block calls :meth:`close`."""
+
+    def close(self) -> None:
+        """Release what the resource holds (nothing by default)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

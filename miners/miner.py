@@ -22,14 +22,14 @@ import numpy as np
 
 from flchain.chain.protocol_types import Phase, Submission
 from flchain.chain.revert_names import RevertName
-from flchain.exceptions import ContractRevertError, StorageError
+from flchain.exceptions import AppError, ContractRevertError, StorageError
 from flchain.party.behaviours import MinerBehaviour, Role
 from flchain.party.participant import Participant
 from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
-from flchain.task.evaluation import classifier_head, derive_seed, evaluator, reference_model
+from flchain.task.evaluation import derive_seed
 from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
 from flchain.types import CIDStr
 from flchain.types import Weights as ScoreWeights
@@ -56,7 +56,7 @@ class Miner(Participant):
         super().__init__(party, workload, index, MinerBehaviour(behaviour), round_timeout)
         self.conduct = CONDUCTS[MinerBehaviour(behaviour)]
         self.previous_scores: list[int] = []
-        self.validation = workload.data.miners[index]
+        self.partition = workload.program.partitions.miner(index)
 
     # --- the round -----------------------------------------------------------
 
@@ -114,7 +114,7 @@ class Miner(Participant):
             self.log.error("round %d: reveal refused: %s", r, exc)
 
     def score(self, r: int, model: GlobalModel, submissions: list[Submission]) -> list[int]:
-        """Proof-of-quality: integrity, size, plagiarism, direction, effect, for every update."""
+        """Proof-of-quality: integrity, size, plagiarism, direction, cluster, effect."""
         with self.log.timed("scored", round=r) as extra:
             updates: list[ScoreWeights | None] = []
             failures: dict[int, str] = {}
@@ -124,23 +124,27 @@ class Miner(Participant):
                     failures[s.index] = reason
                     self.log.warning("round %d: update %d scores 0: %s", r, s.index, reason)
             spec = self.party.spec
+            program = self.work.program
             seed = derive_seed(spec.seed, "reference", self.index, r)
-            reference = reference_model(
-                self.work.model, self.validation, self.work.train_config, model.weights, seed
-            )
-            base = self.evaluate(model.weights)
-            verdicts = score_round(
-                model.weights,
-                updates,
-                self.evaluate,
-                base,
-                spec.scoring,
-                failures,
-                samples=[s.num_samples for s in submissions],
-                reference=reference,
-                sample_cap=spec.sample_cap,
-                head=classifier_head(self.work.model),
-            )
+            try:
+                reference = program.train(self.partition, dict(model.weights), r, seed).weights
+                base = self.evaluate(model.weights)
+                verdicts = score_round(
+                    model.weights,
+                    updates,
+                    self.evaluate,
+                    base,
+                    spec.scoring,
+                    failures,
+                    samples=[s.num_samples for s in submissions],
+                    reference=reference,
+                    sample_cap=spec.sample_cap,
+                    head=program.head,
+                )
+            except AppError as exc:  # the task's own code failed here: no judgement
+                self.log.error("round %d: the task's program failed, scoring 0: %s", r, exc)
+                extra["error"] = str(exc)
+                return [0] * len(submissions)
             extra["scores"] = [int(v.score) for v in verdicts]
             extra["reasons"] = [v.reason for v in verdicts]
             extra["base_accuracy"] = round(base.accuracy, 4)
@@ -218,4 +222,4 @@ class Miner(Participant):
     # --- helpers -------------------------------------------------------------
 
     def evaluate(self, weights: ScoreWeights) -> Evaluation:
-        return evaluator(self.work.model, self.validation)(weights)
+        return self.work.program.evaluate(self.partition, dict(weights))

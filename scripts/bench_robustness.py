@@ -3,7 +3,8 @@
 Each cell runs ``flchain run`` (a real chain, real client and miner processes)
 with one attack, and reads what happened from the run directory: final
 accuracy against the clean run's, the share of malicious and of honest updates
-rejected, the malicious clients' share of client rewards, and for miner
+rejected (and the share of honest updates the clean run rejected), the
+malicious clients' share of client rewards, and for miner
 attacks whether any committee decision differed from the honest majority's.
 Beside each client cell, the same attack against plain ``flchain baseline``
 with FedAvg, MultiKrum and FLTrust, so the table shows what proof-of-quality
@@ -11,9 +12,11 @@ adds over robust aggregation alone.
 
 The attack parameters are the registry's defaults, fixed before the rules were
 tuned. ``--quick`` runs the documented subset: label flip, backdoor, sample
-inflation, ALIE at 30 % and two lying miners, on digits.
+inflation, ALIE at 30 % and two lying miners, on digits; ``--only`` keeps the
+named attacks of the selection (the clean run always runs).
 
     python scripts/bench_robustness.py --quick --json
+    python scripts/bench_robustness.py --quick --only backdoor,label-flip --no-baselines
 """
 
 from __future__ import annotations
@@ -141,6 +144,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="comma-separated attacks to run (the clean run always runs)"
+    )
     args = parser.parse_args()
     datasets = ["digits"] if args.quick else args.datasets.split(",")
     client_attacks = [(a, 0.3) for a in QUICK_CLIENT] if args.quick else [
@@ -149,6 +155,13 @@ def main() -> None:
     miner_attacks = list(QUICK_MINER) if args.quick else [
         (a, m) for a in MINER_ATTACKS for m in (1, 2)
     ]  # fmt: skip
+    if args.only:
+        only = set(args.only.split(","))
+        unknown = only - set(CLIENT_ATTACKS) - set(MINER_ATTACKS)
+        if unknown:
+            parser.error(f"--only: unknown attack(s) {', '.join(sorted(unknown))}")
+        client_attacks = [(a, f) for a, f in client_attacks if a in only]
+        miner_attacks = [(a, m) for a, m in miner_attacks if a in only]
     cells: list[dict[str, Any]] = []
     start = time.time()
     with tempfile.TemporaryDirectory(prefix="flchain-robustness-") as tmp:
@@ -156,6 +169,7 @@ def main() -> None:
         for dataset in datasets:
             clean = run_cell(dataset, args, work, f"{dataset}-clean", [])
             clean_acc = float(clean["final_accuracy"])
+            clean_honest = client_cell(clean, "honest")["honest_rejected"]
             for attack, fraction in client_attacks:
                 mal = f"{attack}:{fraction}"
                 s = run_cell(
@@ -169,6 +183,7 @@ def main() -> None:
                     "harmful": attack not in HARMLESS,
                     "accuracy": s["final_accuracy"],
                     "clean_accuracy": clean_acc,
+                    "clean_honest_rejected": clean_honest,
                     **client_cell(s, attack),
                 }
                 if "attack_success_rate" in s:

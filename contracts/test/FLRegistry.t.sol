@@ -20,16 +20,28 @@ contract Refuser {
 
 /// @notice Registration, bonds, leaving and withdrawing.
 contract FLRegistryTest is Fixture {
-    function testFuzz_clientBond(uint96 value) public {
-        address a = client(0);
+    /// @dev `a` registers with `register`, bonding `value`: true if it is registered, false if
+    /// it was refused (expected below `minimum`) with `InsufficientBond`.
+    function _bonded(
+        address a,
+        uint96 value,
+        uint96 minimum,
+        function() external payable register
+    ) private returns (bool) {
         vm.deal(a, value);
         vm.prank(a);
-        if (value < CLIENT_BOND) {
-            vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InsufficientBond.selector, value, CLIENT_BOND));
-            protocol.registerClient{value: value}();
-            return;
+        if (value < minimum) {
+            vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InsufficientBond.selector, value, minimum));
+            register{value: value}();
+            return false;
         }
-        protocol.registerClient{value: value}();
+        register{value: value}();
+        return true;
+    }
+
+    function testFuzz_clientBond(uint96 value) public {
+        address a = client(0);
+        if (!_bonded(a, value, CLIENT_BOND, protocol.registerClient)) return;
         (uint8 status, uint256 bond, uint256 rep, ) = protocol.clientInfo(a);
         assertEq(status, 1, "active");
         assertEq(bond, value, "bond");
@@ -40,14 +52,7 @@ contract FLRegistryTest is Fixture {
 
     function testFuzz_minerBond(uint96 value) public {
         address a = miner(0);
-        vm.deal(a, value);
-        vm.prank(a);
-        if (value < MINER_BOND) {
-            vm.expectRevert(abi.encodeWithSelector(IFLProtocol.InsufficientBond.selector, value, MINER_BOND));
-            protocol.registerMiner{value: value}();
-            return;
-        }
-        protocol.registerMiner{value: value}();
+        if (!_bonded(a, value, MINER_BOND, protocol.registerMiner)) return;
         (uint8 status, uint256 bond, uint256 rep) = protocol.minerInfo(a);
         assertEq(status * 1000 + rep, 1100, "active with initial reputation");
         assertEq(bond, value, "bond");
@@ -67,23 +72,22 @@ contract FLRegistryTest is Fixture {
         registerMiners(1);
         vm.deal(client(0), 10 ether);
         vm.deal(miner(0), 10 ether);
-        vm.prank(client(0));
-        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.AlreadyRegistered.selector, client(0)));
-        protocol.registerClient{value: CLIENT_BOND}();
-        vm.prank(miner(0));
-        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.AlreadyRegistered.selector, miner(0)));
-        protocol.registerMiner{value: MINER_BOND}();
+        _refused(client(0), protocol.registerClient, CLIENT_BOND, IFLProtocol.AlreadyRegistered.selector);
+        _refused(miner(0), protocol.registerMiner, MINER_BOND, IFLProtocol.AlreadyRegistered.selector);
         protocol.startTraining();
         vm.prank(client(0));
         protocol.deregister();
         vm.prank(miner(0));
         protocol.deregister();
-        vm.prank(client(0));
-        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.PendingWithdrawal.selector, client(0)));
-        protocol.registerClient{value: CLIENT_BOND}();
-        vm.prank(miner(0));
-        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.PendingWithdrawal.selector, miner(0)));
-        protocol.registerMiner{value: MINER_BOND}();
+        _refused(client(0), protocol.registerClient, CLIENT_BOND, IFLProtocol.PendingWithdrawal.selector);
+        _refused(miner(0), protocol.registerMiner, MINER_BOND, IFLProtocol.PendingWithdrawal.selector);
+    }
+
+    /// @dev `who` registering again with `register` and `bond` reverts with `error(who)`.
+    function _refused(address who, function() external payable register, uint96 bond, bytes4 error) private {
+        vm.prank(who);
+        vm.expectRevert(abi.encodeWithSelector(error, who));
+        register{value: bond}();
     }
 
     function test_tooManyMiners() public {

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+from flchain.app.program import TaskProgram
 from flchain.audit.checks import Discrepancy, RoundDecision
 from flchain.audit.history import load_spec
 from flchain.audit.ledger import LedgerResult, replay
+from flchain.audit.measure import app_program
 from flchain.audit.models import AggregateStatus, ModelAuditor, ModelRound, UpdateCheck
 from flchain.chain.history import ProtocolHistory, RoundRecord
 from flchain.exceptions import ConfigError
@@ -205,8 +208,10 @@ def audit_history(
     test_data: ArrayPair | None = None,
     rescore: bool = True,
     spec: TaskSpec | None = None,
+    program: TaskProgram | None = None,
 ) -> AuditReport:
-    """Audit ``history``: chain bookkeeping always; models when a store is given."""
+    """Audit ``history``: chain bookkeeping always; models when a store is given (an app
+    task's with the app fetched by the CID its spec names, unless ``program`` is given)."""
     start = time.perf_counter()
     ledger = replay(history)
     found = list(ledger.discrepancies)
@@ -217,14 +222,21 @@ def audit_history(
             spec = load_spec(store, history.params.spec_cid)
         except ConfigError as exc:
             found += _no_spec(history, exc)
-    if store is not None and spec is not None:
-        auditor = ModelAuditor(store, spec, history.protocol, test_data, rescore=rescore)
-        found += auditor.start(history.params.initial_model_cid)
-        initial_accuracy = auditor.initial_eval[0] if auditor.initial_eval else None
-        for rec in history.rounds:
-            if rec.finalization is not None:
-                models[rec.round] = auditor.audit_round(rec)
-                found += models[rec.round].discrepancies
+    with ExitStack() as stack:
+        if store is not None and spec is not None and spec.app and program is None:
+            program, missing = app_program(store, spec, stack)
+            found += missing
+            spec = spec if program is not None else None  # no model check without the app
+        if store is not None and spec is not None:
+            auditor = ModelAuditor(
+                store, spec, history.protocol, test_data, rescore=rescore, program=program
+            )
+            found += auditor.start(history.params.initial_model_cid)
+            initial_accuracy = auditor.initial_eval[0] if auditor.initial_eval else None
+            for rec in history.rounds:
+                if rec.finalization is not None:
+                    models[rec.round] = auditor.audit_round(rec)
+                    found += models[rec.round].discrepancies
     rounds = [_round_audit(rec, ledger, models.get(rec.round), found) for rec in history.rounds]
     report = AuditReport(
         task=_task_json(history, spec),
@@ -348,6 +360,10 @@ def _series(
     return {a: [snapshots.get(r, {}).get(a) for r in finalized] for a in accounts}
 
 
+TOKEN_AMOUNTS = ("client_reward_per_round", "miner_reward_per_round")
+"""Task entries that are reward-token amounts in base units (exact strings in JSON)."""
+
+
 def _task_json(history: ProtocolHistory, spec: TaskSpec | None) -> dict[str, Any]:
     p = history.params
     task: dict[str, Any] = {
@@ -371,6 +387,8 @@ def _task_json(history: ProtocolHistory, spec: TaskSpec | None) -> dict[str, Any
         task.update(
             dataset=spec.dataset, arch=spec.arch, strategy=spec.strategy, partition=spec.partition
         )
+        if spec.app:
+            task["app_cid"] = spec.app
     return task
 
 

@@ -35,7 +35,7 @@ the ``eth_*`` libraries (``tests/test_layout.py``); the history reader
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 INITIAL_REPUTATION = 100
@@ -65,13 +65,8 @@ class Discrepancy:
     recomputed: Any
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "round": self.round,
-            "check": self.check,
-            "subject": self.subject,
-            "chain_value": _plain(self.chain_value),
-            "recomputed": _plain(self.recomputed),
-        }
+        plain = {"chain_value": _plain(self.chain_value), "recomputed": _plain(self.recomputed)}
+        return {**asdict(self), **plain}
 
     def __str__(self) -> str:
         where = f"round {self.round}" if self.round is not None else "final state"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flchain.audit.source import Source, resolve_source
 from flchain.chain.history import ProtocolHistory
-from flchain.exceptions import ConfigError, FLchainError
+from flchain.exceptions import ConfigError, FLchainError, NodeUnavailableError
 from flchain.storage.base import ContentStore
 from flchain.task.spec import TaskSpec
 from flchain.types import ArrayPair
@@ -23,11 +23,22 @@ __all__ = ["ArrayPair", "Source", "load_history", "load_spec", "load_test_data",
 
 
 def load_history(source: Source) -> ProtocolHistory:
-    """Connect to the node and read the task's history and state."""
+    """Connect to the node and read the task's history and state.
+
+    Raises :class:`NodeUnavailableError` naming the URL, where it came from and
+    what to do, when the node does not answer.
+    """
     from flchain.chain.connection import connect
     from flchain.chain.history import read_history
 
-    return read_history(connect(source.rpc_url), source.protocol, from_block=source.from_block)
+    try:
+        w3 = connect(source.rpc_url)
+    except NodeUnavailableError as exc:
+        hint = f"; {source.hint}" if source.hint else ""
+        raise NodeUnavailableError(
+            f"the node at {source.rpc_url} ({source.origin}) is not reachable{hint} ({exc})"
+        ) from exc
+    return read_history(w3, source.protocol, from_block=source.from_block)
 
 
 def load_spec(store: ContentStore, spec_cid: str) -> TaskSpec:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from flchain.audit.auditor import AuditReport, RoundAudit, UpdateRow
+from flchain.audit.auditor import TOKEN_AMOUNTS, AuditReport, RoundAudit, UpdateRow
 from flchain.audit.svg import bar_chart, hbar_chart, line_chart
-
-TOKEN_UNIT = 10**18
+from flchain.units import ETHER_SYMBOL, TOKEN_SYMBOL, format_units, to_units
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; }
@@ -94,13 +93,15 @@ def plots(report: AuditReport) -> list[str]:
                 for a, vs in report.client_reputation.items()
             },
             y_label="reputation",
+            separate=True,
         ),
         hbar_chart(
             "plot-rewards",
             "Rewards per participant",
             [_role(report, a) + " " + _short(a) for a in report.rewards],
-            [v / TOKEN_UNIT for v in report.rewards.values()],
-            unit="tokens",
+            [to_units(v) for v in report.rewards.values()],
+            unit=TOKEN_SYMBOL,
+            texts=[format_units(v) for v in report.rewards.values()],
         ),
         bar_chart(
             "plot-gas",
@@ -136,7 +137,8 @@ def _verdict(report: AuditReport) -> str:
 
 def _task_table(report: AuditReport) -> str:
     rows = "".join(
-        f"<tr><th>{escape(str(k))}</th><td><code>{escape(str(v))}</code></td></tr>"
+        f"<tr><th>{escape(str(k))}</th><td><code>"
+        f"{escape(format_units(v) if k in TOKEN_AMOUNTS else str(v))}</code></td></tr>"
         for k, v in report.task.items()
     )
     return f"<table>{rows}<tr><th>audit time</th><td>{report.audit_s:.2f} s</td></tr></table>"
@@ -182,7 +184,10 @@ def _round_details(r: RoundAudit, threshold: int) -> str:
     if r.slashes:
         facts += (
             "<p>slashed: "
-            + ", ".join(f"{_short(a)} ({v / TOKEN_UNIT:g} ETH)" for a, v in r.slashes.items())
+            + ", ".join(
+                f"{_short(a)} ({format_units(v, ETHER_SYMBOL)} of bond)"
+                for a, v in r.slashes.items()
+            )
             + "</p>"
         )
     flagged = "".join(f"<li>{escape(str(d))}</li>" for d in r.discrepancies)

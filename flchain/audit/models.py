@@ -23,12 +23,14 @@ from enum import StrEnum
 
 import numpy as np
 
+from flchain.app.program import TaskProgram
 from flchain.audit.checks import Discrepancy
+from flchain.audit.measure import ArraysView, HeldOutView, ProgramView
 from flchain.chain.history import RoundRecord
 from flchain.exceptions import FLchainError
 from flchain.learning.models import build_model
 from flchain.learning.strategies import strategy_from_name
-from flchain.learning.training import configure_torch, evaluate
+from flchain.learning.training import configure_torch
 from flchain.learning.weights import get_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
@@ -92,17 +94,27 @@ class ModelAuditor:
         test_data: ArrayPair | None = None,
         *,
         rescore: bool = True,
+        program: TaskProgram | None = None,
     ) -> None:
         self.store = store
         self.spec = spec
         self.task = task
-        self.test = test_data
-        self.rescore = rescore and test_data is not None
         configure_torch(1)  # small models evaluate fastest on one thread
         self.strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
-        self.model = build_model(spec.arch, seed=spec.seed)
-        self.arch = ArchitectureSpec.from_weights(get_weights(self.model))
-        self.train_config = train_config(spec, self.strategy)
+        if program is None:  # the built-in model, on the given test data
+            model = build_model(spec.arch, seed=spec.seed)
+            self.arch = ArchitectureSpec.from_weights(get_weights(model))
+            self.head = classifier_head(model)
+            self.measure: ProgramView | None = (
+                ArraysView(model, test_data, train_config(spec, self.strategy))
+                if test_data is not None
+                else None
+            )
+        else:  # the task's app, on its held-out partition
+            self.arch = ArchitectureSpec.from_weights(program.initial_weights())
+            self.head = program.head
+            self.measure = HeldOutView(program)
+        self.rescore = rescore and self.measure is not None
         self.current: GlobalModel | None = None
         self.current_eval: tuple[float, float] | None = None  # self.current on the test data
         self.initial_eval: tuple[float, float] | None = None
@@ -125,9 +137,10 @@ class ModelAuditor:
         )
 
     def evaluate(self, weights: Mapping[str, np.ndarray]) -> tuple[float, float] | None:
-        if self.test is None:
+        if self.measure is None:
             return None
-        return evaluate(self.model, self.test, dict(weights))
+        found = self.measure.evaluate(dict(weights))
+        return found.accuracy, found.loss
 
     # --- one round -------------------------------------------------------------------
 
@@ -181,19 +194,19 @@ class ModelAuditor:
         reference update is its own, so this is an independent view: an accepted
         update that it scores 0 is flagged in the report.
         """
-        from flchain.task.evaluation import derive_seed, evaluator, reference_model
+        from flchain.task.evaluation import derive_seed
         from flchain.task.quality import Evaluation, score_round
 
-        test = self.test
-        assert test is not None
-        evaluate_fn = evaluator(self.model, test)
+        measure = self.measure
+        assert measure is not None
+        evaluate_fn = measure.evaluate
         base = (
             Evaluation(*self.current_eval)
             if self.current_eval is not None and current is self.current
             else evaluate_fn(current.weights)
         )
         seed = derive_seed(self.spec.seed, "reference", "auditor", current.round)
-        reference = reference_model(self.model, test, self.train_config, current.weights, seed)
+        reference = measure.reference(current.weights, current.round, seed)
         updates = [None if c.notes else weights.get(c.index) for c in checks]
         failures = {
             i: c.error or (c.notes[0] if c.notes else "not fetched")
@@ -210,12 +223,13 @@ class ModelAuditor:
             samples=[c.num_samples for c in checks],
             reference=reference,
             sample_cap=self.spec.sample_cap,
-            head=classifier_head(self.model),
+            head=self.head,
         )
         for c, v, w in zip(checks, verdicts, updates, strict=True):
             c.score, c.reason = int(v.score), v.reason
             if w is not None:
-                c.accuracy, c.loss = evaluate(self.model, test, dict(w))
+                found = evaluate_fn(dict(w))
+                c.accuracy, c.loss = found.accuracy, found.loss
 
     def reaggregate(
         self,

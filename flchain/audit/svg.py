@@ -16,6 +16,10 @@ PALETTE = (
 )  # fmt: skip
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 64, 150, 34, 40
+DASHES = ("", "7 3", "2 3", "9 3 2 3", "4 2")
+"""Stroke patterns that, with the colours, tell overlapping lines apart."""
+OVERLAP_PX = 3.0
+"""How far apart (pixels, upwards) lines with identical values are drawn."""
 
 
 def color(i: int) -> str:
@@ -35,10 +39,11 @@ def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
     )
 
 
-def _polyline(points: Sequence[str], stroke: str) -> str:
+def _polyline(points: Sequence[str], stroke: str, dash: str = "") -> str:
+    pattern = f' stroke-dasharray="{dash}"' if dash else ""
     return (
         f'<polyline points="{" ".join(points)}" fill="none" stroke="{stroke}" '
-        'stroke-width="2" class="series"/>'
+        f'stroke-width="2"{pattern} class="series"/>'
     )
 
 
@@ -125,9 +130,17 @@ def line_chart(
     *,
     y_label: str = "",
     y_max: float | None = None,
+    separate: bool = False,
 ) -> str:
-    """One polyline (with dots) per series over the same x positions; gaps for None."""
+    """One polyline (with dots) per series over the same x positions; gaps for None.
+
+    With ``separate``, every party stays visible where lines coincide: each line
+    has its own stroke pattern, series with identical values are drawn
+    :data:`OVERLAP_PX` apart (their dots' tooltips keep the true values), and
+    their legend entries share a tag ``[n]`` explained under the plot.
+    """
     values = [v for s in series.values() for v in s if v is not None]
+    offsets, tags = overlaps(series) if separate else ({}, {})
     top = y_max if y_max is not None else _nice_max(max(values, default=1.0))
     n = max(len(x_labels), 1)
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -138,18 +151,41 @@ def line_chart(
 
     body: list[str] = []
     for k, (name, points) in enumerate(series.items()):
+        dash = DASHES[k % len(DASHES)] if separate else ""
+        shift = OVERLAP_PX * offsets.get(name, 0)
         run: list[str] = []
         for x, v in zip(xs, points, strict=False):
             if v is None:
-                body += [_polyline(run, color(k))] if len(run) > 1 else []
+                body += [_polyline(run, color(k), dash)] if len(run) > 1 else []
                 run = []
                 continue
-            run.append(f"{x:.1f},{y_of(v):.1f}")
-            body.append(_dot(x, y_of(v), color(k), f"{name}: {v:g}"))
-        body += [_polyline(run, color(k))] if len(run) > 1 else []
+            run.append(f"{x:.1f},{y_of(v) - shift:.1f}")
+            body.append(_dot(x, y_of(v) - shift, color(k), f"{name}: {v:g}"))
+        body += [_polyline(run, color(k), dash)] if len(run) > 1 else []
     body += _x_labels(x_labels, xs, HEIGHT)
-    body += _legend(list(series), [color(k) for k in range(len(series))])
+    names = [f"{name} [{tags[name]}]" if name in tags else name for name in series]
+    body += _legend(names, [color(k) for k in range(len(series))])
+    if tags:
+        note = f"[n]: identical lines, drawn {OVERLAP_PX:g} px apart so each stays visible"
+        body.append(_text(LEFT, HEIGHT - 4, note, "legend"))
     return _frame(plot_id, title, body, top, y_label)
+
+
+def overlaps(series: Mapping[str, Sequence[float | None]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Series with identical values: each one's rank in its group (0 for the first,
+    drawn in place) and its group's tag (1, 2, ... in order of first appearance)."""
+    groups: dict[tuple[float | None, ...], list[str]] = {}
+    for name, points in series.items():
+        groups.setdefault(tuple(points), []).append(name)
+    offsets: dict[str, int] = {}
+    tags: dict[str, int] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        tag = len({*tags.values()}) + 1
+        for rank, name in enumerate(members):
+            offsets[name], tags[name] = rank, tag
+    return offsets, tags
 
 
 def bar_chart(
@@ -187,9 +223,16 @@ def bar_chart(
 
 
 def hbar_chart(
-    plot_id: str, title: str, labels: Sequence[str], values: Sequence[float], *, unit: str = ""
+    plot_id: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    unit: str = "",
+    texts: Sequence[str] | None = None,
 ) -> str:
-    """Horizontal bars, one per label (e.g. rewards per participant)."""
+    """Horizontal bars, one per label (e.g. rewards per participant), each with its value
+    written beside it (``texts``, or the value to two decimals)."""
     height = max(HEIGHT, TOP + BOTTOM + 16 * len(labels))
     top = _nice_max(max(values, default=1.0))
     x0, inner_w = 150, WIDTH - 150 - 90
@@ -197,8 +240,9 @@ def hbar_chart(
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         y = TOP + 16 * i
         w = inner_w * v / top
-        body.append(_rect(x0, y, w, 12, color(i), f"{label}: {v:g} {unit}"))
+        text = texts[i] if texts is not None else f"{v:,.2f}"
+        body.append(_rect(x0, y, w, 12, color(i), f"{label}: {text}"))
         body.append(_text(x0 - 6, y + 10, label, anchor="end"))
-        body.append(_text(x0 + w + 4, y + 10, f"{v:,.2f}"))
+        body.append(_text(x0 + w + 4, y + 10, text))
     body.append("</svg>")
     return "\n".join(body)

@@ -10,6 +10,7 @@ from flchain.chain.protocol_types import Deployment, TaskParams
 from flchain.chain.transactor import Transactor
 from flchain.exceptions import TransactionFailedError
 from flchain.types import Address
+from flchain.units import TOKEN_SYMBOL
 
 
 def protocol_abi() -> ContractABI:
@@ -36,7 +37,7 @@ def deploy_protocol(
     params: TaskParams,
     *,
     token_name: str = "FLchain Reward",
-    token_symbol: str = "FLR",
+    token_symbol: str = TOKEN_SYMBOL,
 ) -> Deployment:
     """Deploy ``FLProtocol`` from ``deployer``; it creates ``FLToken`` and is its only minter."""
     protocol_artifact = load_artifact("FLProtocol")

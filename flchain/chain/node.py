@@ -25,6 +25,7 @@ import requests
 
 from flchain.chain import DEFAULT_MNEMONIC
 from flchain.exceptions import ConfigError, TestnetError
+from flchain.spawn import spawn_detached
 
 BACKENDS = ("anvil", "ganache", "embedded")
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -195,14 +196,7 @@ def start_node(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+            proc = spawn_detached(cmd, log)
         except OSError as exc:
             raise TestnetError(f"cannot start {backend}: {exc}") from exc
     rpc_url = f"http://{config.host}:{config.port}"

@@ -40,6 +40,7 @@ from flchain.chain.txdata import (
     hexdata,
     retryable,
     send_batches,
+    then_wait,
 )
 from flchain.exceptions import ChainError, ConfigError, RPCError, TransactionFailedError
 from flchain.types import Address, TxHash
@@ -210,17 +211,7 @@ class Transactor:
                 raise explain_failure(self.w3, self._errors, receipt)
         return out
 
-    def transact(
-        self,
-        sender: Address,
-        to: Address | None,
-        data: bytes | str,
-        *,
-        value: int = 0,
-        gas: int | None = None,
-    ) -> TxReceipt:
-        """Send one transaction and wait for its receipt."""
-        return self.wait(self.send(sender, to, data, value=value, gas=gas))
+    transact = then_wait(send)
 
     def transact_many(
         self, txs: Sequence[TxRequest], timeout: float = 60.0, *, ordered: bool = True

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Concatenate, ParamSpec
 
 from hexbytes import HexBytes
 
 from flchain.exceptions import ConfigError, RPCError
-from flchain.types import Address
+from flchain.types import Address, TxHash
+
+if TYPE_CHECKING:
+    from web3.types import TxReceipt
+
+    from flchain.chain.transactor import Transactor
 
 BATCH_SIZE = 200  # requests per JSON-RPC batch
 
@@ -90,3 +96,18 @@ class SentLog:
         """The kept raw bytes of those of ``tx_hashes`` still unmined."""
         with self._lock:
             return {h: self._raw[h] for h in tx_hashes if h in self._raw}
+
+
+P = ParamSpec("P")
+
+
+def then_wait(
+    send: Callable[Concatenate[Transactor, P], TxHash],
+) -> Callable[Concatenate[Transactor, P], TxReceipt]:
+    """``send``, then wait for the transaction's receipt: the same parameters, one definition."""
+
+    def transact(self: Transactor, /, *args: P.args, **kwargs: P.kwargs) -> TxReceipt:
+        """Send one transaction (see :meth:`Transactor.send`) and wait for its receipt."""
+        return self.wait(send(self, *args, **kwargs))
+
+    return transact

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from flchain.cli.options import AsJson, KuboUrl, StoreDir
 from flchain.exceptions import FLchainError
 
 if TYPE_CHECKING:
@@ -27,7 +28,11 @@ def register(app: typer.Typer) -> None:
 def audit(
     testnet: Annotated[
         Path | None,
-        typer.Option("--testnet", help="Testnet file (default .flchain/testnet.json if present)."),
+        typer.Option(
+            "--testnet",
+            help="Testnet file (default: the node a --run recorded, else "
+            ".flchain/testnet.json if present).",
+        ),
     ] = None,
     rpc: Annotated[str | None, typer.Option("--rpc", help="RPC URL of the node to read.")] = None,
     address: Annotated[
@@ -38,17 +43,16 @@ def audit(
     ] = None,
     run_dir: Annotated[
         Path | None,
-        typer.Option("--run", help="A run directory: its task.json and, by default, its store."),
+        typer.Option(
+            "--run",
+            help="A run directory: its task.json (node URL, address) and, by default, its store.",
+        ),
     ] = None,
     from_block: Annotated[
         int | None, typer.Option("--from-block", help="First block to read events from.")
     ] = None,
-    store: Annotated[
-        Path | None, typer.Option("--store", help="Store directory (default .flchain/store).")
-    ] = None,
-    kubo: Annotated[
-        str | None, typer.Option("--kubo", help="Kubo RPC URL instead of a store.")
-    ] = None,
+    store: StoreDir = None,
+    kubo: KuboUrl = None,
     test_data: Annotated[
         str | None,
         typer.Option(
@@ -58,7 +62,7 @@ def audit(
     rescore: Annotated[
         bool, typer.Option("--rescore/--no-rescore", help="Re-score every update on the test data.")
     ] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: AsJson = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write an HTML report here.")
     ] = None,
@@ -66,14 +70,13 @@ def audit(
     """Verify every round of a task from chain logs, state and content addresses alone."""
     from flchain.audit.source import resolve_source
 
-    if testnet is None and rpc is None and DEFAULT_TESTNET.exists():
-        testnet = DEFAULT_TESTNET
+    fallback = DEFAULT_TESTNET if DEFAULT_TESTNET.exists() else None
     if run_dir is not None:
         task_file = task_file or run_dir / "task.json"
         if store is None and kubo is None:
             store = run_dir / "store"
     try:
-        source = resolve_source(testnet, rpc, address, from_block, task_file)
+        source = resolve_source(testnet, rpc, address, from_block, task_file, fallback)
     except FLchainError as exc:
         _fail(exc)
     from flchain.audit.auditor import audit_history
@@ -86,7 +89,8 @@ def audit(
         history = load_history(source)
         with open_store(store, kubo) as content:
             spec = _spec_or_none(content, history.params.spec_cid)
-            name = test_data or (spec.dataset if spec else None)
+            # an app task's auditor evaluates with the app itself, on its held-out partition
+            name = test_data or (spec.dataset if spec and not spec.app else None)
             data = load_test_data(name) if name else None
             report = audit_history(history, content, test_data=data, rescore=rescore, spec=spec)
     except (FLchainError, OSError) as exc:

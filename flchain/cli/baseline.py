@@ -11,42 +11,28 @@ from typing import Annotated, Any
 
 import typer
 
+from flchain.cli import options as opt
 from flchain.exceptions import FLchainError
 
 
 def baseline(
-    dataset: Annotated[
-        str, typer.Option(help="digits, mnist1d, mnist, fashion-mnist, cifar10, npz")
-    ] = "digits",
+    ctx: typer.Context,
+    dataset: opt.Dataset = "digits",
     data_path: Annotated[
         str | None, typer.Option(help="Directory or .npz file for file-backed data sets")
     ] = None,
-    clients: Annotated[int, typer.Option(help="Number of clients")] = 20,
-    rounds: Annotated[int, typer.Option(help="Federated rounds")] = 30,
-    partition: Annotated[
-        str, typer.Option(help="iid, dirichlet:<alpha> or shards:<n>")
-    ] = "dirichlet:0.5",
-    strategy: Annotated[
-        str, typer.Option(help="Strategy by lower-case class name, e.g. multikrum")
-    ] = "fedavg",
-    param: Annotated[
-        list[str] | None, typer.Option(help="Strategy parameter name=value (repeatable)")
-    ] = None,
-    malicious: Annotated[
-        str | None,
-        typer.Option(
-            help="NAME:AMOUNT,... an integer a count of clients, a decimal a share, "
-            "e.g. signflip:2,alie:0.2 (attacks: flchain.learning.attacks.ATTACKS)"
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for data split, attacks and training")] = 0,
-    local_epochs: Annotated[int, typer.Option(help="Local epochs per round")] = 4,
-    batch_size: Annotated[int, typer.Option(help="Local mini-batch size")] = 16,
-    lr: Annotated[float, typer.Option(help="Local learning rate")] = 0.3,
-    optimizer: Annotated[str, typer.Option(help="sgd or adam")] = "sgd",
-    arch: Annotated[
-        str | None, typer.Option(help="Model architecture id (default per data set)")
-    ] = None,
+    clients: opt.Clients = 20,
+    rounds: opt.Rounds = 30,
+    partition: opt.Partition = "dirichlet:0.5",
+    strategy: opt.Strategy = "fedavg",
+    param: opt.StrategyParams = None,
+    malicious: opt.Malicious = "",
+    seed: opt.Seed = 0,
+    local_epochs: opt.LocalEpochs = 4,
+    batch_size: opt.BatchSize = 16,
+    lr: opt.LearningRate = 0.3,
+    optimizer: opt.Optimizer = "sgd",
+    arch: opt.Arch = None,
     fraction_fit: Annotated[
         float, typer.Option(help="Fraction of clients sampled per round")
     ] = 1.0,
@@ -56,36 +42,17 @@ def baseline(
     dp_delta: Annotated[float, typer.Option(help="δ for the reported ε")] = 1e-5,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     threads: Annotated[int, typer.Option(help="torch CPU threads")] = 1,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    as_json: opt.AsJson = False,
 ) -> None:
     """Run plain FedAvg-style federated learning in one process and report accuracy and time."""
     from flchain.learning.baseline import BaselineConfig, run_baseline
     from flchain.learning.strategies import parse_params
 
+    # Every option but --param and --json is the BaselineConfig field of the same name.
+    options = {k: v for k, v in ctx.params.items() if k not in ("param", "as_json")}
+    options["malicious"] = malicious or None
     try:
-        config = BaselineConfig(
-            dataset=dataset,
-            data_path=data_path,
-            clients=clients,
-            rounds=rounds,
-            partition=partition,
-            strategy=strategy,
-            strategy_params=parse_params(param or []),
-            malicious=malicious,
-            seed=seed,
-            local_epochs=local_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            arch=arch,
-            fraction_fit=fraction_fit,
-            compress=compress,
-            dp_clip=dp_clip,
-            dp_noise=dp_noise,
-            dp_delta=dp_delta,
-            device=device,
-            threads=threads,
-        )
+        config = BaselineConfig(**options, strategy_params=parse_params(param or []))
         result = run_baseline(config)
     except FLchainError as exc:
         typer.echo(f"error: {exc}", err=True)

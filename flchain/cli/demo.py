@@ -9,24 +9,21 @@ and tears the testnet down.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+from flchain.cli.options import Backend, Clients, Malicious, Miners, Partition, Rounds, RunDir, Seed
 
 
 def demo(
-    clients: Annotated[int, typer.Option(help="Number of clients.")] = 5,
-    miners: Annotated[int, typer.Option(help="Number of miners.")] = 3,
-    rounds: Annotated[int, typer.Option(help="Training rounds.")] = 5,
-    malicious: Annotated[str, typer.Option(help="Misbehaving clients.")] = "free-rider:1",
-    partition: Annotated[str, typer.Option(help="iid | dirichlet:A | shards:S")] = "iid",
-    seed: Annotated[int, typer.Option(help="Task seed.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Run directory.")] = None,
-    backend: Annotated[str | None, typer.Option(help="anvil | ganache | embedded")] = None,
+    clients: Clients = 5,
+    miners: Miners = 3,
+    rounds: Rounds = 5,
+    malicious: Malicious = "free-rider:1",
+    partition: Partition = "iid",
+    seed: Seed = 0,
+    out: RunDir = None,
+    backend: Backend = None,
 ) -> None:
     """Run a small FLchain task end to end on a fresh local chain."""
     import tempfile
@@ -34,8 +31,8 @@ def demo(
 
     from rich.console import Console
 
-    from flchain.exceptions import FLchainError
-    from flchain.run.orchestrator import RunOptions, run_task
+    from flchain.cli.run import run_or_exit
+    from flchain.run.orchestrator import RunOptions
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
     from flchain.task.spec import TaskSpec
@@ -66,13 +63,11 @@ def demo(
             backend=backend,
             phases=Phases(submit=60, commit=30, reveal=20),
         )
-        try:
-            result = run_task(options, console)
-        except FLchainError as exc:
-            console.print(f"[red]demo failed:[/] {exc}", soft_wrap=True)
-            raise typer.Exit(2) from exc
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted: every child stopped[/]")
-            raise typer.Exit(130) from None
+        result = run_or_exit(lambda: options, console, failed="demo failed")
     print_summary(console, result)
     console.print("testnet stopped.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command."""
+    app.command("demo")(demo)

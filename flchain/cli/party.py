@@ -1,56 +1,80 @@
-"""``flchain client`` and ``flchain miner``: run one party of a task until its last round."""
+"""``flchain client``, ``flchain miner`` and ``flchain client-pool``: run parties of a task
+until its last round.
+
+``client`` and ``miner`` are one function: the command's name says the role.
+``client-pool`` hosts many clients in one process (see :mod:`flchain.party.pool`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flchain.party.behaviours import CLIENT_BEHAVIOURS, MINER_BEHAVIOURS
+from flchain.cli import options as opt
+from flchain.party.behaviours import CLIENT_BEHAVIOURS, HONEST, MINER_BEHAVIOURS
+from flchain.task.accounts import FIRST_CLIENT_ACCOUNT, FIRST_MINER_ACCOUNT
 
-Testnet = Annotated[Path, typer.Option(help="testnet.json of the running node.")]
-Task = Annotated[str | None, typer.Option(help="Task contract (default: testnet's).")]
-Store = Annotated[str | None, typer.Option(help="Local store directory.")]
-Kubo = Annotated[str | None, typer.Option(help="Kubo RPC URL instead of a local store.")]
-LogDir = Annotated[Path | None, typer.Option(help="Where to write event logs.")]
+if TYPE_CHECKING:
+    from flchain.party.participant import Participant
+
 DEFAULT_TESTNET = Path(".flchain/testnet.json")
+BEHAVIOURS = {"client": CLIENT_BEHAVIOURS, "miner": MINER_BEHAVIOURS}
+INDEX_HELP = (
+    f"The party's index (account {FIRST_CLIENT_ACCOUNT} + index for a client, "
+    f"{FIRST_MINER_ACCOUNT} + index for the first miners)."
+)
+BEHAVIOUR_HELP = (
+    f"{HONEST}, a client attack ({', '.join(b for b in CLIENT_BEHAVIOURS if b != HONEST)}) "
+    f"or a miner behaviour ({', '.join(b for b in MINER_BEHAVIOURS if b != HONEST)})."
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("client")(client)
+    app.command(
+        "client", help="Register, then train, pin, submit, aggregate and verify every round."
+    )(party)
+    app.command("miner", help="Register, then score, vote, finalize and attest every round.")(party)
     app.command("client-pool")(client_pool)
-    app.command("miner")(miner)
 
 
-def client(
-    index: Annotated[int, typer.Option("--index", help="Client index (account 10 + index).")],
-    testnet: Testnet = DEFAULT_TESTNET,
-    task: Task = None,
-    store: Store = None,
-    kubo: Kubo = None,
-    behaviour: Annotated[str, typer.Option(help="honest, plagiarist or an attack")] = "honest",
-    log_dir: LogDir = None,
+def party(
+    ctx: typer.Context,
+    index: Annotated[int, typer.Option("--index", help=INDEX_HELP)],
+    testnet: opt.TestnetFile = DEFAULT_TESTNET,
+    task: opt.TaskAddress = None,
+    store: opt.PartyStore = None,
+    kubo: opt.KuboUrl = None,
+    behaviour: Annotated[str, typer.Option(help=BEHAVIOUR_HELP)] = HONEST,
+    log_dir: opt.LogDir = None,
+    app: opt.AppCopy = None,
 ) -> None:
-    """Register, then train, pin, submit, aggregate and verify every round."""
-    from clients.client import Client
+    """Check the behaviour (before importing torch), then run the party to its end."""
+    role = ctx.info_name or ""
+    known = BEHAVIOURS[role]
+    if behaviour not in known:
+        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {', '.join(known)}")
+    from flchain.party.child import run_child
 
-    _run(Client, CLIENT_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir)
+    kind = _participant(role)
+    raise typer.Exit(run_child(kind, index, behaviour, testnet, task, store, kubo, log_dir, app))
 
 
 def client_pool(
     indices: Annotated[str, typer.Option("--indices", help="Client indices: 0-99 or 0-9,20.")],
-    testnet: Testnet = DEFAULT_TESTNET,
-    task: Task = None,
-    store: Store = None,
-    kubo: Kubo = None,
+    testnet: opt.TestnetFile = DEFAULT_TESTNET,
+    task: opt.TaskAddress = None,
+    store: opt.PartyStore = None,
+    kubo: opt.KuboUrl = None,
     behaviours: Annotated[
         str, typer.Option(help="One behaviour per index, comma-separated (default: honest).")
     ] = "",
     compute_slots: Annotated[
         int, typer.Option(help="How many of the pool's clients train or aggregate at once.")
     ] = 1,
-    log_dir: LogDir = None,
+    log_dir: opt.LogDir = None,
+    app: opt.AppCopy = None,
 ) -> None:
     """Many clients in one process, each its own party with its own account, in threads."""
     from flchain.exceptions import FLchainError
@@ -60,7 +84,7 @@ def client_pool(
         chosen = parse_indices(indices)
     except FLchainError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    kinds = [b.strip() for b in behaviours.split(",")] if behaviours else ["honest"] * len(chosen)
+    kinds = [b.strip() for b in behaviours.split(",")] if behaviours else [HONEST] * len(chosen)
     if len(kinds) != len(chosen):
         raise typer.BadParameter(f"{len(kinds)} behaviours for {len(chosen)} clients")
     for kind in kinds:
@@ -72,30 +96,15 @@ def client_pool(
     from flchain.party.pool import run_pool
 
     where = (testnet, task, store, kubo, log_dir)
-    raise typer.Exit(run_pool(PooledClient, chosen, kinds, *where, compute_slots=compute_slots))
+    status = run_pool(PooledClient, chosen, kinds, *where, compute_slots=compute_slots, app_dir=app)
+    raise typer.Exit(status)
 
 
-def miner(
-    index: Annotated[
-        int, typer.Option("--index", help="Miner index (account 1 + index for the first nine).")
-    ],
-    testnet: Testnet = DEFAULT_TESTNET,
-    task: Task = None,
-    store: Store = None,
-    kubo: Kubo = None,
-    behaviour: Annotated[str, typer.Option(help="|".join(MINER_BEHAVIOURS))] = "honest",
-    log_dir: LogDir = None,
-) -> None:
-    """Register, then score, vote, finalize and attest every round."""
+def _participant(role: str) -> type[Participant]:
+    if role == "client":
+        from clients.client import Client
+
+        return Client
     from miners.miner import Miner
 
-    _run(Miner, MINER_BEHAVIOURS, index, behaviour, testnet, task, store, kubo, log_dir)
-
-
-def _run(kind: type, known: tuple[str, ...], index: int, behaviour: str, *where: object) -> None:
-    """Check the behaviour (before importing torch), then run the party to its end."""
-    if behaviour not in known:
-        raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {', '.join(known)}")
-    from flchain.party.child import run_child
-
-    raise typer.Exit(run_child(kind, index, behaviour, *where))  # type: ignore[arg-type]
+    return Miner

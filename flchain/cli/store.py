@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flchain.cli.options import KuboUrl, StoreDir
 from flchain.exceptions import FLchainError
 
 if TYPE_CHECKING:
@@ -25,13 +26,6 @@ store_app = typer.Typer(
     help="Content-addressed model storage with Kubo-identical CIDs.", no_args_is_help=True
 )
 
-StoreDir = Annotated[
-    Path | None,
-    typer.Option("--store", help="Store directory (default .flchain/store).", show_default=False),
-]
-KuboUrl = Annotated[
-    str | None, typer.Option("--kubo", help="Use a Kubo node's RPC API at this URL instead.")
-]
 Version = Annotated[int, typer.Option("--cid-version", help="0 (Qm..., Kubo default) or 1.")]
 MaxSize = Annotated[
     int | None, typer.Option("--max-size", help="Refuse objects larger than this many bytes.")

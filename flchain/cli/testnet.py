@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-HOME = typer.Option("--home", help="Where testnet.json and node.log live.")
+from flchain.cli.options import AsJson, Home
 
 
 def register(app: typer.Typer) -> None:
@@ -31,11 +32,11 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="JSON file of task parameters to deploy with.")
         ] = None,
         deploy: Annotated[bool, typer.Option(help="Deploy the protocol contracts.")] = True,
-        home: Annotated[Path, HOME] = Path(".flchain"),
+        home: Home = Path(".flchain"),
         deployments: Annotated[Path, typer.Option(help="Where <chainId>.json goes.")] = Path(
             "deployments"
         ),
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        as_json: AsJson = False,
     ) -> None:
         """Start a node in the background, deploy the protocol, write testnet.json."""
         from flchain.chain.node import NodeConfig
@@ -53,31 +54,39 @@ def register(app: typer.Typer) -> None:
         record = _guarded(run)
         _show(record, as_json, f"testnet up: {record['backend']} at {record['rpc_url']}")
 
-    @group.command("status")
-    def status_command(
-        home: Annotated[Path, HOME] = Path(".flchain"),
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Print the testnet record, whether the node is alive, and its block number."""
-        from flchain.chain.testnet import status
-
-        record = _guarded(lambda: status(home))
-        state = "alive" if record["alive"] else "NOT answering"
-        _show(record, as_json, f"testnet {state}: {record['backend']} at {record['rpc_url']}")
-
-    @group.command("down")
-    def down_command(
-        home: Annotated[Path, HOME] = Path(".flchain"),
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Stop the node cleanly (it saves its state first, if it has a state directory)."""
-        from flchain.chain.testnet import down
-
-        record = _guarded(lambda: down(home))
-        verb = "stopped" if record["stopped"] else "was not running"
-        _show(record, as_json, f"testnet {verb}: {record['backend']} (pid {record['pid']})")
-
+    _home_command(
+        group,
+        "status",
+        "Print the testnet record, whether the node is alive, and its block number.",
+        lambda r: (
+            f"testnet {'alive' if r['alive'] else 'NOT answering'}: "
+            f"{r['backend']} at {r['rpc_url']}"
+        ),
+    )
+    _home_command(
+        group,
+        "down",
+        "Stop the node cleanly (it saves its state first, if it has a state directory).",
+        lambda r: (
+            f"testnet {'stopped' if r['stopped'] else 'was not running'}: "
+            f"{r['backend']} (pid {r['pid']})"
+        ),
+    )
     app.add_typer(group, name="testnet")
+
+
+def _home_command(
+    group: typer.Typer, name: str, doc: str, title: Callable[[dict[str, Any]], str]
+) -> None:
+    """Add command ``name``: ``flchain.chain.testnet.<name>(home)``, its record shown."""
+
+    def command(home: Home = Path(".flchain"), as_json: AsJson = False) -> None:
+        from flchain.chain import testnet
+
+        record = _guarded(lambda: getattr(testnet, name)(home))
+        _show(record, as_json, title(record))
+
+    group.command(name, help=doc)(command)
 
 
 def _read_params(path: Path) -> dict[str, Any]:

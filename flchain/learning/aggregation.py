@@ -11,7 +11,11 @@ auditor get the same bits on any IEEE-754 machine:
 * dot products that feed values (FLTrust, FoolsGold) use :func:`stable_dot`;
 * BLAS is used only to *rank* updates (Krum distances via a Gram matrix), where
   a last-bit difference cannot change the outcome unless two scores tie, and
-  ties are broken by update order.
+  ties are broken by update order;
+* integer buffers (BatchNorm's ``num_batches_tracked``, flags) are never averaged
+  as floats: each value of the aggregate is the lower weighted median of the
+  updates' values (:func:`weighted_median`), always one of them, so it is exact
+  and keeps its dtype.
 
 Papers: FedAvg (McMahan et al., AISTATS 2017); coordinate-wise median and
 trimmed mean (Yin et al., ICML 2018); Krum and Multi-Krum (Blanchard et al.,
@@ -74,6 +78,31 @@ def weighted_average(rows: Rows, weights: Sequence[float]) -> np.ndarray:
                 acc += t
         offset += size
     out /= total
+    return out
+
+
+def weighted_median(X: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Per coordinate, the lower weighted median of the rows of ``X``, in ``X``'s dtype.
+
+    ``X`` stacks one integer (or bool) array per update, in canonical order. For
+    each coordinate the values are sorted (stably, so equal values keep update
+    order), their weights summed in that order in float64, and the result is the
+    first value at which the running sum reaches half the total. It is always a
+    value some update with a positive weight sent: no rounding, no overflow, and
+    for bool buffers it is the weighted majority (a tie gives ``False``).
+    """
+    n = X.shape[0] if X.ndim else 0
+    w = np.asarray(weights, dtype=np.float64)
+    if n == 0 or w.shape != (n,):
+        raise AggregationError("weighted median needs one weight per update, and some updates")
+    if np.any(w < 0) or not np.all(np.isfinite(w)) or not np.any(w > 0):
+        raise AggregationError("weighted median weights must be finite, >= 0 and not all 0")
+    flat = X.reshape(n, -1)
+    order = np.argsort(flat, axis=0, kind="stable")
+    running = np.cumsum(w[order], axis=0)
+    pick = np.argmax(2.0 * running >= running[-1], axis=0)
+    rows = np.take_along_axis(order, pick[None, :], axis=0)[0]
+    out: np.ndarray = flat[rows, np.arange(flat.shape[1])].reshape(X.shape[1:])
     return out
 
 

@@ -1,7 +1,8 @@
 """Update compression: top-k sparsification with error feedback, 8-bit stochastic quantisation.
 
-Both act on the flat update Δ = local − global (keys in sorted order) and
-produce compact bytes; the receiver decodes against the same global model.
+Both act on the flat update Δ = local − global (float tensors, keys in sorted
+order) and produce compact bytes; the receiver decodes against the same global
+model, whose integer buffers the decoded update keeps (they are not compressed).
 
 * Top-k (Aji & Heafield, 2017; error feedback as in Stich et al., "Sparsified
   SGD with Memory", NeurIPS 2018): keep the k largest-magnitude entries; the

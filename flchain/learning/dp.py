@@ -26,28 +26,33 @@ from dataclasses import dataclass
 import numpy as np
 
 from flchain.exceptions import ConfigError
+from flchain.learning.weights import float_names, is_float
 from flchain.types import Weights
 
 DEFAULT_ORDERS: tuple[int, ...] = (*range(2, 64), 80, 96, 128, 160, 192, 256, 512, 1024)
 
 
 def update_norm(global_weights: Weights, local: Weights) -> float:
-    """L2 norm of ``local − global`` over all values."""
+    """L2 norm of ``local − global`` over all float values (integer buffers are not learned)."""
     total = 0.0
-    for k, g in global_weights.items():
+    for k in float_names(global_weights):
+        g = global_weights[k]
         d = local[k].astype(np.float64) - g
         total += float(np.dot(d.ravel(), d.ravel()))
     return math.sqrt(total)
 
 
 def clip_update(global_weights: Weights, local: Weights, clip_norm: float) -> Weights:
-    """Scale ``local − global`` down to L2 norm ≤ ``clip_norm``; return the clipped model."""
+    """Scale ``local − global`` down to L2 norm ≤ ``clip_norm``; return the clipped model
+    (integer buffers as ``local`` has them)."""
     if not clip_norm > 0:
         raise ConfigError(f"clip norm must be > 0, got {clip_norm}")
     norm = update_norm(global_weights, local)
     factor = min(1.0, clip_norm / norm) if norm > 0 else 1.0
     return {
         k: (g.astype(np.float64) + factor * (local[k].astype(np.float64) - g)).astype(np.float32)
+        if is_float(g)
+        else local[k]
         for k, g in global_weights.items()
     }
 
@@ -59,13 +64,16 @@ def privatize_update(
     noise_multiplier: float,
     rng: np.random.Generator,
 ) -> Weights:
-    """Clip the update to ``clip_norm`` and add N(0, (noise_multiplier·clip_norm)²) per value."""
+    """Clip the update to ``clip_norm`` and add N(0, (noise_multiplier·clip_norm)²) per
+    float value."""
     if noise_multiplier < 0:
         raise ConfigError(f"noise multiplier must be >= 0, got {noise_multiplier}")
     clipped = clip_update(global_weights, local, clip_norm)
     std = noise_multiplier * clip_norm
     return {
         k: (v.astype(np.float64) + rng.normal(0.0, std, size=v.shape)).astype(np.float32)
+        if is_float(v)
+        else v
         for k, v in clipped.items()
     }
 

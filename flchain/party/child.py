@@ -13,7 +13,7 @@ from flchain.party.behaviours import Role
 from flchain.party.participant import Participant, run_participant
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
-from flchain.party.workload import Workload, load_workload, warm_up
+from flchain.party.workload import Workload, load_workload
 from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account, miner_account
 
@@ -34,8 +34,10 @@ def start_child(
     store_dir: str | None,
     kubo_url: str | None,
     log_dir: Path | None,
+    app_dir: Path | None = None,
 ) -> tuple[Party, Workload]:
-    """Join the task and build the workload; SIGTERM exits cleanly."""
+    """Join the task and build the workload (its app checked against the certified CID);
+    SIGTERM exits cleanly."""
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
         level=logging.INFO,
@@ -49,9 +51,10 @@ def start_child(
     count = party.spec.clients if role == Role.CLIENT else party.spec.miners
     if not 0 <= index < count:
         raise ConfigError(f"{role} index {index} is not in this task (it has {count} {role}s)")
-    workload = load_workload(party.spec)
-    own = workload.data.clients[index].train if role == Role.CLIENT else workload.data.miners[index]
-    warm_up(workload, own)
+    workload = load_workload(party.spec, app_dir=app_dir)
+    partitions = workload.program.partitions
+    own = partitions.client(index) if role == Role.CLIENT else partitions.miner(index)
+    workload.program.warm_up(own)
     log.emit("started", round=-1, address=party.address, task=party.task)
     return party, workload
 
@@ -65,12 +68,21 @@ def run_child(
     store_dir: str | None,
     kubo_url: str | None,
     log_dir: Path | None,
+    app_dir: Path | None = None,
 ) -> int:
     """Join, then run one party to the end: its exit status (2 when stopped by an error)."""
     role = kind.role
     try:
         party, work = start_child(
-            role, index, ACCOUNT_OF[role](index), testnet, task, store_dir, kubo_url, log_dir
+            role,
+            index,
+            ACCOUNT_OF[role](index),
+            testnet,
+            task,
+            store_dir,
+            kubo_url,
+            log_dir,
+            app_dir,
         )
         return run_participant(kind, party, work, index, behaviour)
     except FLchainError as exc:

@@ -20,7 +20,6 @@ import of torch and the model code, the task's data split, and
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import resource
@@ -33,12 +32,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from flchain.app.builtin import BuiltinProgram
+from flchain.app.program import TaskProgram
 from flchain.exceptions import ConfigError, FLchainError
 from flchain.party.behaviours import Role
 from flchain.party.participant import Participant, drive
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
-from flchain.party.workload import Workload, load_workload, warm_up
+from flchain.party.workload import Workload, load_workload
 from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account
 from flchain.types import Weights
@@ -120,6 +121,14 @@ def resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _own_program(program: TaskProgram) -> TaskProgram:
+    """A member's program: the built-in one with a model of its own (data shared), so
+    members can train on different compute slots at once; an app's, shared (one slot)."""
+    if isinstance(program, BuiltinProgram):
+        return program.with_own_model()
+    return program
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -135,10 +144,14 @@ def _allow_open_files(needed: int) -> None:
 class ClientPool:
     """The clients of one process: joined one by one, then run side by side in threads."""
 
-    def __init__(self, make: ParticipantFactory, compute_slots: int = 1) -> None:
+    def __init__(
+        self, make: ParticipantFactory, compute_slots: int = 1, app_dir: Path | None = None
+    ) -> None:
         if compute_slots < 1:
             raise ConfigError(f"a pool needs at least one compute slot, got {compute_slots}")
         self.make = make
+        self.compute_slots = compute_slots
+        self.app_dir = app_dir
         self.workers = ThreadPoolExecutor(compute_slots, thread_name_prefix="compute")
         self.workload: Workload | None = None
         self.updates: SharedUpdates | None = None
@@ -165,11 +178,17 @@ class ClientPool:
                 f"client index {index} is not in this task (it has {party.spec.clients} clients)"
             )
         if self.workload is None:
-            self.workload = load_workload(party.spec)
-            warm_up(self.workload, self.workload.data.clients[index].train)
+            workload = load_workload(party.spec, app_dir=self.app_dir)
+            if not isinstance(workload.program, BuiltinProgram) and self.compute_slots > 1:
+                raise ConfigError(
+                    "a pool running an app trains on one compute slot (the app's calls seed "
+                    f"the process-wide random generators), not {self.compute_slots}"
+                )
+            workload.program.warm_up(workload.program.partitions.client(index))
+            self.workload = workload
             self.updates = SharedUpdates(party.spec.clients + 8)
         assert self.updates is not None
-        own = replace(self.workload, model=copy.deepcopy(self.workload.model))
+        own = replace(self.workload, program=_own_program(self.workload.program))
         party.poll_s = max(party.poll_s, size / POLLS_PER_SECOND)
         member = self.make(party, own, index, behaviour)
         member.cache = self.updates
@@ -221,6 +240,7 @@ def run_pool(
     kubo_url: str | None,
     log_dir: Path | None,
     compute_slots: int = 1,
+    app_dir: Path | None = None,
 ) -> int:
     """Join every client of ``indices``, then run them all; the worst exit status."""
     signal.signal(signal.SIGTERM, _terminate)
@@ -233,7 +253,7 @@ def run_pool(
         if len(behaviours) != len(indices):
             raise ConfigError(f"{len(behaviours)} behaviours for {len(indices)} clients")
         info = TestnetInfo.load(testnet)
-        pool = ClientPool(make, compute_slots)
+        pool = ClientPool(make, compute_slots, app_dir)
     except FLchainError as exc:
         print(f"client pool: {exc}", file=sys.stderr)
         return 2

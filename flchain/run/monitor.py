@@ -17,8 +17,7 @@ from typing import Any
 from flchain.chain.history_types import Finalization
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Phase
-from flchain.exceptions import StorageError
-from flchain.learning.training import evaluate
+from flchain.exceptions import AppError, StorageError
 from flchain.party.roundlog import read_all_events
 from flchain.party.workload import Workload
 from flchain.run.metrics import gas_for_round, phase_seconds
@@ -92,18 +91,25 @@ class Monitor:
 
     def evaluate_cid(self, cid: str) -> tuple[float, float]:
         weights, _ = decode_weights_from_store(self.store, cid, expected=self.work.arch)
-        return evaluate(self.work.model, self.work.data.test, weights)
+        program = self.work.program
+        found = program.evaluate(program.partitions.held_out, weights)
+        return found.accuracy, found.loss
 
-    def backdoor_success(self, cid: str) -> float:
-        """The backdoor attack's success rate on the test set for the model ``cid``."""
+    def backdoor_success(self, cid: str) -> float | None:
+        """The backdoor attack's success rate on the test set for the model ``cid``
+        (None for an app task: its data are its own)."""
+        from flchain.app.builtin import BuiltinProgram
         from flchain.learning.attacks import ATTACKS, attack_success_rate, trigger_for
         from flchain.learning.training import predict
 
+        program = self.work.program
+        if not isinstance(program, BuiltinProgram):
+            return None
         weights, _ = decode_weights_from_store(self.store, cid, expected=self.work.arch)
-        x, y = self.work.data.test
+        x, y = program.data.test
         target = int(ATTACKS["backdoor"].params["target"])
         return attack_success_rate(
-            lambda rows: predict(self.work.model, rows, weights),
+            lambda rows: predict(program.model, rows, weights),
             x,
             y,
             trigger_for(x.shape[1]),
@@ -141,7 +147,7 @@ class Monitor:
         if certified is not None:
             try:
                 self.last_eval = self.evaluate_cid(certified)
-            except StorageError as exc:  # nobody could pin it (a full store): keep following
+            except (StorageError, AppError) as exc:  # unreadable (a full store) or the app failed
                 LOG.warning("round %d: certified model %s is unreadable: %s", r, certified, exc)
         accuracy, loss = self.last_eval
         events = read_all_events(self.log_dir)

@@ -22,6 +22,7 @@ from typing import Any
 
 from rich.console import Console
 
+from flchain.app.archive import app_cid, pack_app
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
@@ -38,6 +39,7 @@ from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.spec import TaskSpec
 from flchain.types import Address
+from flchain.units import to_units
 
 REGISTER_TIMEOUT_S = 300.0
 """How long registration may go without progress (one more party registered)."""
@@ -61,6 +63,8 @@ class RunOptions:
     miner_behaviours: dict[int, str] = field(default_factory=dict)  # test hook
     timeout_s: float = 1800.0
     client_procs: int | None = None  # None: one per client up to POOL_THRESHOLD, else per core
+    app: Path | None = None
+    """The Flower app the task runs (``spec.app`` is then its archive's CID)."""
     on_started: Callable[[ChildSet, Task], None] | None = None  # test hook
 
 
@@ -82,8 +86,14 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     behaviours = assign_client_behaviours(options.malicious, spec.clients, spec.seed)
     if any((out / "logs").glob("*.jsonl")) or (out / "summary.json").exists():
         raise ConfigError(f"run directory {out} already holds a run; choose another --out")
-    workload = load_workload(spec)  # checks the spec; fills the data set cache for children
-    spec = spec.with_sample_cap([c.num_samples for c in workload.data.clients])
+    if options.app is not None:
+        app = options.app.resolve()
+        options = replace(options, app=app)
+        spec = replace(spec, app=app_cid(app))
+    # checks the spec (and loads the app); fills the data set cache for children
+    workload = load_workload(spec, app_dir=options.app)
+    local = workload.program.local_data
+    spec = spec.with_sample_cap([len(y) for _, y in local] if local is not None else [])
     options, workload = replace(options, spec=spec), replace(workload, spec=spec)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     # a node this run starts funds the admin, the first miners and every client itself
@@ -109,8 +119,13 @@ def _run(
     spec = options.spec
     store_dir = (options.store or out / "store").resolve()
     store = open_store(None if options.kubo else store_dir, options.kubo)
-    task = create_task(network.info, store, spec, options.phases)
-    task.write(out / "task.json")
+    if options.app is not None:
+        pinned = store.put(pack_app(options.app))
+        if pinned != spec.app:
+            raise RunError(f"the app archive was pinned as {pinned}, not {spec.app}")
+    initial = workload.program.initial_weights()
+    task = create_task(network.info, store, spec, options.phases, initial=initial)
+    task.write(out / "task.json", node_stops_with_run=network.started_here)
     (out / "spec.json").write_bytes(spec.to_json())
     console.print(
         f"task [bold]{task.protocol}[/] on {network.info.rpc_url} ({network.backend}); "
@@ -119,6 +134,7 @@ def _run(
     common = ["--testnet", str(network.path.resolve()), "--task", task.protocol]
     common += ["--kubo", options.kubo] if options.kubo else ["--store", str(store_dir)]
     common += ["--log-dir", str(out / "logs")]
+    common += ["--app", str(options.app)] if options.app is not None else []
     for j in range(spec.miners):
         hidden = options.miner_behaviours.get(j, HONEST)
         children.spawn(f"miner-{j}", ["miner", "--index", str(j), "--behaviour", hidden, *common])
@@ -127,7 +143,7 @@ def _run(
     addresses = _addresses(network, spec)
     _wait_registered(viewer, addresses, children, console, hosts)
     startup_s = time.time() - start
-    monitor = Monitor(viewer, store, workload, out / "logs", task.initial_cid)
+    monitor = Monitor(viewer, store, workload, out / "logs", task.params.initial_model_cid)
     start_gas = start_training(network.info, task)
     monitor.start_clock()
     console.print(f"all {len(addresses)} parties registered after {startup_s:.1f} s; round 0 open")
@@ -141,7 +157,9 @@ def _run(
     final_cid = next((r.certified_cid for r in reversed(monitor.reports) if r.certified_cid), None)
     # the backdoor trigger's success on the final model (a clean run's figure is the baseline)
     try:
-        summary["attack_success_rate"] = monitor.backdoor_success(final_cid or task.initial_cid)
+        summary["attack_success_rate"] = monitor.backdoor_success(
+            final_cid or task.params.initial_model_cid
+        )
     except StorageError:  # the final model could not be pinned (a full store)
         summary["attack_success_rate"] = None
     if options.miner_behaviours:
@@ -161,6 +179,7 @@ def _run(
         {k: e.get(k) for k in ("role", "index", "round", "local", "certified")}
         for e in mismatches(events)
     ]
+    summary["app_cid"] = spec.app or None
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return RunResult(monitor.reports, summary, out)
@@ -305,13 +324,13 @@ def _summary(
             behaviour = by_address.get(update.client, "unknown")
             bucket = accepted if update.accepted else rejected
             bucket[behaviour] = bucket.get(behaviour, 0) + 1
-    rewards = {a: viewer.token_balance(a) / 10**18 for a in addresses.values()}
+    rewards = {a: to_units(viewer.token_balance(a)) for a in addresses.values()}
     states = {
         n: viewer.miner_state(a) if n.startswith("miner") else viewer.client_state(a)
         for n, a in addresses.items()
     }
     reputation = {addresses[n]: s.reputation for n, s in states.items()}
-    bonds = {addresses[n]: s.bond / 10**18 for n, s in states.items()}
+    bonds = {addresses[n]: to_units(s.bond) for n, s in states.items()}
     minimum = {"miner": task.params.miner_bond, "client": task.params.client_bond}
     slashed = sorted(n for n, s in states.items() if s.bond < minimum[n.split("-")[0]])
     last = monitor.reports[-1] if monitor.reports else None

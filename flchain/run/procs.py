@@ -17,8 +17,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import IO
+
+from flchain.spawn import spawn_detached
+from flchain.types import Closing
 
 CLI_ENTRY = "from flchain.cli import main; main()"
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -51,7 +53,7 @@ class Child:
         return "\n".join(text.strip().splitlines()[-lines:])
 
 
-class ChildSet:
+class ChildSet(Closing):
     """A group of children that are all stopped together."""
 
     def __init__(self, log_dir: Path) -> None:
@@ -71,15 +73,7 @@ class ChildSet:
         output = self.log_dir / f"{name}.out"
         out = output.open("ab")
         self._files.append(out)
-        full_env = {**os.environ, **THREAD_ENV, "PYTHONUNBUFFERED": "1", **(env or {})}
-        popen = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-            start_new_session=True,
-        )
+        popen = spawn_detached(argv, out, {**THREAD_ENV, **(env or {})})
         child = Child(name, argv, popen, output)
         self.children[name] = child
         return child
@@ -124,15 +118,8 @@ class ChildSet:
             f.close()
         self._files.clear()
 
-    def __enter__(self) -> ChildSet:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stop every child (leaving a ``with`` block does this)."""
         self.stop()
 
 

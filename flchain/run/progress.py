@@ -6,8 +6,6 @@ is printed as a line when it finishes, so logs and pipes stay readable.
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from rich import box
 from rich.console import Console, Group
 from rich.live import Live
@@ -16,6 +14,7 @@ from rich.text import Text
 
 from flchain.run.monitor import RoundReport
 from flchain.task.spec import TaskSpec
+from flchain.types import Closing
 
 
 def round_table(reports: list[RoundReport], initial: tuple[float, float] | None = None) -> Table:
@@ -47,7 +46,7 @@ def round_table(reports: list[RoundReport], initial: tuple[float, float] | None 
     return table
 
 
-class Progress:
+class Progress(Closing):
     """Context manager showing rounds as they finish."""
 
     def __init__(self, console: Console, spec: TaskSpec, initial: tuple[float, float]) -> None:
@@ -66,15 +65,11 @@ class Progress:
             self.console.print(f"initial model: accuracy {self.initial[0]:.3f}")
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Show the final table and stop refreshing it (leaving a ``with`` block does this)."""
         if self.live is not None:
             self.live.update(self._render())
-            self.live.__exit__(exc_type, exc, tb)
+            self.live.stop()
 
     def _render(self) -> Group:
         return Group(round_table(self.reports, self.initial), self.status)

@@ -7,12 +7,13 @@ from rich.table import Table
 
 from flchain.run.orchestrator import RunResult
 from flchain.run.progress import round_table
+from flchain.units import TOKEN_SYMBOL
 
 
 def party_table(summary: dict[str, object]) -> Table:
     """Behaviour, rewards and reputation of every party."""
     table = Table(title="Parties", title_justify="left")
-    for name in ("party", "address", "behaviour", "reward (FLR)", "reputation", "exit"):
+    for name in ("party", "address", "behaviour", f"reward ({TOKEN_SYMBOL})", "reputation", "exit"):
         table.add_column(name)
     parties = summary["parties"]
     rewards = summary["rewards"]

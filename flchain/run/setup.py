@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from flchain.app.builtin import initial_model
 from flchain.chain import Transactor, TxRequest, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.deploy import deploy_protocol
@@ -23,13 +24,12 @@ from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import Deployment, TaskParams
 from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo
-from flchain.party.workload import initial_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.accounts import ADMIN_ACCOUNT, task_accounts
 from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec
-from flchain.types import Address, CIDStr, RoundId
+from flchain.types import Address, CIDStr, RoundId, Weights
 
 FUNDING_WEI = 10**19
 """Ether each party the node did not fund receives from the admin (bonds plus gas)."""
@@ -48,27 +48,32 @@ class Phases:
 
 @dataclass(frozen=True)
 class Task:
-    """A deployed task: where it lives and what it was created from."""
+    """A deployed task: where it lives and the parameters it was created with (the CIDs of
+    its spec and initial model among them)."""
 
     protocol: Address
     token: Address
     block: int
-    spec_cid: CIDStr
-    initial_cid: CIDStr
     params: TaskParams
+    rpc_url: str = ""
+    """The node the task was deployed on (``flchain audit --run`` reads it from there)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "rpc_url": self.rpc_url,
             "protocol": self.protocol,
             "token": self.token,
             "deployment_block": self.block,
-            "spec_cid": self.spec_cid,
-            "initial_model_cid": self.initial_cid,
+            "spec_cid": self.params.spec_cid,
+            "initial_model_cid": self.params.initial_model_cid,
             "params": asdict(self.params),
         }
 
-    def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+    def write(self, path: Path, *, node_stops_with_run: bool = False) -> None:
+        """Write ``task.json``; ``node_stops_with_run`` records that the run started its
+        node and stops it at the end (so an audit after the run needs another node)."""
+        record = {**self.to_json(), "node_stops_with_run": node_stops_with_run}
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def task_params(
@@ -91,11 +96,17 @@ def task_params(
     )
 
 
-def pin_task_inputs(store: ContentStore, spec: TaskSpec) -> tuple[CIDStr, CIDStr]:
-    """Pin the spec and the initial model; return their CIDs."""
+def pin_task_inputs(
+    store: ContentStore, spec: TaskSpec, initial: Weights | None = None
+) -> tuple[CIDStr, CIDStr]:
+    """Pin the spec and the initial model (a built-in task's when not given); their CIDs."""
+    if initial is None:
+        if spec.app:
+            raise ConfigError(f"the task runs the app {spec.app}: give its initial model")
+        initial = initial_model(spec.arch, spec.seed)
     spec_cid = store.put(spec.to_json())
     meta = ModelMeta(RoundId(0), ZERO_ADDRESS, spec.arch, None)
-    initial_cid = store.put(encode_weights(initial_weights(spec), meta))
+    initial_cid = store.put(encode_weights(initial, meta))
     return spec_cid, initial_cid
 
 
@@ -106,15 +117,20 @@ def admin_transactor(info: TestnetInfo) -> tuple[Transactor, Address]:
 
 
 def create_task(
-    info: TestnetInfo, store: ContentStore, spec: TaskSpec, phases: Phases = Phases()
+    info: TestnetInfo,
+    store: ContentStore,
+    spec: TaskSpec,
+    phases: Phases = Phases(),
+    *,
+    initial: Weights | None = None,
 ) -> Task:
     """Pin the task inputs, deploy a protocol instance for them, fund the parties."""
-    spec_cid, initial_cid = pin_task_inputs(store, spec)
+    spec_cid, initial_cid = pin_task_inputs(store, spec, initial)
     params = task_params(spec, spec_cid, initial_cid, phases)
     transactor, admin = admin_transactor(info)
     d: Deployment = deploy_protocol(transactor, admin, params)
     fund_accounts(transactor, admin, info, task_accounts(spec.clients, spec.miners))
-    return Task(d.protocol, d.token, d.block, spec_cid, initial_cid, params)
+    return Task(d.protocol, d.token, d.block, params, info.rpc_url)
 
 
 def fund_accounts(

@@ -28,35 +28,32 @@ from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.connection import connect, rpc
 from flchain.chain.deploy import deploy_protocol, protocol_abi
-from flchain.chain.protocol import ProtocolClient, vote_commitment
-from flchain.chain.protocol_types import Phase, TaskParams
+from flchain.chain.protocol import CERTIFY_GAS, ProtocolClient, vote_commitment
+from flchain.chain.protocol_types import Phase
 from flchain.chain.transactor import Transactor, TxRequest
 from flchain.learning.attacks import ATTACKS
 from flchain.learning.training import train_local
 from flchain.party.workload import Workload, load_workload
-from flchain.run.setup import pin_task_inputs
+from flchain.run.setup import Phases, pin_task_inputs, task_params
 from flchain.storage.base import ContentStore
 from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
-from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address, CIDStr, RoundId, Weights
 
-LOCAL_EPOCHS = 1
-CERTIFY_GAS = 400_000
+PHASES = Phases(submit=3_600, commit=3_600, reveal=600)
+"""Phase bounds long enough for one process to play every party (phases end early anyway)."""
 
 
 @dataclass(frozen=True)
 class SyntheticTask:
-    """What history to build."""
+    """What history to build (the committee: the spec's default, at most the miners)."""
 
     clients: int = 8
     miners: int = 3
     rounds: int = 3
-    committee_size: int = 3
-    quorum: int = 2
     attackers: Mapping[int, str] = field(default_factory=dict)  # client index -> attack
     silent_miners: frozenset[int] = frozenset()  # miner indices that commit but never reveal
     forged_rounds: frozenset[int] = frozenset()  # rounds whose committee certifies a wrong CID
@@ -64,6 +61,7 @@ class SyntheticTask:
     dataset: str = "digits"
     arch: str = "digits-mlp"
     strategy: str = "fedavg"
+    local_epochs: int = 1
 
 
 @dataclass
@@ -109,27 +107,16 @@ class _Driver:
             miners=task.miners,
             rounds=task.rounds,
             seed=task.seed,
-            train=TrainSpec(epochs=LOCAL_EPOCHS),
+            train=TrainSpec(epochs=task.local_epochs),
         )
         self.work: Workload = load_workload(self.spec)
-        self.spec = self.spec.with_sample_cap([c.num_samples for c in self.work.data.clients])
+        self.spec = self.spec.with_sample_cap(
+            [c.num_samples for c in self.work.builtin.data.clients]
+        )
 
     def deploy(self) -> SyntheticRun:
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
-        t = self.task
-        params = TaskParams(
-            initial_model_cid=initial_cid,
-            spec_cid=spec_cid,
-            rounds=t.rounds,
-            committee_size=t.committee_size,
-            quorum=t.quorum,
-            acceptance_threshold=ACCEPTANCE_THRESHOLD,
-            submit_duration=3_600,
-            commit_duration=3_600,
-            reveal_duration=600,
-            max_updates_per_round=max(t.clients, 1),
-            sample_cap=self.spec.sample_cap,
-        )
+        params = task_params(self.spec, spec_cid, initial_cid, PHASES)
         d = deploy_protocol(self.tx, self.admin, params)
         self.params = params
         self.protocol = d.protocol
@@ -216,30 +203,34 @@ class _Driver:
             weights = self.make_update(r, i)
             meta = ModelMeta(RoundId(r), client, self.spec.arch, self.global_model.cid)
             cid = self.store.put(encode_weights(weights, meta))
-            samples = self.work.data.clients[i].num_samples
+            samples = self.work.builtin.data.clients[i].num_samples
             calls.append(("submitUpdate", (r, cid_to_bytes(cid), samples), client, 0))
         self.send(calls)
 
     def make_update(self, r: int, i: int) -> Weights:
         rng = np.random.default_rng([self.task.seed, r, i])
         g = self.global_model.weights
-        data = self.work.data.clients[i].train
+        data = self.work.builtin.data.clients[i].train
         seed = self.task.seed * 1_000_003 + r * 1_009 + i
-        honest = train_local(self.work.model, data, self.work.train_config, dict(g), seed).weights
+        honest = train_local(
+            self.work.builtin.model, data, self.work.builtin.config, dict(g), seed
+        ).weights
         attack = self.task.attackers.get(i)
         return ATTACKS[attack](dict(g), honest, rng) if attack else honest
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member (the miner's rules)."""
-        from flchain.task.evaluation import classifier_head, derive_seed, evaluator, reference_model
+        from flchain.task.evaluation import derive_seed, evaluator, reference_model
         from flchain.task.quality import score_round
 
         index = self.miners.index(miner)
-        data = self.work.data.miners[index]
-        evaluate_fn = evaluator(self.work.model, data)
+        data = self.work.builtin.data.miners[index]
+        evaluate_fn = evaluator(self.work.builtin.model, data)
         g = self.global_model.weights
         seed = derive_seed(self.spec.seed, "reference", index, self.global_model.round)
-        reference = reference_model(self.work.model, data, self.work.train_config, g, seed)
+        reference = reference_model(
+            self.work.builtin.model, data, self.work.builtin.config, g, seed
+        )
         verdicts = score_round(
             g,
             list(updates),
@@ -249,7 +240,7 @@ class _Driver:
             samples=samples,
             reference=reference,
             sample_cap=self.spec.sample_cap,
-            head=classifier_head(self.work.model),
+            head=self.work.program.head,
         )
         return [int(v.score) for v in verdicts]
 

@@ -15,13 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 from flchain.exceptions import IntegrityError, ObjectTooLargeError, StorageError
 from flchain.storage.cid import CID, RAW, as_cid
 from flchain.storage.dagpb import decode_file_node
-from flchain.types import CIDStr
+from flchain.types import CIDStr, Closing
 
 MAX_BLOCK_SIZE = 2 * 1024 * 1024
 """Largest block any store accepts (Kubo's limit for exchanged blocks)."""
@@ -98,7 +97,7 @@ def iter_dag_blocks(get_block: BlockGetter, root: CID) -> Iterator[tuple[CID, by
             stack.extend(reversed(decode_file_node(block).links))
 
 
-class ContentStore(ABC):
+class ContentStore(Closing, ABC):
     """Blocks by CID, files as Kubo-identical UnixFS DAGs, every read verified."""
 
     # --- blocks (implemented by each store) ------------------------------
@@ -193,17 +192,3 @@ class ContentStore(ABC):
     def hold(self, *, exclusive: bool = False) -> AbstractContextManager[None]:
         """Keep garbage collection away while the block runs (stores with GC override)."""
         return nullcontext()
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections or handles (nothing for most stores)."""
-
-    def __enter__(self) -> ContentStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -1,7 +1,9 @@
 """Model weights as deterministic safetensors bytes, and a strict decoder.
 
 The same tensors and metadata always give the same bytes, hence the same CID:
-tensors sorted by name, all float32 little-endian, packed back to back;
+tensors sorted by name, float tensors as float32 and integer buffers (such as
+BatchNorm's ``num_batches_tracked``) in their own integer or bool dtype
+(:data:`DTYPES`), all little-endian, packed back to back;
 metadata keys in a fixed order (round, author, architecture, parent); a
 compact JSON header padded with spaces to 8 bytes. The file is standard
 safetensors (``safetensors.numpy.load`` reads it). We write it ourselves
@@ -10,7 +12,10 @@ because safetensors' serializer emits the metadata map in a random order.
 Decoding trusts nothing from a peer: the size is checked before anything is
 read, the header must be well formed within fixed limits (see
 :mod:`flchain.storage.header`), offsets must tile the data exactly, the
-architecture must match when one is expected, and every value must be finite.
+architecture (names, shapes and dtypes) must match when one is expected, every
+float must be finite and every bool 0 or 1. The file keeps names, dtypes and
+values exactly but sorts by name; decoding against an :class:`ArchitectureSpec`
+made from a state dict gives its order back.
 Nothing is ever unpickled. Every failure is a :class:`StorageError` naming what
 was wrong (a :class:`CodecError` for a malformed file); the public decoders
 translate anything unforeseen into a CodecError too.
@@ -23,7 +28,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,7 +42,24 @@ from flchain.types import Address, CIDStr, RoundId, Weights
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 """Largest model accepted unless the caller says otherwise."""
 
-_DTYPE = np.dtype("<f4")
+FLOAT = "float32"
+"""The dtype every float tensor is stored in (the architecture's name for it)."""
+
+DTYPES: Mapping[str, tuple[str, np.dtype[Any]]] = {
+    FLOAT: ("F32", np.dtype("<f4")),
+    "int64": ("I64", np.dtype("<i8")),
+    "int32": ("I32", np.dtype("<i4")),
+    "int16": ("I16", np.dtype("<i2")),
+    "int8": ("I8", np.dtype("i1")),
+    "uint64": ("U64", np.dtype("<u8")),
+    "uint32": ("U32", np.dtype("<u4")),
+    "uint16": ("U16", np.dtype("<u2")),
+    "uint8": ("U8", np.dtype("u1")),
+    "bool": ("BOOL", np.dtype("?")),
+}
+"""Architecture dtype name -> (safetensors dtype code, little-endian NumPy dtype)."""
+
+_BY_CODE = {code: (name, dtype) for name, (code, dtype) in DTYPES.items()}
 _META_KEYS = ("round", "author", "architecture", "parent")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _MAX_ROUND = 2**63 - 1
@@ -84,19 +106,36 @@ class ModelMeta:
         return cls(RoundId(round_id), Address(raw["author"]), raw["architecture"], parent)
 
 
+def dtype_name(array: np.ndarray) -> str:
+    """The architecture's dtype name for an array: ``float32`` for any float, else
+    its own integer or bool dtype (refused when safetensors has none for it)."""
+    kind = np.asarray(array).dtype
+    if kind.kind == "f":
+        return FLOAT
+    if kind.kind in "iub" and kind.name in DTYPES:
+        return kind.name
+    raise CodecError(f"dtype {kind} is not storable; known: {', '.join(DTYPES)}")
+
+
 @dataclass(frozen=True, slots=True)
 class ArchitectureSpec:
-    """Tensor names with their shapes and dtypes, sorted by name."""
+    """Tensor names with their shapes and dtypes, sorted by name, and the model's own
+    tensor order (``order``: not part of the architecture's identity, only of how
+    decoded weights are handed back)."""
 
     tensors: tuple[tuple[str, tuple[int, ...], str], ...]
+    order: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_weights(cls, weights: Weights) -> ArchitectureSpec:
-        return cls(tuple((n, tuple(weights[n].shape), "float32") for n in sorted(weights)))
+        tensors = tuple(
+            (n, tuple(weights[n].shape), dtype_name(weights[n])) for n in sorted(weights)
+        )
+        return cls(tensors, tuple(weights))
 
     @classmethod
     def from_shapes(cls, shapes: Mapping[str, tuple[int, ...]]) -> ArchitectureSpec:
-        return cls(tuple((n, tuple(shapes[n]), "float32") for n in sorted(shapes)))
+        return cls(tuple((n, tuple(shapes[n]), FLOAT) for n in sorted(shapes)))
 
     def fingerprint(self) -> str:
         """A short stable id of this architecture (usable as ``ModelMeta.architecture``)."""
@@ -122,30 +161,34 @@ class ArchitectureSpec:
 
 
 def encode_weights(weights: Weights, meta: ModelMeta) -> bytes:
-    """Serialize weights (any float dtype, stored as float32) with their metadata."""
+    """Serialize weights with their metadata: any float dtype is stored as float32,
+    integer and bool buffers exactly, in their own dtype."""
     arrays: dict[str, np.ndarray] = {}
+    codes: dict[str, str] = {}
     for name in sorted(weights):
         if not isinstance(name, str) or not name or name == "__metadata__":
             raise CodecError(f"invalid tensor name {name!r}")
         array = np.asarray(weights[name])
-        if array.dtype.kind != "f":
-            raise CodecError(f"tensor {name!r} has dtype {array.dtype}, expected a float type")
-        array = np.ascontiguousarray(array, dtype=_DTYPE)
-        if not np.isfinite(array).all():
+        try:
+            codes[name], dtype = DTYPES[dtype_name(array)]
+        except CodecError as exc:
+            raise CodecError(f"tensor {name!r}: {exc}") from exc
+        array = np.asarray(array, dtype=dtype, order="C")  # keeps 0-d tensors 0-d
+        if codes[name] == "F32" and not np.isfinite(array).all():
             raise CodecError(f"tensor {name!r} contains NaN or Inf")
         arrays[name] = array
     header: dict[str, Any] = {"__metadata__": meta.to_header()}
     offset = 0
     for name, array in arrays.items():
         header[name] = {
-            "dtype": "F32",
+            "dtype": codes[name],
             "shape": list(array.shape),
             "data_offsets": [offset, offset + array.nbytes],
         }
         offset += array.nbytes
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
-    # Arrays are C-contiguous (ascontiguousarray above), so .data is their raw bytes.
+    # Arrays are C-contiguous (order="C" above), so .data is their raw bytes.
     return b"".join(
         [len(text).to_bytes(8, "little"), text, *(array.data for array in arrays.values())]
     )
@@ -157,7 +200,8 @@ def decode_weights(
     expected: ArchitectureSpec | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[dict[str, np.ndarray], ModelMeta]:
-    """Parse and check a model file; return writable float32 arrays and the metadata.
+    """Parse and check a model file; return writable arrays (float32, or the integer
+    buffer's dtype) and the metadata, in ``expected``'s order when it has one.
 
     Raises a :class:`StorageError` (a :class:`CodecError` for a malformed file),
     and nothing else, whatever the bytes.
@@ -204,14 +248,21 @@ def _decode(
         expected.check(spec)
     base = 8 + header_len
     weights: dict[str, np.ndarray] = {}
-    for name, shape, _dtype in spec.tensors:
+    for name, shape, dtype_id in spec.tensors:
         begin, end = offsets[name]
-        count = (end - begin) // 4
-        array = np.frombuffer(data, dtype=_DTYPE, count=count, offset=base + begin)
-        array = array.reshape(shape).astype(np.float32, copy=True)
-        if not np.isfinite(array).all():
+        stored = DTYPES[dtype_id][1]
+        count = (end - begin) // stored.itemsize
+        if dtype_id == "bool":  # any byte but 0 and 1 is not a bool
+            raw = np.frombuffer(data, dtype=np.uint8, count=count, offset=base + begin)
+            if np.any(raw > 1):
+                raise CodecError(f"tensor {show(name)} holds a bool byte other than 0 or 1")
+        array = np.frombuffer(data, dtype=stored, count=count, offset=base + begin)
+        array = array.reshape(shape).astype(stored.newbyteorder("="), copy=True)
+        if dtype_id == FLOAT and not np.isfinite(array).all():
             raise CodecError(f"tensor {show(name)} contains NaN or Inf")
         weights[name] = array
+    if expected is not None and expected.order:
+        weights = {name: weights[name] for name in expected.order}
     return weights, meta
 
 
@@ -222,8 +273,8 @@ def _layout(
     entries: list[tuple[str, tuple[int, ...], str]] = []
     offsets: dict[str, tuple[int, int]] = {}
     for name, info in header.items():
-        shape, offsets[name] = _entry(name, info)
-        entries.append((name, shape, "float32"))
+        shape, dtype_id, offsets[name] = _entry(name, info)
+        entries.append((name, shape, dtype_id))
     position = 0
     for begin, end in sorted(offsets.values()):
         if begin != position:
@@ -235,13 +286,15 @@ def _layout(
     return ArchitectureSpec(tuple(sorted(entries))), offsets
 
 
-def _entry(name: str, info: object) -> tuple[tuple[int, ...], tuple[int, int]]:
-    """One tensor entry's shape and data offsets, checked against each other."""
+def _entry(name: str, info: object) -> tuple[tuple[int, ...], str, tuple[int, int]]:
+    """One tensor entry's shape, dtype and data offsets, checked against each other."""
     what = f"tensor {show(name)}"
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
         raise CodecError(f"{what}: entry must be an object of dtype, shape and data_offsets")
-    if info["dtype"] != "F32":
-        raise CodecError(f"{what} has dtype {show(info['dtype'])}, expected F32")
+    code = info["dtype"]
+    if not isinstance(code, str) or code not in _BY_CODE:
+        raise CodecError(f"{what} has dtype {show(code)}, expected one of {', '.join(_BY_CODE)}")
+    dtype_id, stored = _BY_CODE[code]
     shape, span = info["shape"], info["data_offsets"]
     if not _ints(shape) or len(shape) > _MAX_RANK:
         raise CodecError(f"{what}: shape must be at most {_MAX_RANK} non-negative integers")
@@ -249,9 +302,9 @@ def _entry(name: str, info: object) -> tuple[tuple[int, ...], tuple[int, int]]:
         raise CodecError(f"{what}: data_offsets must be two non-negative integers")
     if math.prod(max(d, 1) for d in shape) > _MAX_ELEMENTS:
         raise CodecError(f"{what}: shape {shape} is too large")
-    if span[1] - span[0] != 4 * math.prod(shape):
-        raise CodecError(f"{what}: data_offsets {span} do not fit shape {shape}")
-    return tuple(shape), (span[0], span[1])
+    if span[1] - span[0] != stored.itemsize * math.prod(shape):
+        raise CodecError(f"{what}: data_offsets {span} do not fit {code} shape {shape}")
+    return tuple(shape), dtype_id, (span[0], span[1])
 
 
 def _ints(values: object) -> bool:

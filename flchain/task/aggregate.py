@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flchain.learning.strategies import ClientUpdate, Strategy, StrategyState
+from flchain.learning.weights import is_float
 from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.signals import flat_delta, median, norm
@@ -82,7 +83,8 @@ def bounded_samples(claims: Sequence[int], cap: int) -> list[int]:
 
 
 def clip_to_median(global_weights: Weights, updates: Sequence[Weights]) -> list[Weights]:
-    """Scale every change larger than the median change size down to it (float64 maths)."""
+    """Scale every change larger than the median change size down to it (float64 maths);
+    integer buffers are kept as sent."""
     deltas = [flat_delta(u, global_weights) for u in updates]
     sizes = [norm(d) for d in deltas]
     bound = median(sizes)
@@ -95,6 +97,8 @@ def clip_to_median(global_weights: Weights, updates: Sequence[Weights]) -> list[
         out.append(
             {
                 k: (g.astype(np.float64) + scale * (u[k].astype(np.float64) - g)).astype(np.float32)
+                if is_float(g)
+                else u[k]
                 for k, g in global_weights.items()
             }
         )

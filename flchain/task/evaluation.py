@@ -10,8 +10,10 @@ its own data (the direction every client's update is compared with).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 
+import numpy as np
 import torch
 
 from flchain.learning.strategies import Strategy
@@ -37,9 +39,15 @@ def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:
 
 
 def classifier_head(model: torch.nn.Module) -> tuple[str, ...]:
-    """Names of the output layer's tensors: the trailing tensors (in the model's own order)
-    whose leading dimension is that of the last one (the number of classes)."""
-    tensors = list(model.state_dict().items())
+    """The output layer's tensor names of ``model`` (see :func:`head_of`)."""
+    return head_of({n: t.detach().cpu().numpy() for n, t in model.state_dict().items()})
+
+
+def head_of(weights: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """Names of the output layer's tensors: the trailing float tensors (in the model's own
+    order; integer buffers are not learned) whose leading dimension is that of the last
+    one (the number of classes)."""
+    tensors = [(n, np.asarray(t)) for n, t in weights.items() if np.asarray(t).dtype.kind == "f"]
     if not tensors or tensors[-1][1].ndim == 0:
         return ()
     outputs = tensors[-1][1].shape[0]

@@ -26,7 +26,18 @@ fails gives the update a score of 0 and names the signal that caught it:
    with it (measured in ``docs/robustness.md``); the whole model's cosine
    drifts towards 0 for honest updates as training converges. Colluders cannot
    move the reference, unlike a round median;
-5. effect, on the miner's validation data: the update's own model must keep its
+5. cluster (a round-level rule in the spirit of FLAME, Nguyen et al. 2022): the
+   updates that passed the size and plagiarism rules, as unit vectors, are
+   projected on the round's main direction of variation; the most separated
+   strict minority of at least two at either end (:func:`find_group`) is
+   rejected when the gap between it and the rest exceeds ``cluster_separation``
+   times the larger spread along that direction, the group's or the rest's.
+   Colluders who share a goal (a backdoor, a label flip) move together and
+   apart from the honest majority;
+   honest clients on skewed data differ from each other in many directions at
+   once and rarely leave such a gap (calibrated in ``docs/robustness.md``).
+   Every miner computes the same groups: the rule reads only the updates;
+6. effect, on the miner's validation data: the update's own model must keep its
    loss under ``max(loss_ratio * L, L + loss_slack)`` for the global loss ``L``,
    and the round's aggregate of all candidates must not be better without it by
    more than ``harm_tolerance`` accuracy (leave-one-out).
@@ -51,6 +62,7 @@ from flchain.task.signals import (
     apply_delta,
     cosine,
     find_copies,
+    find_group,
     flat_delta,
     median,
     norm,
@@ -152,6 +164,27 @@ def harm_verdict(with_it: Evaluation, without: Evaluation, rules: ScoreRules) ->
     return None
 
 
+def cluster_verdicts(
+    indices: Sequence[int], deltas: Sequence[np.ndarray], rules: ScoreRules
+) -> dict[int, Verdict]:
+    """Rejections of the round's most separated minority group (update index → verdict).
+
+    ``deltas[k]`` belongs to update ``indices[k]``; nothing is rejected unless a
+    group's ``gap / spread`` exceeds ``rules.cluster_separation``.
+    """
+    group = find_group(deltas)
+    if group is None or group.separation <= rules.cluster_separation:
+        return {}
+    members = [indices[k] for k in group.members]
+    reason = (
+        f"cluster: one of {len(members)} updates ({', '.join(map(str, members))}) set apart "
+        f"from the round's other {len(indices) - len(members)} along its main direction: "
+        f"gap {group.gap:.3f} is {group.separation:.2f} x the larger spread "
+        f"(bound {rules.cluster_separation:g} x)"
+    )
+    return {i: reject(reason) for i in members}
+
+
 def contribution(cos: float, size: float, median_size: float) -> Score:
     """An accepted update's score: aligned and full-sized earns most (at least 1)."""
     share = min(1.0, size / median_size) if median_size > 0 else 0.0
@@ -207,6 +240,7 @@ def score_round(
     copies = find_copies([deltas[i] for i in order], rules.duplicate_tolerance)
     for later, earlier in copies.items():
         verdicts[order[later]] = reject(f"plagiarism: near-copy of update {order[earlier]}")
+    copies_of = {order[later] for later in copies}
     cosines = {i: cosine(directions[i], ref_direction) for i in directions}
     floor = max(rules.min_cosine, rules.cosine_ratio * median(list(cosines.values())))
     for i in live:
@@ -215,6 +249,9 @@ def score_round(
                 f"direction: cosine {cosines[i]:+.3f} to the miner's reference update "
                 f"is not above {floor:.3f}"
             )
+    passed = [i for i in order if i not in copies_of]
+    for i, verdict in cluster_verdicts(passed, [deltas[i] for i in passed], rules).items():
+        verdicts.setdefault(i, verdict)
     for i in live:
         if i not in verdicts:
             verdict = loss_verdict(base, evaluate(live[i]), rules)

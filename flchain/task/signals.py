@@ -1,28 +1,34 @@
 """The vector maths behind proof-of-quality: pure functions on weights and deltas.
 
 An update's *delta* is its weights minus the global model's, as one float64
-vector in sorted tensor-name order. Every signal of :mod:`flchain.task.quality`
+vector in sorted tensor-name order, over the float tensors only: integer
+buffers (BatchNorm's ``num_batches_tracked``) are counters, not learned, and no
+quality signal looks at them. Every signal of :mod:`flchain.task.quality`
 is computed from deltas: their sizes against the round's median size, their
-directions against the miner's own reference update, and how close two
-directions are (near-copies).
+directions against the miner's own reference update, how close two
+directions are (near-copies), and whether a minority of the round's updates
+stands apart from the rest along the round's main direction (a group).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from flchain.learning.weights import float_names
 from flchain.types import Weights
 
 
 def flat_delta(weights: Weights, global_weights: Weights) -> np.ndarray:
-    """``weights - global_weights`` as one float64 vector, in sorted name order."""
+    """``weights - global_weights`` over the float tensors as one float64 vector, in
+    sorted name order."""
     parts = [
         np.asarray(weights[name], dtype=np.float64).ravel()
         - np.asarray(global_weights[name], dtype=np.float64).ravel()
-        for name in sorted(global_weights)
+        for name in float_names(global_weights)
     ]
     return np.concatenate(parts) if parts else np.zeros(0)
 
@@ -70,11 +76,16 @@ def find_copies(deltas: Sequence[np.ndarray], tolerance: float) -> dict[int, int
 
 
 def apply_delta(global_weights: Weights, delta: np.ndarray) -> dict[str, np.ndarray]:
-    """``global + delta`` (float64 maths, rounded once to float32), in sorted name order."""
+    """``global + delta`` (float64 maths, rounded once to float32), in sorted name order;
+    integer buffers are the global model's."""
+    floats = set(float_names(global_weights))
     out: dict[str, np.ndarray] = {}
     offset = 0
     for name in sorted(global_weights):
         g = global_weights[name]
+        if name not in floats:
+            out[name] = np.array(g, copy=True)
+            continue
         part = delta[offset : offset + g.size].reshape(g.shape)
         out[name] = (g.astype(np.float64) + part).astype(np.float32)
         offset += g.size
@@ -90,3 +101,68 @@ def weighted_mean(deltas: Sequence[np.ndarray], weights: Sequence[float]) -> np.
     for d, w in zip(deltas, weights, strict=True):
         acc += float(w) * d
     return acc / total
+
+
+@dataclass(frozen=True)
+class Group:
+    """A minority of the round set apart along its main direction.
+
+    ``members``: positions in the list of deltas, ascending; ``gap``: the distance
+    between the group's nearest member and the rest's nearest, along the main
+    direction; ``spread``: the larger standard deviation along it, of the group's
+    or of the rest's. A group must be tighter than its distance to the rest: a
+    lone outlier and the nearest of the others are no group.
+    """
+
+    members: tuple[int, ...]
+    gap: float
+    spread: float
+
+    @property
+    def separation(self) -> float:
+        """``gap / spread`` (infinite for a positive gap between two points each)."""
+        if self.spread > 0:
+            return self.gap / self.spread
+        return math.inf if self.gap > 0 else 0.0
+
+
+def principal_scores(deltas: Sequence[np.ndarray]) -> np.ndarray:
+    """Each delta's coordinate along the round's main direction of variation.
+
+    Deltas are taken as unit vectors (scale is the size rule's business), centred
+    on their mean; the main direction is the top eigenvector of their n x n Gram
+    matrix, and a delta's score is its projection on it (sign arbitrary).
+    """
+    units = np.stack([d / n if (n := norm(d)) > 0 else d for d in deltas])
+    centred = units - units.mean(axis=0)
+    values, vectors = np.linalg.eigh(centred @ centred.T)
+    top: np.ndarray = vectors[:, -1] * math.sqrt(max(float(values[-1]), 0.0))
+    return top
+
+
+def find_group(deltas: Sequence[np.ndarray], min_size: int = 2) -> Group | None:
+    """The most separated minority along the round's main direction, or ``None``.
+
+    Candidates are, on each side of :func:`principal_scores`, the ``m`` most
+    extreme deltas for ``min_size <= m < n / 2`` (a strict minority); the one kept
+    has the largest :attr:`Group.separation` (first found on a tie: the positive side,
+    then the smaller group). A group is a set of updates that agree with each
+    other more than with the rest of the round: colluders, or clients sharing
+    a skew; :func:`flchain.task.quality.group_verdicts` decides which.
+    """
+    n = len(deltas)
+    if n < 2 * min_size + 1:
+        return None
+    scores = principal_scores(deltas)
+    best: Group | None = None
+    for sign in (1.0, -1.0):
+        side = sign * scores
+        order = sorted(range(n), key=lambda i: (-side[i], i))
+        for m in range(min_size, (n + 1) // 2):
+            inside, rest = order[:m], order[m:]
+            gap = float(min(side[i] for i in inside) - max(side[i] for i in rest))
+            spread = max(float(np.std(side[rest])), float(np.std(side[inside])))
+            group = Group(tuple(sorted(inside)), gap, spread)
+            if best is None or group.separation > best.separation:
+                best = group
+    return best

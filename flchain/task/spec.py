@@ -41,7 +41,10 @@ class ScoreRules:
     whose directions (unit vectors) are closer than this are copies.
     ``min_cosine`` and ``cosine_ratio``: an update's change must point along the
     miner's reference update, on the classifier head (FLTrust's trust), by more
-    than ``max(min_cosine, cosine_ratio x the round's median cosine)``. ``loss_ratio``
+    than ``max(min_cosine, cosine_ratio x the round's median cosine)``.
+    ``cluster_separation``: a strict minority of the round set apart from the rest
+    along the round's main direction by more than this many times the larger
+    spread (the group's or the rest's) is rejected as a group. ``loss_ratio``
     and ``loss_slack``: an update's own validation loss may be at most
     ``max(loss_ratio * L, L + loss_slack)`` for the global model's loss ``L``.
     ``harm_tolerance``: how much validation accuracy the round's aggregate may
@@ -54,6 +57,7 @@ class ScoreRules:
     duplicate_tolerance: float = 0.05
     min_cosine: float = 0.05
     cosine_ratio: float = 0.4
+    cluster_separation: float = 1.8
     loss_ratio: float = 2.0
     loss_slack: float = 5.0
     harm_tolerance: float = 0.25
@@ -69,7 +73,9 @@ class TaskSpec:
     aggregation and in rewards (0 until the task is created, which fixes it from
     the data, see :meth:`with_sample_cap`). ``clip_updates``: accepted changes
     larger than the round's median change are scaled down to it before
-    aggregation (defence in depth; see ``flchain.task.aggregate``).
+    aggregation (defence in depth; see ``flchain.task.aggregate``). ``app``: the CID of
+    the Flower app's canonical source archive the task runs (see ``flchain.app.archive``);
+    empty for the built-in models and data sets.
     """
 
     dataset: str = "digits"
@@ -86,6 +92,7 @@ class TaskSpec:
     committee: int = 3
     sample_cap: int = 0
     clip_updates: bool = True
+    app: str = ""
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:

@@ -6,11 +6,11 @@ import copy
 import dataclasses
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from audit_helpers import ATTACKERS, SILENT_MINER, BuiltTask
+from flchain_cli import run_flchain
 
 from flchain.audit.auditor import AuditReport, audit_history
 from flchain.audit.history import Source, load_history, load_test_data
@@ -212,12 +212,7 @@ def test_a_malformed_reveal_is_flagged_not_crashed_on(clean_task: BuiltTask) -> 
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flchain", "audit", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_flchain("audit", *args)
 
 
 @pytest.mark.slow

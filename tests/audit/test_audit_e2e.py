@@ -40,6 +40,9 @@ def test_audit_of_a_real_run_verifies_and_shows_the_free_rider(tmp_path: Path) -
         )
         result = run_task(run, Console(file=(tmp_path / "console.txt").open("w")))
         assert len(result.reports) == 2
+        recorded = json.loads((out / "task.json").read_text())
+        assert recorded["node_stops_with_run"] is False  # the node was up before the run
+        assert recorded["rpc_url"] == testnet.TestnetInfo.load(home / testnet.TESTNET_FILE).rpc_url
 
         report_html = tmp_path / "audit.html"
         done = subprocess.run(
@@ -48,8 +51,6 @@ def test_audit_of_a_real_run_verifies_and_shows_the_free_rider(tmp_path: Path) -
                 "-m",
                 "flchain",
                 "audit",
-                "--testnet",
-                str(home / testnet.TESTNET_FILE),
                 "--run",
                 str(out),
                 "--json",
@@ -59,6 +60,7 @@ def test_audit_of_a_real_run_verifies_and_shows_the_free_rider(tmp_path: Path) -
             capture_output=True,
             text=True,
             timeout=300,
+            cwd=tmp_path,  # no default testnet file: --run alone names the node
         )
     finally:
         testnet.down(home)

@@ -15,6 +15,7 @@ from flchain.audit.history import Source, load_history, load_test_data
 from flchain.audit.html import render_html, write_html
 from flchain.audit.svg import bar_chart, hbar_chart, line_chart
 from flchain.storage import LocalStore
+from flchain.units import format_units
 
 pytestmark = pytest.mark.xdist_group("audit")
 
@@ -53,6 +54,48 @@ def test_charts_scale_their_data() -> None:
     assert bars.count('class="bar"') == 3
     h = hbar_chart("r", "t", ["a", "b"], [1.0, 3.0], unit="tokens")
     assert h.count('class="bar"') == 2 and "3.00" in h
+    named = hbar_chart("r", "t", ["a", "b"], [1.0, 3.0], unit="FLR", texts=["1 FLR", "3 FLR"])
+    assert ">3 FLR</text>" in named and "3.00" not in named
+
+
+def _lines(svg: str) -> list[str]:
+    return re.findall(r'<polyline points="([^"]*)"', svg)
+
+
+def test_identical_lines_are_drawn_apart_and_tagged() -> None:
+    series = {
+        "a": [1.0, 2.0, 3.0],
+        "b": [1.0, 2.0, 3.0],
+        "c": [2.0, 2.0, 2.0],
+        "d": [1.0, 2.0, 3.0],
+    }
+    plain = line_chart("p", "t", ["0", "1", "2"], series)
+    assert len(set(_lines(plain))) == 2  # a, b and d on top of each other
+    svg = line_chart("p", "t", ["0", "1", "2"], series, separate=True)
+    lines = _lines(svg)
+    assert len(lines) == 4 and len(set(lines)) == 4  # every party visible
+    ys = [[float(p.split(",")[1]) for p in line.split()] for line in lines]
+    assert [round(a - b, 1) for a, b in zip(ys[0], ys[1], strict=True)] == [3.0, 3.0, 3.0]
+    assert len(set(re.findall(r'stroke-dasharray="([^"]*)"', svg))) == 3  # a's line is solid
+    assert ">a [1]<" in svg and ">b [1]<" in svg and ">d [1]<" in svg and ">c<" in svg
+    assert "identical lines, drawn 3 px apart" in svg
+    assert "b: 2</title>" in svg  # tooltips keep the true values
+    unique = line_chart("p", "t", ["0"], {"a": [1.0], "b": [2.0]}, separate=True)
+    assert "[1]" not in unique and "identical lines" not in unique
+
+
+def test_token_amounts_are_shown_in_token_units(report: AuditReport) -> None:
+    page = render_html(report)
+    reward = int(report.task["client_reward_per_round"])
+    assert str(reward) not in page and f">{format_units(reward)}</code>" in page
+    rewards = page.split('id="plot-rewards"')[1].split("</svg>")[0]
+    shown = re.findall(r">([0-9.,]+) FLR</text>", rewards)
+    assert len(shown) == len(report.rewards)
+    assert all(len(s.partition(".")[2]) <= 4 for s in shown)  # readable, not 18 decimals
+    assert not re.search(r"\d{15,}", page)  # no raw wei anywhere
+    reputation = page.split('id="plot-reputation"')[1].split("</svg>")[0]
+    lines = _lines(reputation)
+    assert len(lines) == len(report.client_reputation) == len(set(lines))
 
 
 def _chromium() -> str:
@@ -97,6 +140,8 @@ def test_plots_render_in_headless_chromium(report: AuditReport, tmp_path: Path) 
     for plot in PLOTS:
         assert re.search(rf'<svg[^>]*id="{plot}"', dom), plot
     assert dom.count("<polyline") >= 1 + len(report.client_reputation)
+    reputation = dom.split('id="plot-reputation"')[1].split("</svg>")[0]
+    assert len(set(_lines(reputation))) == len(report.client_reputation)  # none hidden
     assert dom.count('class="bar"') >= sum(r.finalized for r in report.rounds)
 
     image = pytest.importorskip("PIL.Image")

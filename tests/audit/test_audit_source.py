@@ -53,3 +53,20 @@ def test_bad_options_name_what_is_missing(tmp_path: Path) -> None:
     broken.write_text("{")
     with pytest.raises(ConfigError, match="not valid JSON"):
         resolve_source(broken)
+
+
+def test_a_runs_recorded_node_is_used_when_no_node_is_named(testnet: Path, tmp_path: Path) -> None:
+    task = tmp_path / "task.json"
+    task.write_text(json.dumps({"rpc_url": "http://127.0.0.1:8", "protocol": OTHER}))
+    source = resolve_source(task_file=task, fallback_testnet=testnet)
+    assert source == Source("http://127.0.0.1:8", OTHER, 0)  # the run's node, not the default
+    assert source.origin == f"recorded in {task}"
+    assert resolve_source(testnet, task_file=task).rpc_url == "http://127.0.0.1:9"  # explicit
+    assert resolve_source(rpc_url="http://x:1", task_file=task).rpc_url == "http://x:1"
+    task.write_text(json.dumps({"protocol": OTHER}))  # an older run: no URL recorded
+    assert resolve_source(task_file=task, fallback_testnet=testnet).rpc_url == "http://127.0.0.1:9"
+    with pytest.raises(ConfigError, match="no node to read: pass --run DIR"):
+        resolve_source(task_file=task)
+    task.write_text(json.dumps({"rpc_url": ["http://127.0.0.1:8"], "protocol": OTHER}))
+    with pytest.raises(ConfigError, match="rpc_url is not a string"):
+        resolve_source(task_file=task)

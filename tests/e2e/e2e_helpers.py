@@ -1,14 +1,19 @@
-"""Helpers shared by the end-to-end tests (specs, reading a run's logs and metrics)."""
+"""Helpers shared by the end-to-end tests: specs, faults on cue, a run's logs and metrics."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flchain_cli import run_flchain
+
 from flchain.party.roundlog import read_events
+from flchain.run.procs import ChildSet
 from flchain.task.spec import TaskSpec
 
 
@@ -38,8 +43,46 @@ def metrics_of(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def scored_events(out: Path, miners: int) -> list[dict[str, Any]]:
+    """The ``scored`` events the miners of run ``out`` logged, in miner order."""
+    return [
+        e for j in range(miners) for e in events_of(out, f"miner-{j}") if e["event"] == "scored"
+    ]
+
+
+def scored_reasons(out: Path, miners: int) -> list[str]:
+    """Every reason the miners of run ``out`` logged for a score, in miner order."""
+    return [reason for e in scored_events(out, miners) for reason in e["reasons"]]
+
+
+def rewards_by_behaviour(summary: dict[str, Any]) -> dict[str, list[float]]:
+    """The rewards of a run's clients (its summary), grouped by behaviour."""
+    clients = [p for n, p in summary["parties"].items() if n.startswith("client")]
+    rewards: dict[str, list[float]] = {p["behaviour"]: [] for p in clients}
+    for p in clients:
+        rewards[p["behaviour"]].append(summary["rewards"][p["address"]])
+    return rewards
+
+
+def when_round_opens(
+    children: ChildSet, name: str, round_: int, action: Callable[[], None], timeout: float = 120
+) -> None:
+    """Call ``action`` (on a thread) once child ``name`` logs that round ``round_`` opened for
+    it, or after ``timeout`` seconds if it never does."""
+    log = children.children[name].output.parent / f"{name}.jsonl"
+
+    def watch() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(e["event"] == "round_open" and e["round"] == round_ for e in read_events(log)):
+                break
+            time.sleep(0.01)
+        action()
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``flchain run`` as a subprocess with its own testnet home under ``tmp_path``."""
-    cmd = [sys.executable, "-c", "from flchain.cli import main; main()", "run", *args]
-    cmd += ["--home", str(tmp_path / "cli-home"), "--out", str(tmp_path / "cli-run")]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    home = ["--home", str(tmp_path / "cli-home"), "--out", str(tmp_path / "cli-run")]
+    return run_flchain("run", *args, *home, timeout=600)

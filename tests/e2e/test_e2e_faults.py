@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import signal
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from e2e_helpers import events_of, small_spec
+from e2e_helpers import events_of, small_spec, when_round_opens
 
-from flchain.party.roundlog import read_events
 from flchain.run.orchestrator import RunResult
 from flchain.run.procs import ChildSet
 from flchain.run.setup import Phases, Task
@@ -20,18 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 def _kill_when_training_round_1(children: ChildSet, task: Task) -> None:
     """SIGKILL client-3 as soon as round 1 opens for it (it is then training)."""
-    victim = children.children["client-3"]
-    log = victim.output.parent / "client-3.jsonl"
-
-    def watch() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if any(e["event"] == "round_open" and e["round"] == 1 for e in read_events(log)):
-                children.kill("client-3", signal.SIGKILL)
-                return
-            time.sleep(0.01)
-
-    threading.Thread(target=watch, daemon=True).start()
+    when_round_opens(children, "client-3", 1, lambda: children.kill("client-3", signal.SIGKILL))
 
 
 def test_killed_client_and_silent_miner(run_e2e: Callable[..., RunResult]) -> None:

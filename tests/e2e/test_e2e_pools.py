@@ -9,6 +9,7 @@ import pytest
 from e2e_helpers import events_of, metrics_of, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _check_every_client_verified(out: Path, clients: int, rounds: int) -> dict[str, object]:
@@ -61,3 +62,17 @@ def test_twelve_miners_and_forty_clients(tmp_path: Path) -> None:
     assert {f"miner-{j}" for j in range(12)} <= set(codes)
     parties = summary["parties"]
     assert isinstance(parties, dict) and len(parties) == 52
+
+
+def test_a_flower_app_runs_in_client_pools(tmp_path: Path) -> None:
+    """The app's copy reaches every pool (checked by its CID) and its clients train through it."""
+    app = ("--app", str(EXAMPLES / "flower-mnist1d"))
+    args = ("--clients", "4", "--miners", "2", "--rounds", "1", "--client-procs", "2")
+    done = run_cli(tmp_path, *app, *args, "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / "cli-run"
+    summary = _check_every_client_verified(out, 4, 1)
+    assert summary["exit_codes"] == {"miner-0": 0, "miner-1": 0, "clients-0-1": 0, "clients-2-3": 0}
+    for i in range(4):
+        (trained,) = [e for e in events_of(out, f"client-{i}") if e["event"] == "trained"]
+        assert trained["round"] == 0 and trained["loss"] > 0

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import signal
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from e2e_helpers import events_of, small_spec
+from e2e_helpers import events_of, small_spec, when_round_opens
 
-from flchain.party.roundlog import read_events
 from flchain.run.orchestrator import RunResult
 from flchain.run.procs import ChildSet
 from flchain.run.setup import Phases, Task
@@ -19,19 +16,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _kill_and_restart(children: ChildSet, task: Task) -> None:
-    victim = children.children["client-1"]
-    log = victim.output.parent / "client-1.jsonl"
-
-    def watch() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if any(e["event"] == "round_open" and e["round"] == 1 for e in read_events(log)):
-                break
-            time.sleep(0.01)
+    def restart() -> None:
         children.kill("client-1", signal.SIGKILL)
-        children.spawn("client-1-again", victim.argv[3:])
+        children.spawn("client-1-again", children.children["client-1"].argv[3:])
 
-    threading.Thread(target=watch, daemon=True).start()
+    when_round_opens(children, "client-1", 1, restart)
 
 
 def test_restarted_client_catches_up(run_e2e: Callable[..., RunResult]) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 import typer
+from flchain_cli import run_flchain
 from typer.testing import CliRunner
 
 from flchain.cli.baseline import register
@@ -16,12 +16,7 @@ from flchain.learning.baseline import BaselineConfig, run_baseline
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from flchain.cli import main; main()", "baseline", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_flchain("baseline", *args, timeout=600)
 
 
 def test_cli_json_has_the_promised_keys() -> None:

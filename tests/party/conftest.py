@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from party_world import SPEC
 
-from flchain.party.workload import load_workload, warm_up
+from flchain.party.workload import load_workload
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _torch_warmed_up() -> None:
     work = load_workload(SPEC)
-    warm_up(work, work.data.clients[0].train)
+    work.program.warm_up(0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,29 +43,24 @@ def address(role: str, index: int) -> Address:
     return Address("0x" + prefix + f"{index:038x}")
 
 
-@dataclass
-class World:
-    tmp: Path
-    clients: int = 2
-    miners_: int = 3
-    rounds: int = 1
-    committee_size: int = 3
-    quorum: int = 2
-    acceptance_threshold: int = ACCEPTANCE_THRESHOLD
+PARAMS = {"acceptance_threshold": ACCEPTANCE_THRESHOLD}
+"""Task parameters other than :class:`TaskParams`' defaults."""
 
-    def __post_init__(self) -> None:
-        self.spec = replace(SPEC, clients=self.clients, miners=self.miners_, rounds=self.rounds)
-        self.store = LocalStore(self.tmp / "store")
+
+class World:
+    """``clients``, ``miners_`` and ``rounds`` go to the spec, ``params`` (any field of
+    :class:`TaskParams`, e.g. ``committee_size``, ``quorum``) to the chain."""
+
+    def __init__(
+        self, tmp: Path, clients: int = 2, miners_: int = 3, rounds: int = 1, **params: Any
+    ) -> None:
+        self.miners_ = miners_
+        self.spec = replace(SPEC, clients=clients, miners=miners_, rounds=rounds)
+        self.store = LocalStore(tmp / "store")
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
-        self.params = TaskParams(
-            initial_cid,
-            spec_cid,
-            committee_size=self.committee_size,
-            quorum=self.quorum,
-            acceptance_threshold=self.acceptance_threshold,
-        )
+        self.params = TaskParams(initial_cid, spec_cid, **{**PARAMS, **params})
         self.chain = MemChain(self.params)
-        self.logs = self.tmp / "logs"
+        self.logs = tmp / "logs"
 
     def party(self, role: str, index: int, port: ChainPort | None = None) -> Party:
         log = EventLog(self.logs, role, index)

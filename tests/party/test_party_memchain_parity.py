@@ -86,14 +86,14 @@ def test_the_memory_chain_refuses_what_the_contract_refuses(
         [seat(client_account(i)) for i in range(2)],
         [seat(miner_account(j)) for j in range(3)],
         lambda: start_training(info, task),
-        task.initial_cid,
+        task.params.initial_model_cid,
     )
     memory = MemChain(task.params)
     fake = _script(
         [memory.port(address("client", i)) for i in range(2)],
         [memory.port(address("miner", j)) for j in range(3)],
         memory.start_training,
-        task.initial_cid,
+        task.params.initial_model_cid,
     )
     assert fake == real
     assert [o for o in real[:-1] if o != "ok"] == [

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
+from party_world import SPEC
 
+from flchain.app.builtin import BuiltinProgram
 from flchain.exceptions import ConfigError
+from flchain.learning.weights import get_weights, weights_equal
 from flchain.party.participant import Participant
 from flchain.party.pool import MAX_POOL_SIZE, SharedUpdates, parse_indices, run_pool
+from flchain.party.workload import load_workload
 
 
 def test_indices_are_ranges_and_single_numbers() -> None:
@@ -43,6 +48,20 @@ def test_shared_updates_are_read_only_bounded_and_survive_a_clients_clear() -> N
     assert list(cache) == ["b", "c"] and len(cache) == 2 and "a" not in cache
     del cache["b"]
     assert list(cache) == ["c"]
+
+
+def test_pool_members_train_their_own_model_copies_at_once_on_shared_data() -> None:
+    program = load_workload(SPEC).builtin
+    twin = program.with_own_model()
+    assert isinstance(twin, BuiltinProgram)
+    assert twin.model is not program.model and twin.data is program.data
+    assert weights_equal(get_weights(twin.model), get_weights(program.model))
+    start = program.initial_weights()
+    alone = program.train(0, start, 0, 7).weights
+    with ThreadPoolExecutor(2) as slots:  # two compute slots: each trains its own model
+        together = list(slots.map(lambda p: p.train(0, start, 0, 7).weights, (program, twin)))
+    assert all(weights_equal(w, alone) for w in together)
+    assert not weights_equal(alone, start)
 
 
 def test_a_pool_refuses_bad_input_with_exit_status_two(

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from flchain_cli import run_flchain
 
 from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo
 
-CLI = [sys.executable, "-c", "from flchain.cli import main; main()"]
-
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
-    )
+    return run_flchain(*args, cwd=cwd, timeout=120)
 
 
 def test_unknown_client_behaviour(tmp_path: Path) -> None:
@@ -32,13 +28,22 @@ def test_missing_testnet_file(tmp_path: Path) -> None:
     assert "nope.json" in out.stderr
 
 
-def test_bad_malicious_spec_fails_before_starting_anything(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--malicious", "evil:1", "unknown behaviour 'evil'"),  # a bad --malicious spec
+        ("--strategy", "fltrust", "root data set"),  # a strategy needing a root data set
+    ],
+)
+def test_bad_task_is_refused_before_starting_anything(
+    option: str, value: str, message: str, tmp_path: Path
+) -> None:
     out = _run(
-        "run", "--malicious", "evil:1", "--home", str(tmp_path / "h"), "--out",
-        str(tmp_path / "r"), cwd=tmp_path,
+        "run", option, value, "--home", str(tmp_path / "h"), "--out", str(tmp_path / "r"),
+        cwd=tmp_path,
     )  # fmt: skip
     assert out.returncode == 2
-    assert "unknown behaviour 'evil'" in out.stdout + out.stderr
+    assert message in out.stdout + out.stderr
     assert not (tmp_path / "h" / "testnet.json").exists()
 
 
@@ -53,16 +58,6 @@ def test_testnet_file_errors_name_the_problem(tmp_path: Path) -> None:
     path.write_text('{"rpc_url": "u", "mnemonic": "m", "contracts": {"FLProtocol": "0xab"}}')
     info = TestnetInfo.load(path)
     assert (info.protocol, info.deployment_block, info.funded_accounts) == ("0xab", 0, 0)
-
-
-def test_strategy_needing_a_root_data_set_is_refused(tmp_path: Path) -> None:
-    out = _run(
-        "run", "--strategy", "fltrust", "--home", str(tmp_path / "h"), "--out",
-        str(tmp_path / "r"), cwd=tmp_path,
-    )  # fmt: skip
-    assert out.returncode == 2
-    assert "root data set" in out.stdout + out.stderr
-    assert not (tmp_path / "h" / "testnet.json").exists()
 
 
 def test_client_of_a_task_without_a_spec_in_the_store(tmp_path: Path) -> None:

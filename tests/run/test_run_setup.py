@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from flchain.app.builtin import initial_model
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.node import NodeProcess
 from flchain.chain.protocol import ProtocolClient
@@ -13,7 +14,6 @@ from flchain.chain.protocol_types import MemberStatus, Phase
 from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
-from flchain.party.workload import initial_weights
 from flchain.run.setup import (
     FUNDING_WEI,
     Phases,
@@ -38,9 +38,9 @@ def test_task_inputs_are_on_chain_and_in_the_store(anvil: NodeProcess, tmp_path:
     store = LocalStore(tmp_path / "store")
     spec = TaskSpec(clients=12, miners=2, rounds=2, seed=3)
     task = create_task(_info(anvil), store, spec, Phases(30, 20, 10))
-    assert TaskSpec.from_json(store.get(task.spec_cid)) == spec
-    weights, meta = decode_weights(store.get(task.initial_cid))
-    expected = initial_weights(spec)
+    assert TaskSpec.from_json(store.get(task.params.spec_cid)) == spec
+    weights, meta = decode_weights(store.get(task.params.initial_model_cid))
+    expected = initial_model(spec.arch, spec.seed)
     assert sorted(weights) == sorted(expected)
     assert all((weights[k] == expected[k]).all() for k in expected)
     assert (meta.round, meta.architecture, meta.parent) == (0, spec.arch, None)
@@ -57,7 +57,7 @@ def test_task_inputs_are_on_chain_and_in_the_store(anvil: NodeProcess, tmp_path:
     log = EventLog(None, "client", 0)
     party = join_task(_info(anvil), task.protocol, client_account(0), store, log)
     assert party.spec == spec and party.task == task.protocol
-    assert party.params.initial_model_cid == task.initial_cid
+    assert party.params.initial_model_cid == task.params.initial_model_cid
     party.protocol.register_client()
     miner = join_task(_info(anvil), task.protocol, miner_account(0), store, log)
     miner.protocol.register_miner()

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from flchain.exceptions import StorageError
 from flchain.storage.cid import CID
-from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights, encode_weights
+from flchain.storage.codec import (
+    DTYPES,
+    ArchitectureSpec,
+    ModelMeta,
+    decode_weights,
+    encode_weights,
+)
 
 FUZZ = settings(
     max_examples=150,
@@ -56,7 +62,7 @@ json_values = st.recursive(
 small_ints = st.lists(st.integers(-2, 40) | st.integers(0, 2**70), max_size=4)
 entries = st.fixed_dictionaries(
     {
-        "dtype": st.sampled_from(["F32", "F16", "I64"]) | json_values,
+        "dtype": st.sampled_from(["F32", "F16", "I64", "I8", "U8", "BOOL"]) | json_values,
         "shape": small_ints | json_values,
         "data_offsets": small_ints | json_values,
     }
@@ -116,7 +122,10 @@ def test_random_header_structures(tensors: dict[str, Any], meta: Any, data: byte
     result = _decode(_file(header(meta, **tensors) if tensors else {"__metadata__": meta}, data))
     if result is not None:
         out, _ = result
-        assert all(a.dtype == np.float32 and np.isfinite(a).all() for a in out.values())
+        floats = [a for a in out.values() if a.dtype == np.float32]
+        assert all(np.isfinite(a).all() for a in floats)
+        assert all(a.dtype.name in DTYPES for a in out.values())
+        assert all(((a == 0) | (a == 1)).all() for a in out.values() if a.dtype == bool)
         assert sum(a.nbytes for a in out.values()) == len(data)
 
 

@@ -59,10 +59,10 @@ def test_nesting_past_three_levels_is_refused(text: bytes) -> None:
 )
 def test_largest_hostile_headers_are_handled_in_linear_time(text: bytes) -> None:
     assert len(text) <= MAX_HEADER_BYTES
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: a loaded machine does not count
     with pytest.raises(HeaderError):
         parse_header(text)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
 
 
 def test_parse_uint_takes_ascii_digits_only() -> None:

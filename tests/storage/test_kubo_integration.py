@@ -1,8 +1,8 @@
 """Against a real Kubo node: our CIDs equal `ipfs add`'s, and KuboStore round-trips.
 
-Left out of ``make test`` (no Kubo daemon can be installed everywhere the suite
-runs; ``test_libkubo.py`` runs Kubo's own code instead); ``make test-kubo`` runs
-it and fails if ``ipfs`` is not on PATH. It starts an offline daemon with the
+Runs in ``make test`` where ``ipfs`` is on PATH and is deselected elsewhere
+(``test_libkubo.py`` runs Kubo's own code without a daemon); ``make test-kubo``
+asks for it by name and fails if ``ipfs`` is missing. It starts an offline daemon with the
 ``test`` profile (every address on 127.0.0.1, random ports) in tmp_path.
 """
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from flchain_cli import run_flchain
 
 from flchain.exceptions import ConfigError
 from flchain.storage import LocalStore, compute_cid, open_store
@@ -16,8 +16,7 @@ from flchain.storage.kubo import KuboStore
 
 
 def _flchain(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-c", "from flchain.cli import main; main()", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=120)
+    return run_flchain(*args, cwd=cwd, timeout=120)
 
 
 def test_add_get_stat_pin_gc(tmp_path: Path) -> None:

@@ -9,13 +9,22 @@ from flchain.task.quality import (
     Evaluation,
     ExpectedMeta,
     check_metadata,
+    cluster_verdicts,
     contribution,
     harm_verdict,
     loss_verdict,
     score_round,
     size_verdict,
 )
-from flchain.task.signals import apply_delta, cosine, find_copies, flat_delta, norm
+from flchain.task.signals import (
+    apply_delta,
+    cosine,
+    find_copies,
+    find_group,
+    flat_delta,
+    norm,
+    principal_scores,
+)
 from flchain.task.spec import ScoreRules
 
 RULES = ScoreRules()
@@ -182,3 +191,91 @@ def test_leave_one_out_rejects_the_update_that_hurts_the_aggregate() -> None:
         reference=_with(reference),
     )  # fmt: skip
     assert [v.reason.split(":")[0] for v in verdicts] == ["accepted", "accepted", "harm"]
+
+
+COLLUDERS = (2, 5, 6, 7, 14, 17)
+
+
+def _round_with_colluders(seed: int, shared: float) -> list[np.ndarray]:
+    """20 deltas: honest ones spread in many directions around a common one, and
+    six colluders who add the same hidden change (a backdoor's) to theirs."""
+    rng = np.random.default_rng(seed)
+    common, hidden = rng.normal(size=SIZE), rng.normal(size=SIZE)
+    return [
+        common + 1.5 * rng.normal(size=SIZE) + (shared * hidden if i in COLLUDERS else 0)
+        for i in range(20)
+    ]
+
+
+def test_principal_scores_ignore_scale() -> None:
+    deltas = _round_with_colluders(4, 2.0)
+    scaled = [d * (1 + i) for i, d in enumerate(deltas)]
+    a, b = principal_scores(deltas), principal_scores(scaled)
+    assert np.allclose(np.abs(a), np.abs(b))
+
+
+def test_a_colluding_minority_is_found_and_rejected_by_the_cluster_rule() -> None:
+    deltas = _round_with_colluders(4, 2.0)
+    group = find_group(deltas)
+    assert group is not None and group.members == COLLUDERS
+    assert group.separation > RULES.cluster_separation
+    indices = list(range(100, 120))  # the rule reports update indices, not positions
+    verdicts = cluster_verdicts(indices, deltas, RULES)
+    assert sorted(verdicts) == [100 + i for i in COLLUDERS]
+    v = verdicts[102]
+    assert v.score == 0
+    assert v.reason == (
+        "cluster: one of 6 updates (102, 105, 106, 107, 114, 117) set apart from the "
+        f"round's other 14 along its main direction: gap {group.gap:.3f} is "
+        f"{group.separation:.2f} x the larger spread (bound 1.8 x)"
+    )
+
+
+def test_honest_updates_in_many_directions_form_no_group() -> None:
+    for seed in range(5):
+        deltas = _round_with_colluders(seed, 0.0)
+        group = find_group(deltas)
+        assert group is not None and group.separation <= RULES.cluster_separation
+        assert cluster_verdicts(list(range(20)), deltas, RULES) == {}
+
+
+def test_a_group_is_a_strict_minority_of_at_least_two() -> None:
+    rng = np.random.default_rng(5)
+    assert find_group([rng.normal(size=SIZE) for _ in range(4)]) is None
+    hidden = rng.normal(size=SIZE)
+    # 11 of 20 move together: the rule can only ever set apart fewer than half,
+    # so it assumes (as FLAME does) that colluders are a minority of the round
+    deltas = [rng.normal(size=SIZE) + (3 * hidden if i < 11 else 0) for i in range(20)]
+    group = find_group(deltas)
+    assert group is not None and 2 <= len(group.members) <= 9
+
+
+def test_a_lone_outlier_and_its_nearest_neighbour_are_no_group() -> None:
+    # three near-identical honest updates, a fourth a little off, and a flipped one
+    # (the direction rule's business): the flipper and the fourth are the most
+    # separated pair, far from the rest next to the rest's tiny spread, but the
+    # pair is not tighter than its distance to the rest
+    rng = np.random.default_rng(6)
+    common = rng.normal(size=SIZE)
+    deltas = [common + 0.02 * rng.normal(size=SIZE) for _ in range(3)]
+    deltas += [common + 0.3 * rng.normal(size=SIZE), -common]
+    group = find_group(deltas)
+    assert group is not None and group.members == (3, 4)
+    assert group.separation < 0.1
+    assert cluster_verdicts(list(range(5)), deltas, RULES) == {}
+
+
+def test_score_round_names_the_cluster_signal() -> None:
+    deltas = _round_with_colluders(4, 2.0)
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=SIZE)  # the same common direction as the round's
+
+    def evaluate(w: dict[str, np.ndarray]) -> Evaluation:
+        return Evaluation(0.8, 0.5)
+
+    verdicts = score_round(
+        _global(), [_with(d) for d in deltas], evaluate, Evaluation(0.7, 0.6), RULES,
+        reference=_with(common),
+    )  # fmt: skip
+    reasons = [v.reason.split(":")[0] for v in verdicts]
+    assert reasons == ["cluster" if i in COLLUDERS else "accepted" for i in range(20)]

@@ -82,18 +82,22 @@ def _largest_gamma(ok: Callable[[float], bool]) -> float:
 
 def min_max_vector(B: np.ndarray, perturbation: str = "unit") -> np.ndarray:
     """``mean + γ·p`` no farther from any benign row than the benign rows are from each other."""
-    mean, p = B.mean(axis=0), _perturbation(B, perturbation)
-    bound = max(float(_sq_dists(B, row).max()) for row in B)
-    gamma = _largest_gamma(lambda g: float(_sq_dists(B, mean + g * p).max()) <= bound)
-    out: np.ndarray = mean + gamma * p
-    return out
+    return _within(B, perturbation, np.max)
 
 
 def min_sum_vector(B: np.ndarray, perturbation: str = "unit") -> np.ndarray:
     """``mean + γ·p`` whose sum of squared distances to the rows is within the rows' largest."""
+    return _within(B, perturbation, np.sum)
+
+
+def _within(
+    B: np.ndarray, perturbation: str, reduce: Callable[[np.ndarray], np.floating]
+) -> np.ndarray:
+    """``mean + γ·p`` with the largest γ whose ``reduce`` of squared distances to the rows is
+    at most the largest ``reduce`` of a row's squared distances to the rows."""
     mean, p = B.mean(axis=0), _perturbation(B, perturbation)
-    bound = max(float(_sq_dists(B, row).sum()) for row in B)
-    gamma = _largest_gamma(lambda g: float(_sq_dists(B, mean + g * p).sum()) <= bound)
+    bound = max(float(reduce(_sq_dists(B, row))) for row in B)
+    gamma = _largest_gamma(lambda g: float(reduce(_sq_dists(B, mean + g * p))) <= bound)
     out: np.ndarray = mean + gamma * p
     return out
 
@@ -126,36 +130,28 @@ def alie(
     return _same_for_all(global_weights, g, alie_vector(B, n_clients), len(benign))
 
 
-def min_max(
-    global_weights: Weights,
-    benign: Sequence[Weights],
-    n_clients: int,
-    rng: np.random.Generator,
-    perturbation: str = "unit",
-) -> list[Weights]:
-    """Every colluder sends the min-max update."""
-    return _optimised(global_weights, benign, min_max_vector, perturbation)
-
-
-def min_sum(
-    global_weights: Weights,
-    benign: Sequence[Weights],
-    n_clients: int,
-    rng: np.random.Generator,
-    perturbation: str = "unit",
-) -> list[Weights]:
-    """Every colluder sends the min-sum update."""
-    return _optimised(global_weights, benign, min_sum_vector, perturbation)
-
-
 def _optimised(
-    global_weights: Weights,
-    benign: Sequence[Weights],
-    vector: Callable[[np.ndarray, str], np.ndarray],
-    perturbation: str,
-) -> list[Weights]:
-    g, B = _deltas(global_weights, benign)
-    return _same_for_all(global_weights, g, vector(B, perturbation), len(benign))
+    vector: Callable[[np.ndarray, str], np.ndarray], name: str
+) -> Callable[..., list[Weights]]:
+    """The collusion attack in which every colluder sends ``global + vector(deltas)``."""
+
+    def attack(
+        global_weights: Weights,
+        benign: Sequence[Weights],
+        n_clients: int,
+        rng: np.random.Generator,
+        perturbation: str = "unit",
+    ) -> list[Weights]:
+        g, B = _deltas(global_weights, benign)
+        return _same_for_all(global_weights, g, vector(B, perturbation), len(benign))
+
+    attack.__name__ = attack.__qualname__ = name.replace("-", "_")
+    attack.__doc__ = f"Every colluder sends the {name} update."
+    return attack
+
+
+min_max = _optimised(min_max_vector, "min-max")
+min_sum = _optimised(min_sum_vector, "min-sum")
 
 
 def sybil(

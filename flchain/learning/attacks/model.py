@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flchain.learning.weights import is_float
 from flchain.types import Weights
 
 SIGNFLIP_SCALE = -10.0
@@ -23,9 +24,13 @@ SHRINK_FACTOR = 0.1
 
 
 def scaled_update(global_weights: Weights, local: Weights, factor: float) -> Weights:
-    """``global + factor·(local − global)``, in float64, rounded to float32."""
+    """``global + factor·(local − global)``, in float64, rounded to float32 (integer
+    buffers as ``local`` has them)."""
     out: Weights = {}
     for k, g in global_weights.items():
+        if not is_float(g):
+            out[k] = local[k].copy()
+            continue
         g64 = g.astype(np.float64)
         out[k] = (g64 + factor * (local[k].astype(np.float64) - g64)).astype(np.float32)
     return out
@@ -67,10 +72,12 @@ def noise(
     rng: np.random.Generator | None = None,
     std: float = 1.0,
 ) -> Weights:
-    """``global`` plus Gaussian noise of standard deviation ``std`` on every value."""
+    """``global`` plus Gaussian noise of standard deviation ``std`` on every float value."""
     gen = rng if rng is not None else np.random.default_rng(0)
     return {
         k: (g.astype(np.float64) + gen.normal(0.0, std, size=g.shape)).astype(np.float32)
+        if is_float(g)
+        else g.copy()
         for k, g in global_weights.items()
     }
 

@@ -1,11 +1,15 @@
 """The strategy interface: updates in, new global weights (and state) out.
 
 A :class:`Strategy` is pure: no I/O, no clock, no global RNG. ``aggregate``
-sorts the updates by ``update_id``, views every model as float32 segments
-(keys in sorted order; a flat vector or an ``n × d`` matrix is built only for
-the rules that need one), lets the subclass combine them in float64, applies
-the server step, and rounds once to float32. Hence the same set of updates, in any
-order and in any process, gives bit-identical weights.
+sorts the updates by ``update_id``, views every model's float tensors as
+float32 segments (keys in sorted order; a flat vector or an ``n × d`` matrix is
+built only for the rules that need one), lets the subclass combine them in
+float64, applies the server step, and rounds once to float32. Integer buffers
+are not among the segments: each takes the lower weighted median of the updates'
+values, weighted by the shares the strategy gave them (so Krum's buffers are
+its winner's, FedAvg's the sample-weighted median); when no update has a share,
+the global model's values stay. Hence the same set of updates, in any order and
+in any process, gives bit-identical weights.
 
 Server-side state (momentum, Adam moments, FoolsGold histories) lives in a
 :class:`StrategyState` passed in and returned explicitly, so every client can
@@ -35,7 +39,13 @@ import numpy as np
 
 from flchain.exceptions import AggregationError
 from flchain.learning import aggregation as agg
-from flchain.learning.weights import check_compatible, flatten, unflatten
+from flchain.learning.weights import (
+    check_compatible,
+    flatten,
+    float_names,
+    integer_names,
+    unflatten,
+)
 from flchain.types import Weights
 
 
@@ -99,8 +109,9 @@ class RoundContext:
 
     @cached_property
     def rows(self) -> tuple[tuple[np.ndarray, ...], ...]:
-        """Each update's tensors as flat float32 segments in sorted name order (views, no copy)."""
-        keys = sorted(self.global_weights)
+        """Each update's float tensors as flat float32 segments in sorted name order (views,
+        no copy); integer buffers are not among them."""
+        keys = float_names(self.global_weights)
         return tuple(
             tuple(np.asarray(u.weights[k], dtype=np.float32).ravel() for k in keys)
             for u in self.updates
@@ -201,6 +212,7 @@ class Strategy:
         if not np.all(np.isfinite(vector)):
             raise AggregationError(f"{self.strategy_name()} produced non-finite weights")
         weights = unflatten(vector, ctx.global_weights)
+        weights.update(integer_buffers(ctx, contributions))
         next_state = StrategyState(round=state.round + 1, buffers=MappingProxyType(dict(buffers)))
         return AggregateResult(weights, next_state, MappingProxyType(contributions))
 
@@ -213,6 +225,19 @@ class Strategy:
     ) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
         """Server optimiser step; the default adopts ``combined`` and keeps the buffers."""
         return combined, ctx.state.buffers
+
+
+def integer_buffers(ctx: RoundContext, shares: Mapping[str, float]) -> Weights:
+    """The aggregate's integer buffers: per value, the lower weighted median of the
+    updates' values by their ``shares`` (the global model's values if all are 0)."""
+    names = integer_names(ctx.global_weights)
+    weights = [max(0.0, float(shares.get(i, 0.0))) for i in ctx.ids]
+    if not names or not any(w > 0 for w in weights):
+        return {k: np.array(ctx.global_weights[k], copy=True) for k in names}
+    return {
+        k: agg.weighted_median(np.stack([np.asarray(u.weights[k]) for u in ctx.updates]), weights)
+        for k in names
+    }
 
 
 def require_fraction(name: str, value: float, low: float, high: float) -> float:

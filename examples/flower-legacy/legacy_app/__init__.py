@@ -1,0 +1,1 @@
+"""legacy-app: a Flower app in the NumPyClient style."""

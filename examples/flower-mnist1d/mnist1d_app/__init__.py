@@ -1,0 +1,1 @@
+"""mnist1d-app: a Flower app."""

@@ -1,0 +1,26 @@
+"""``flchain run --app`` with a broken app stops at once with the app's error, before any node."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from app_helpers import write_app
+
+
+def test_a_broken_app_stops_the_run_before_it_starts_a_node(tmp_path: Path) -> None:
+    root = write_app(tmp_path, "import not_a_module_anywhere\n")
+    home = tmp_path / "home"
+    out = ("--out", str(tmp_path / "run"))
+    done = subprocess.run(
+        [sys.executable, "-m", "flchain", "run", "--app", str(root), "--home", str(home), *out],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    message = " ".join(done.stdout.split())  # the console wraps long lines
+    assert "cannot import clientapp module" in message and "not_a_module_anywhere" in message
+    assert not (home / "testnet.json").exists()
