@@ -13,6 +13,7 @@ atomically, so a run's many processes generate them once.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from dataclasses import replace
@@ -77,6 +78,13 @@ class BuiltinProgram:
     def evaluate_on(self, data: ArrayPair, weights: Weights) -> Evaluation:
         accuracy, loss = evaluate(self.model, data, dict(weights))
         return Evaluation(accuracy, loss)
+
+    def with_own_model(self) -> BuiltinProgram:
+        """This program with a model of its own (data and config shared): for a client
+        that trains on another thread than its neighbours (a pool's)."""
+        twin = copy.copy(self)
+        twin.model = copy.deepcopy(self.model)
+        return twin
 
     def warm_up(self, partition_id: int) -> None:
         """One tiny training step and one evaluation on the party's own data, so the

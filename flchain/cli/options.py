@@ -25,6 +25,23 @@ Backend = Annotated[str | None, typer.Option(help="anvil | ganache | embedded")]
 RunDir = Annotated[Path | None, typer.Option(help="Run directory (default runs/<time>).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
+# --- one party, or a pool of clients ---------------------------------------------------
+
+TestnetFile = Annotated[Path, typer.Option("--testnet", help="testnet.json of the running node.")]
+TaskAddress = Annotated[
+    str | None, typer.Option("--task", help="Task contract (default: testnet's).")
+]
+PartyStore = Annotated[str | None, typer.Option("--store", help="Local store directory.")]
+LogDir = Annotated[Path | None, typer.Option("--log-dir", help="Where to write event logs.")]
+AppCopy = Annotated[
+    Path | None,
+    typer.Option("--app", help="Local copy of the task's Flower app (checked by its CID)."),
+]
+ClientProcs = Annotated[
+    int | None,
+    typer.Option(help="Client processes (pools); default one per client up to 16, else per core."),
+]
+
 # --- the task ---------------------------------------------------------------------------
 
 Clients = Annotated[int, typer.Option(help="Number of clients.")]

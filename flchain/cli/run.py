@@ -67,6 +67,7 @@ def run(
     submit_s: Annotated[int, typer.Option(help="Upper bound of the submit phase.")] = 120,
     commit_s: Annotated[int, typer.Option(help="Upper bound of the commit phase.")] = 60,
     reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
+    client_procs: opt.ClientProcs = None,
     as_json: opt.AsJson = False,
 ) -> None:
     """Start the testnet if needed, spawn the parties, follow the rounds, write metrics.
@@ -126,6 +127,7 @@ def run(
             kubo=kubo,
             backend=backend,
             phases=Phases(submit_s, commit_s, reveal_s),
+            client_procs=client_procs,
             app=app,
         )
 

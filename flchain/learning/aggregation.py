@@ -32,6 +32,7 @@ import numpy as np
 from flchain.exceptions import AggregationError
 
 _CHUNK = 1 << 16
+_AVG_BLOCK = 1 << 15
 _SORT_BLOCK = 1 << 13
 
 
@@ -42,9 +43,20 @@ def stable_dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.cumsum(np.multiply(a, b, dtype=np.float64))[-1])
 
 
-def weighted_average(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
-    """Σ wᵢ·xᵢ / Σ wᵢ, accumulated in order in float64."""
-    if len(vectors) != len(weights) or not vectors:
+Rows = Sequence[Sequence[np.ndarray]]
+"""Updates as rows of flat float32 segments (one per tensor, sorted names): no copy of the model."""
+
+
+def weighted_average(rows: Rows, weights: Sequence[float]) -> np.ndarray:
+    """Σ wᵢ·xᵢ / Σ wᵢ, accumulated in order in float64.
+
+    ``rows[i]`` is update ``i`` as segments laid end to end (all rows alike); a
+    plain vector is a row of one segment. Each coordinate's sum runs over the
+    rows in order, ``acc += float64(xᵢ)·wᵢ``, one cache-sized block of
+    coordinates at a time: the same bits as summing whole vectors, without a
+    flattened copy of the updates or a pass over memory per update.
+    """
+    if len(rows) != len(weights) or not rows:
         raise AggregationError("weighted average needs one weight per vector, and some vectors")
     w = np.asarray(weights, dtype=np.float64)
     if np.any(w < 0) or not np.all(np.isfinite(w)):
@@ -52,15 +64,21 @@ def weighted_average(vectors: Sequence[np.ndarray], weights: Sequence[float]) ->
     total = float(np.cumsum(w)[-1])
     if total <= 0:
         raise AggregationError("aggregation weights sum to zero")
-    acc = np.zeros(vectors[0].shape, dtype=np.float64)
-    tmp = np.empty_like(acc)
-    for x, wi in zip(vectors, w, strict=True):
-        if wi == 0:
-            continue
-        np.multiply(x, np.float64(wi), out=tmp)
-        acc += tmp
-    acc /= total
-    return acc
+    sizes = [int(part.size) for part in rows[0]]
+    active = [(row, wi) for row, wi in zip(rows, w, strict=True) if wi != 0]
+    out = np.zeros(sum(sizes), dtype=np.float64)
+    tmp = np.empty(min(_AVG_BLOCK, max(sizes, default=0)), dtype=np.float64)
+    offset = 0
+    for j, size in enumerate(sizes):
+        for s in range(0, size, _AVG_BLOCK):
+            e = min(s + _AVG_BLOCK, size)
+            acc, t = out[offset + s : offset + e], tmp[: e - s]
+            for row, wi in active:
+                np.multiply(row[j][s:e], wi, out=t)
+                acc += t
+        offset += size
+    out /= total
+    return out
 
 
 def weighted_median(X: np.ndarray, weights: Sequence[float]) -> np.ndarray:
@@ -88,9 +106,16 @@ def weighted_median(X: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     return out
 
 
-def stack(vectors: Sequence[np.ndarray]) -> np.ndarray:
-    """Stack equal-length float32 vectors into an ``n × d`` float32 matrix."""
-    return np.stack([np.asarray(v, dtype=np.float32) for v in vectors])
+def stack(rows: Rows) -> np.ndarray:
+    """The rows (segments laid end to end, as float32) as one ``n × d`` float32 matrix."""
+    d = sum(int(part.size) for part in rows[0]) if rows else 0
+    X = np.empty((len(rows), d), dtype=np.float32)
+    for i, row in enumerate(rows):
+        offset = 0
+        for part in row:
+            X[i, offset : offset + part.size] = part
+            offset += part.size
+    return X
 
 
 def _sorted_columns(X: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:

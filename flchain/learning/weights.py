@@ -91,9 +91,10 @@ def set_weights(model: torch.nn.Module, weights: Mapping[str, np.ndarray]) -> No
             raise AggregationError(
                 f"buffer {name!r} has dtype {array.dtype}, model expects {tensor.dtype}"
             )
-        new_state[name] = torch.from_numpy(np.ascontiguousarray(array)).to(
-            device=tensor.device, dtype=tensor.dtype
-        )
+        data = np.ascontiguousarray(array)
+        if not data.flags.writeable:  # shared read-only (a pool's updates): torch wants its own
+            data = data.copy()
+        new_state[name] = torch.from_numpy(data).to(device=tensor.device, dtype=tensor.dtype)
     model.load_state_dict(new_state)
 
 

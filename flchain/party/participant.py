@@ -12,8 +12,9 @@ The roles themselves live in ``clients`` and ``miners``, subclass
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, MutableMapping
+from concurrent.futures import Executor
+from typing import ClassVar, TypeVar
 
 from flchain.chain.protocol_types import Phase, RoundInfo
 from flchain.chain.revert_names import RevertName
@@ -24,6 +25,8 @@ from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
 from flchain.types import Weights
+
+T = TypeVar("T")
 
 
 class Participant:
@@ -46,8 +49,11 @@ class Participant:
         self.timeout = round_timeout
         self.log = party.log
         self.global_model: GlobalModel | None = None
-        self.cache: dict[str, Weights] = {}
-        """This round's updates already fetched, by CID."""
+        self.cache: MutableMapping[str, Weights] = {}
+        """This round's updates already fetched, by CID (a pool shares one among its clients)."""
+        self.workers: Executor | None = None
+        """Where heavy work (aggregating; a pooled client's training) runs: a pool's few
+        compute threads, or ``None`` for this party's own thread."""
 
     # --- the loop ------------------------------------------------------------
 
@@ -127,15 +133,24 @@ class Participant:
             for s in self.party.protocol.accepted_updates(r)
         ]
 
+    def on_compute(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the pool's compute threads (waiting its turn), or right here."""
+        return work() if self.workers is None else self.workers.submit(work).result()
+
     def aggregate_locally(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]
     ) -> RoundAggregate:
         """Round ``r``'s aggregate, computed here and pinned (when anything was accepted)."""
-        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
-            result = aggregate_round(
-                self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
-            )
-            extra["cid"] = result.model.cid
+
+        def work() -> RoundAggregate:
+            with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
+                out = aggregate_round(
+                    self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
+                )
+                extra["cid"] = out.model.cid
+            return out
+
+        result = self.on_compute(work)
         if result.data is not None:
             try:
                 self.party.store.put(result.data)
@@ -148,13 +163,18 @@ def run_participant(
     kind: type[Participant], party: Party, workload: Workload, index: int, behaviour: str
 ) -> int:
     """Run one party to the end of the task; the exit status is 1 if it found failures."""
-    participant = kind(party, workload, index, behaviour)
+    return drive(kind(party, workload, index, behaviour))
+
+
+def drive(participant: Participant) -> int:
+    """Run ``participant`` to the end of the task; 1 if it found failures (errors raise)."""
+    party, role, index = participant.party, participant.role, participant.index
     start = time.time()
     try:
         failures = participant.run()
     except FLchainError as exc:
-        party.log.error("%s %d stopped: %s", kind.role, index, exc)
+        party.log.error("%s %d stopped: %s", role, index, exc)
         party.log.emit("failed", error=str(exc))
         raise
-    party.log.info("%s %d finished in %.1f s", kind.role, index, time.time() - start)
+    party.log.info("%s %d finished in %.1f s", role, index, time.time() - start)
     return min(failures, 1)

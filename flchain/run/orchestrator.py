@@ -11,7 +11,9 @@ ends every phase by time. Ctrl-C stops every child.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -41,6 +43,8 @@ from flchain.units import to_units
 
 REGISTER_TIMEOUT_S = 300.0
 """How long registration may go without progress (one more party registered)."""
+POOL_THRESHOLD = 16
+"""Up to this many clients a run gives each its own process; past it, one pool per core."""
 
 
 @dataclass
@@ -58,6 +62,7 @@ class RunOptions:
     phases: Phases = field(default_factory=Phases)
     miner_behaviours: dict[int, str] = field(default_factory=dict)  # test hook
     timeout_s: float = 1800.0
+    client_procs: int | None = None  # None: one per client up to POOL_THRESHOLD, else per core
     app: Path | None = None
     """The Flower app the task runs (``spec.app`` is then its archive's CID)."""
     on_started: Callable[[ChildSet, Task], None] | None = None  # test hook
@@ -91,7 +96,9 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     spec = spec.with_sample_cap([len(y) for _, y in local] if local is not None else [])
     options, workload = replace(options, spec=spec), replace(workload, spec=spec)
     (out / "logs").mkdir(parents=True, exist_ok=True)
-    network = ensure_testnet(options.home, options.node_config, options.backend)
+    # a node this run starts funds the admin, the first miners and every client itself
+    funded = client_account(spec.clients - 1) + 1
+    network = ensure_testnet(options.home, options.node_config, options.backend, funded)
     try:
         with ChildSet(out / "logs") as children:
             return _run(options, network, children, console, start, out, workload, behaviours)
@@ -131,13 +138,10 @@ def _run(
     for j in range(spec.miners):
         hidden = options.miner_behaviours.get(j, HONEST)
         children.spawn(f"miner-{j}", ["miner", "--index", str(j), "--behaviour", hidden, *common])
-    for i, behaviour in enumerate(behaviours):
-        children.spawn(
-            f"client-{i}", ["client", "--index", str(i), "--behaviour", behaviour, *common]
-        )
+    hosts = _spawn_clients(children, behaviours, common, options.client_procs)
     viewer = _viewer(network, task)
     addresses = _addresses(network, spec)
-    _wait_registered(viewer, addresses, children, console)
+    _wait_registered(viewer, addresses, children, console, hosts)
     startup_s = time.time() - start
     monitor = Monitor(viewer, store, workload, out / "logs", task.params.initial_model_cid)
     start_gas = start_training(network.info, task)
@@ -197,6 +201,38 @@ def _dp_summary(
     }
 
 
+def client_groups(clients: int, procs: int | None) -> list[range]:
+    """Which clients each client process hosts: contiguous, sizes differing by at most one."""
+    if procs is None:
+        procs = clients if clients <= POOL_THRESHOLD else os.cpu_count() or 1
+    if procs < 1:
+        raise ConfigError(f"--client-procs must be at least 1, got {procs}")
+    procs = min(procs, clients)
+    bounds = [clients * k // procs for k in range(procs + 1)]
+    return [range(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _spawn_clients(
+    children: ChildSet, behaviours: list[str], common: list[str], procs: int | None
+) -> dict[str, list[str]]:
+    """Start the client processes: ``flchain client`` for a group of one, else a pool.
+    Returns the parties each child hosts, by child name."""
+    hosts: dict[str, list[str]] = {}
+    for group in client_groups(len(behaviours), procs):
+        if len(group) == 1:
+            i = group[0]
+            args = ["client", "--index", str(i), "--behaviour", behaviours[i], *common]
+            name = f"client-{i}"
+        else:
+            kinds = ",".join(behaviours[i] for i in group)
+            indices = f"{group[0]}-{group[-1]}"
+            args = ["client-pool", "--indices", indices, "--behaviours", kinds, *common]
+            name = f"clients-{indices}"
+        children.spawn(name, args)
+        hosts[name] = [f"client-{i}" for i in group]
+    return hosts
+
+
 def _viewer(network: Network, task: Task) -> ProtocolClient:
     transactor, admin = admin_transactor(network.info)
     return ProtocolClient(transactor, task.protocol, admin, from_block=task.block)
@@ -214,7 +250,11 @@ def _addresses(network: Network, spec: TaskSpec) -> dict[str, Address]:
 
 
 def _wait_registered(
-    viewer: ProtocolClient, addresses: dict[str, Address], children: ChildSet, console: Console
+    viewer: ProtocolClient,
+    addresses: dict[str, Address],
+    children: ChildSet,
+    console: Console,
+    hosts: dict[str, list[str]],
 ) -> None:
     """Block until every live child is registered; a child that died is left out. Many
     parties starting on few cores take long: the timeout counts from the last progress."""
@@ -227,7 +267,8 @@ def _wait_registered(
                 deadline = time.monotonic() + REGISTER_TIMEOUT_S
         for child in children.newly_exited():
             console.print(f"[red]{child.name} exited with {child.returncode}:[/] {child.tail()}")
-            pending.pop(child.name, None)
+            for name in hosts.get(child.name, [child.name]):
+                pending.pop(name, None)
         if time.monotonic() > deadline:
             waiting = ", ".join(sorted(pending))
             raise RoundTimeoutError(

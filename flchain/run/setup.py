@@ -3,18 +3,20 @@
 The spec (canonical JSON) and the seeded initial model are pinned to the shared
 store; their CIDs are the deployment's ``spec_cid`` and ``initial_model_cid``,
 so every party can read them back from the chain alone. Account 0 deploys and
-administers; client accounts past the funded range are funded from it.
+administers; every account of the task the node did not fund (clients past
+its funded range, miners past the ninth) is funded from it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from flchain.app.builtin import initial_model
-from flchain.chain import Transactor, connect
+from flchain.chain import Transactor, TxRequest, connect
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.deploy import deploy_protocol
 from flchain.chain.history import ZERO_ADDRESS
@@ -24,12 +26,15 @@ from flchain.exceptions import ConfigError
 from flchain.party.party import TestnetInfo
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ModelMeta, encode_weights
-from flchain.task.accounts import ADMIN_ACCOUNT, accounts_needed
+from flchain.task.accounts import ADMIN_ACCOUNT, task_accounts
 from flchain.task.quality import ACCEPTANCE_THRESHOLD
 from flchain.task.spec import TaskSpec
 from flchain.types import Address, CIDStr, RoundId, Weights
 
 FUNDING_WEI = 10**19
+"""Ether each party the node did not fund receives from the admin (bonds plus gas)."""
+ADMIN_RESERVE_WEI = 10**20
+"""What the admin keeps for deployments and its own transactions after funding parties."""
 
 
 @dataclass(frozen=True)
@@ -124,15 +129,39 @@ def create_task(
     params = task_params(spec, spec_cid, initial_cid, phases)
     transactor, admin = admin_transactor(info)
     d: Deployment = deploy_protocol(transactor, admin, params)
-    fund_accounts(transactor, admin, info, accounts_needed(spec.clients, spec.miners))
+    fund_accounts(transactor, admin, info, task_accounts(spec.clients, spec.miners))
     return Task(d.protocol, d.token, d.block, params, info.rpc_url)
 
 
-def fund_accounts(transactor: Transactor, admin: Address, info: TestnetInfo, needed: int) -> None:
-    """Send ether to every account the task uses that the node did not fund."""
-    for index in range(info.funded_accounts, needed):
-        address = Address(account_from_mnemonic(info.mnemonic, index).address)
-        transactor.transact(admin, address, b"", value=FUNDING_WEI, gas=21_000)
+def fund_accounts(
+    transactor: Transactor, admin: Address, info: TestnetInfo, indices: Sequence[int]
+) -> int:
+    """Send ether to every account in ``indices`` the node did not fund; return how many.
+
+    The transfers go out as one batch. An admin too poor to fund them all is a
+    clear error before anything is sent (start the node with more accounts).
+    """
+    unfunded = sorted({i for i in indices if i >= info.funded_accounts})
+    if not unfunded:
+        return 0
+    needed = len(unfunded) * FUNDING_WEI
+    if transactor.balance(admin) < needed + ADMIN_RESERVE_WEI:
+        raise ConfigError(
+            f"the admin cannot fund {len(unfunded)} accounts ({needed / 10**18:.0f} ether); "
+            f"the node funded {info.funded_accounts}: start it with more accounts"
+        )
+    requests = [
+        TxRequest(
+            admin,
+            Address(account_from_mnemonic(info.mnemonic, index).address),
+            b"",
+            FUNDING_WEI,
+            21_000,
+        )
+        for index in unfunded
+    ]
+    transactor.transact_many(requests, timeout=60.0 + len(requests) / 10)
+    return len(unfunded)
 
 
 def start_training(info: TestnetInfo, task: Task) -> int:

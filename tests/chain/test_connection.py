@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from chain_helpers import Chain
 
-from flchain.chain import accounts_from_mnemonic, connect, rpc, rpc_batch
-from flchain.chain.accounts import account_from_key
+from flchain.chain import DEFAULT_MNEMONIC, accounts_from_mnemonic, connect, rpc, rpc_batch
+from flchain.chain.accounts import HD_PATH, account_from_key, account_from_mnemonic
 from flchain.chain.node import NodeConfig, NodeProcess, free_port, start_on_free_port
 from flchain.exceptions import ConfigError, NodeUnavailableError, RPCError
 
@@ -48,6 +48,17 @@ def test_bad_keys_and_counts_are_config_errors() -> None:
         accounts_from_mnemonic("test test test test test test test test test test test junk", -1)
     with pytest.raises(ConfigError):
         account_from_key("0x1234")
+    with pytest.raises(ConfigError, match="account index"):
+        account_from_mnemonic(DEFAULT_MNEMONIC, 2**31)
+
+
+def test_accounts_derive_on_the_standard_path_at_any_index() -> None:
+    """The cached seed gives eth-account's keys for the words, far past a node's range."""
+    from eth_account import Account
+
+    for index in (0, 39, 1000, 1 << 24):
+        expected = Account.from_mnemonic(DEFAULT_MNEMONIC, account_path=HD_PATH.format(index=index))
+        assert account_from_mnemonic(DEFAULT_MNEMONIC, index).address == expected.address
 
 
 def test_a_node_that_dies_gives_node_unavailable(tmp_path: Path) -> None:

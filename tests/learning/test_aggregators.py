@@ -112,6 +112,28 @@ def test_fedavg_is_the_sample_weighted_mean() -> None:
     assert abs(sum(out.contributions.values()) - 1.0) < 1e-12
 
 
+def test_weighted_average_of_segments_sums_each_coordinate_in_row_order() -> None:
+    """Blocked and segmented, the sum is still ``acc += float64(x)·w`` over rows in order."""
+    rng = np.random.default_rng(7)
+    sizes = (3, 2 * agg._AVG_BLOCK + 5, 1, agg._AVG_BLOCK)
+    rows = [tuple(rng.normal(size=k).astype(np.float32) for k in sizes) for _ in range(6)]
+    weights = [3.0, 0.0, 1e-7, 17.0, 2.5, 1e9]
+    expected = np.zeros(sum(sizes))
+    for row, w in zip(rows, weights, strict=True):
+        if w:
+            expected += np.concatenate(row).astype(np.float64) * w
+    expected /= float(np.cumsum(weights)[-1])
+    got = agg.weighted_average(rows, weights)
+    assert got.dtype == np.float64 and got.tobytes() == expected.tobytes()
+    whole = agg.weighted_average([(np.concatenate(r),) for r in rows], weights)
+    assert whole.tobytes() == got.tobytes()
+    matrix = agg.stack(rows)
+    assert matrix.dtype == np.float32 and matrix.shape == (6, sum(sizes))
+    assert matrix[3].tobytes() == np.concatenate(rows[3]).tobytes()
+    with pytest.raises(AggregationError, match="sum to zero"):
+        agg.weighted_average(rows, [0.0] * 6)
+
+
 def test_bulyan_coordinate_keeps_values_nearest_the_median() -> None:
     X = np.array([[0.0], [1.0], [2.0], [3.0], [100.0]], dtype=np.float32)
     assert agg.bulyan_coordinate(X, 3)[0] == pytest.approx(2.0)  # {1, 2, 3}

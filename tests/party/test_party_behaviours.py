@@ -6,7 +6,13 @@ import pytest
 
 from flchain.exceptions import ConfigError
 from flchain.party.behaviours import assign_client_behaviours, assign_miner_behaviours
-from flchain.task.accounts import accounts_needed, client_account, miner_account
+from flchain.task.accounts import (
+    MAX_CLIENTS,
+    MAX_MINERS,
+    client_account,
+    miner_account,
+    task_accounts,
+)
 
 
 def test_counts_and_shares() -> None:
@@ -53,10 +59,22 @@ def test_assignment_is_seeded_and_exact() -> None:
     assert first.count("honest") == 7
 
 
-def test_account_layout_is_disjoint() -> None:
-    miners = {miner_account(j) for j in range(9)}
-    clients = {client_account(i) for i in range(30)}
+def test_account_layout_is_disjoint_for_any_number_of_parties() -> None:
+    miners = {miner_account(j) for j in range(200)}
+    clients = {client_account(i) for i in range(5000)}
+    assert len(miners) == 200 and len(clients) == 5000
     assert not miners & clients and 0 not in miners | clients
-    assert accounts_needed(30, 3) == 40
-    with pytest.raises(ConfigError):
-        miner_account(9)
+    # the first nine miners and the first 30 clients keep the indices a 40-account node funds
+    assert {miner_account(j) for j in range(9)} | {client_account(i) for i in range(30)} == set(
+        range(1, 40)
+    )
+    assert miner_account(9) == client_account(MAX_CLIENTS - 1) + 1
+    assert task_accounts(30, 3) == list(range(0, 4)) + list(range(10, 40))
+    assert task_accounts(2, 11) == [0, *range(1, 10), 10, 11, miner_account(9), miner_account(10)]
+    for bad in (lambda: miner_account(-1), lambda: miner_account(MAX_MINERS)):
+        with pytest.raises(ConfigError, match="miner index"):
+            bad()
+    with pytest.raises(ConfigError, match="client index"):
+        client_account(MAX_CLIENTS)
+    with pytest.raises(ConfigError, match="party counts"):
+        task_accounts(-1, 3)

@@ -85,3 +85,14 @@ def test_another_process_gets_the_same_cid(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.stdout.strip() == cid
+
+
+def test_the_aggregation_every_party_repeats_does_not_import_torch() -> None:
+    """Miners and the auditor aggregate without loading torch (it costs seconds and ~200 MB)."""
+    code = (
+        "import sys, flchain.task.aggregate, flchain.task.quality, flchain.learning.strategies\n"
+        "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
+        "assert not loaded, loaded\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr

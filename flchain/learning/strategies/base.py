@@ -1,10 +1,11 @@
 """The strategy interface: updates in, new global weights (and state) out.
 
 A :class:`Strategy` is pure: no I/O, no clock, no global RNG. ``aggregate``
-sorts the updates by ``update_id``, flattens every model's float tensors to a
-float32 vector (keys in sorted order), lets the subclass combine them in
+sorts the updates by ``update_id``, views every model's float tensors as
+float32 segments (keys in sorted order; a flat vector or an ``n × d`` matrix is
+built only for the rules that need one), lets the subclass combine them in
 float64, applies the server step, and rounds once to float32. Integer buffers
-are not in the vector: each takes the lower weighted median of the updates'
+are not among the segments: each takes the lower weighted median of the updates'
 values, weighted by the shares the strategy gave them (so Krum's buffers are
 its winner's, FedAvg's the sample-weighted median); when no update has a share,
 the global model's values stay. Hence the same set of updates, in any order and
@@ -30,14 +31,21 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
 from flchain.exceptions import AggregationError
-from flchain.learning.aggregation import weighted_median
-from flchain.learning.weights import check_compatible, flatten, integer_names, unflatten
+from flchain.learning import aggregation as agg
+from flchain.learning.weights import (
+    check_compatible,
+    flatten,
+    float_names,
+    integer_names,
+    unflatten,
+)
 from flchain.types import Weights
 
 
@@ -91,14 +99,28 @@ class AggregateResult:
 
 @dataclass(frozen=True)
 class RoundContext:
-    """What ``combine`` sees: sorted updates and their flat float32 vectors."""
+    """What ``combine`` sees: the sorted updates, as float32 segments or as a matrix."""
 
     global_weights: Weights
     global_vector: np.ndarray
     updates: tuple[ClientUpdate, ...]
-    vectors: tuple[np.ndarray, ...]
     state: StrategyState = StrategyState()
     root_vector: np.ndarray | None = None
+
+    @cached_property
+    def rows(self) -> tuple[tuple[np.ndarray, ...], ...]:
+        """Each update's float tensors as flat float32 segments in sorted name order (views,
+        no copy); integer buffers are not among them."""
+        keys = float_names(self.global_weights)
+        return tuple(
+            tuple(np.asarray(u.weights[k], dtype=np.float32).ravel() for k in keys)
+            for u in self.updates
+        )
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """The updates as one ``n × d`` float32 matrix, built once on first use."""
+        return agg.stack(self.rows)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -107,7 +129,12 @@ class RoundContext:
     def deltas(self) -> list[np.ndarray]:
         """Each update minus the global model, in float64."""
         g = self.global_vector.astype(np.float64)
-        return [v.astype(np.float64) - g for v in self.vectors]
+        out = []
+        for row in self.rows:
+            delta = np.concatenate(row, dtype=np.float64) if row else np.zeros(0)
+            delta -= g
+            out.append(delta)
+        return out
 
     def buffer(self, name: str) -> np.ndarray | None:
         """A state buffer the size of the model, as float64, or ``None`` if absent."""
@@ -145,7 +172,6 @@ def prepare(
         global_weights=global_weights,
         global_vector=flatten(global_weights, np.float32),
         updates=ordered,
-        vectors=tuple(flatten(u.weights, np.float32) for u in ordered),
         state=state or StrategyState(),
     )
 
@@ -209,7 +235,7 @@ def integer_buffers(ctx: RoundContext, shares: Mapping[str, float]) -> Weights:
     if not names or not any(w > 0 for w in weights):
         return {k: np.array(ctx.global_weights[k], copy=True) for k in names}
     return {
-        k: weighted_median(np.stack([np.asarray(u.weights[k]) for u in ctx.updates]), weights)
+        k: agg.weighted_median(np.stack([np.asarray(u.weights[k]) for u in ctx.updates]), weights)
         for k in names
     }
 

@@ -35,7 +35,7 @@ class FedAvg(Strategy):
 
     def combine(self, ctx: RoundContext) -> tuple[np.ndarray, dict[str, float]]:
         w = self.update_weights(ctx)
-        return weighted_average(ctx.vectors, w), ctx.shares(w)
+        return weighted_average(ctx.rows, w), ctx.shares(w)
 
 
 class FedProx(FedAvg):

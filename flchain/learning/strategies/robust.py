@@ -27,7 +27,7 @@ class FedMedian(Strategy):
 
     def combine(self, ctx: RoundContext) -> tuple[np.ndarray, dict[str, float]]:
         n = len(ctx.updates)
-        return agg.coordinate_median(agg.stack(ctx.vectors)), ctx.shares([1.0] * n)
+        return agg.coordinate_median(ctx.matrix), ctx.shares([1.0] * n)
 
 
 class FedTrimmedAvg(Strategy):
@@ -38,7 +38,7 @@ class FedTrimmedAvg(Strategy):
 
     def combine(self, ctx: RoundContext) -> tuple[np.ndarray, dict[str, float]]:
         n = len(ctx.updates)
-        return agg.trimmed_mean(agg.stack(ctx.vectors), self.beta), ctx.shares([1.0] * n)
+        return agg.trimmed_mean(ctx.matrix, self.beta), ctx.shares([1.0] * n)
 
 
 def _malicious(value: int | None, n: int, default: int) -> int:
@@ -58,13 +58,13 @@ class Krum(Strategy):
         return _malicious(self.num_malicious, n, (n - 3) // 2)
 
     def scores(self, ctx: RoundContext) -> np.ndarray:
-        X = agg.stack(ctx.vectors)
+        X = ctx.matrix
         return agg.krum_scores(agg.squared_distances(X, ctx.global_vector), self.f(len(X)))
 
     def combine(self, ctx: RoundContext) -> tuple[np.ndarray, dict[str, float]]:
         best = int(agg.lowest(self.scores(ctx), 1)[0])
         weights = [1.0 if i == best else 0.0 for i in range(len(ctx.updates))]
-        return ctx.vectors[best].astype(np.float64), ctx.shares(weights)
+        return ctx.matrix[best].astype(np.float64), ctx.shares(weights)
 
 
 class MultiKrum(Krum):
@@ -83,7 +83,7 @@ class MultiKrum(Krum):
         weights = [
             float(max(u.num_samples, 1)) if i in keep else 0.0 for i, u in enumerate(ctx.updates)
         ]
-        return agg.weighted_average(ctx.vectors, weights), ctx.shares(weights)
+        return agg.weighted_average(ctx.rows, weights), ctx.shares(weights)
 
 
 class Bulyan(Strategy):
@@ -97,7 +97,7 @@ class Bulyan(Strategy):
         f = _malicious(self.num_malicious, n, (n - 3) // 4)
         if n < 4 * f + 3:
             raise AggregationError(f"Bulyan with f={f} needs at least {4 * f + 3} updates, got {n}")
-        X = agg.stack(ctx.vectors)
+        X = ctx.matrix
         theta = n - 2 * f
         chosen = agg.bulyan_select(agg.squared_distances(X, ctx.global_vector), f, theta)
         combined = agg.bulyan_coordinate(X[chosen], theta - 2 * f)

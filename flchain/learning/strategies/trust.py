@@ -92,7 +92,7 @@ class FoolsGold(Strategy):
         g = ctx.global_vector.astype(np.float64)
         if sum(wv) == 0:
             return g, ctx.shares(wv)
-        return agg.weighted_average(ctx.vectors, wv), ctx.shares(wv)
+        return agg.weighted_average(ctx.rows, wv), ctx.shares(wv)
 
     def server_update(
         self, ctx: RoundContext, combined: np.ndarray
