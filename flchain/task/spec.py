@@ -58,7 +58,7 @@ class ScoreRules:
     duplicate_tolerance: float = 0.05
     min_cosine: float = 0.05
     cosine_ratio: float = 0.4
-    cluster_separation: float = 1.8
+    cluster_separation: float = 2.5
     loss_ratio: float = 2.0
     loss_slack: float = 5.0
     harm_tolerance: float = 0.25
