@@ -66,7 +66,6 @@ def test_the_message_api_example_learns_under_flowers_simulation() -> None:
 
 def test_the_legacy_example_learns_under_flowers_simulation() -> None:
     app_dir, client_app, task, config = load_example("flower-legacy", "legacy_app")
-    samples = int(config["num-samples"])
     accuracy: dict[int, float] = {}
 
     def held_out(
@@ -74,7 +73,7 @@ def test_the_legacy_example_learns_under_flowers_simulation() -> None:
     ) -> tuple[float, dict[str, Scalar]]:
         model = task.Net()
         task.set_weights(model, parameters)
-        _, test_data = task.load_partition(NODES - 1, NODES, samples)
+        _, test_data = task.load_partition(NODES - 1, NODES)
         loss, acc = task.test(model, test_data)
         accuracy[server_round] = acc
         return loss, {"accuracy": acc}
