@@ -10,7 +10,7 @@ from party_world import World, wait_until
 
 import miners.miner
 from flchain.app.builtin import BuiltinProgram
-from flchain.app.program import TrainOutcome
+from flchain.app.program import TrainResult
 from flchain.exceptions import AppError
 from flchain.party.participant import Participant
 from flchain.types import Weights
@@ -29,7 +29,7 @@ class CrashingProgram(BuiltinProgram):
 
     def train(
         self, partition_id: int, weights: Weights, server_round: int, seed: int
-    ) -> TrainOutcome:
+    ) -> TrainResult:
         if server_round == 0:
             raise AppError("the app's train raised ZeroDivisionError: division by zero")
         return super().train(partition_id, weights, server_round, seed)
