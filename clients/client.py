@@ -121,7 +121,7 @@ class Client(Participant):
         def train(data: ArrayPair | None) -> Weights:
             if data is self.own:  # the party's own partition: the program's training
                 outcome = program.train(self.partition, dict(model.weights), r, seed)
-                self.examples = self.bounded(r, outcome.num_examples)
+                self.examples = self.bounded(r, outcome.num_samples)
             else:  # rewritten data (an attack of the lab; built-in data only)
                 assert data is not None
                 outcome = program.train_on(data, dict(model.weights), seed)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flchain.app.program import Partitions, TrainOutcome, head_of
+from flchain.app.program import Partitions, TrainResult, head_of
 from flchain.exceptions import ConfigError
 from flchain.learning.data import Dataset, load_dataset, make_dataset
 from flchain.learning.models import build_model
@@ -65,12 +65,11 @@ class BuiltinProgram:
 
     def train(
         self, partition_id: int, weights: Weights, server_round: int, seed: int
-    ) -> TrainOutcome:
+    ) -> TrainResult:
         return self.train_on(self.arrays(partition_id), weights, seed)
 
-    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainOutcome:
-        result = train_local(self.model, data, self.config, dict(weights), seed)
-        return TrainOutcome(result.weights, result.num_samples, result.loss)
+    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainResult:
+        return train_local(self.model, data, self.config, dict(weights), seed)
 
     def evaluate(self, partition_id: int, weights: Weights) -> Evaluation:
         return self.evaluate_on(self.arrays(partition_id), weights)

@@ -34,7 +34,7 @@ from flwr.common.constant import SUPERLINK_NODE_ID
 
 from flchain.app import records
 from flchain.app.config import AppConfig
-from flchain.app.program import Partitions, TrainOutcome, head_of
+from flchain.app.program import Partitions, TrainResult, head_of
 from flchain.exceptions import AppError
 from flchain.task.quality import Evaluation
 from flchain.types import ArrayPair, Weights
@@ -74,7 +74,7 @@ class FlowerProgram:
 
     def train(
         self, partition_id: int, weights: Weights, server_round: int, seed: int
-    ) -> TrainOutcome:
+    ) -> TrainResult:
         config = {**self.config.train_config, "server-round": server_round + 1}
         content = records.train_content(weights, self.names, config, self.legacy)
         reply = self._call(MessageType.TRAIN, partition_id, content, server_round, seed)
@@ -83,11 +83,9 @@ class FlowerProgram:
         loss = next(
             (reply.metrics[k] for k in records.TRAIN_LOSS_METRICS if k in reply.metrics), None
         )
-        return TrainOutcome(
-            weights_out, examples, float(loss) if loss is not None else float("nan")
-        )
+        return TrainResult(weights_out, examples, float(loss) if loss is not None else float("nan"))
 
-    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainOutcome:
+    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainResult:
         raise AppError("a Flower app keeps its data to itself: no training on given arrays")
 
     def evaluate(self, partition_id: int, weights: Weights) -> Evaluation:

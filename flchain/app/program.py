@@ -11,20 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from flchain.learning.training import TrainResult
 from flchain.task.evaluation import head_of
 from flchain.task.quality import Evaluation
 from flchain.types import ArrayPair, Weights
 
-__all__ = ["Evaluation", "Partitions", "TaskProgram", "TrainOutcome", "head_of"]
-
-
-@dataclass(frozen=True)
-class TrainOutcome:
-    """What one local training returns: new weights, the examples used, the mean loss."""
-
-    weights: Weights
-    num_examples: int
-    loss: float
+__all__ = ["Evaluation", "Partitions", "TaskProgram", "TrainResult", "head_of"]
 
 
 @dataclass(frozen=True)
@@ -69,11 +61,11 @@ class TaskProgram(Protocol):
 
     def train(
         self, partition_id: int, weights: Weights, server_round: int, seed: int
-    ) -> TrainOutcome:
+    ) -> TrainResult:
         """Train from ``weights`` on a partition."""
         ...
 
-    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainOutcome:
+    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainResult:
         """Train from ``weights`` on the given arrays (attacks; needs :attr:`local_data`)."""
         ...
 

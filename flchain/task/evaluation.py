@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -25,13 +25,7 @@ from flchain.types import ArrayPair, Weights
 
 def train_config(spec: TaskSpec, strategy: Strategy) -> TrainConfig:
     """How every client of ``spec`` trains (and every reference update is trained)."""
-    config = TrainConfig(
-        epochs=spec.train.epochs,
-        batch_size=spec.train.batch_size,
-        lr=spec.train.lr,
-        optimizer=spec.train.optimizer,
-        proximal_mu=spec.train.proximal_mu,
-    )
+    config = TrainConfig(**asdict(spec.train))  # the spec's fields are a subset of its own
     fit = strategy.fit_config()
     if "proximal_mu" in fit:
         config = replace(config, proximal_mu=float(fit["proximal_mu"]))

@@ -43,6 +43,29 @@ def metrics_of(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def accepted_rows(out: Path, rounds: int, accepted: int) -> list[dict[str, Any]]:
+    """The rows of ``out/metrics.jsonl``, checked to be one per round, each accepting
+    ``accepted`` updates and rejecting none."""
+    rows = metrics_of(out)
+    assert [row["round"] for row in rows] == list(range(rounds))
+    assert all(row["accepted"] == accepted and row["rejected"] == 0 for row in rows)
+    return rows
+
+
+def assert_exited_cleanly(summary: dict[str, Any]) -> None:
+    """Every party of a run (its summary) agreed on each aggregate and exited 0."""
+    assert summary["aggregate_mismatches"] == [] and set(summary["exit_codes"].values()) == {0}
+
+
+def verified_report(audit: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The report of ``flchain audit --json``, checked to have exited 0 and verified the run
+    with no discrepancy."""
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    report: dict[str, Any] = json.loads(audit.stdout)
+    assert report["verified"] is True and report["discrepancies"] == []
+    return report
+
+
 def scored_events(out: Path, miners: int) -> list[dict[str, Any]]:
     """The ``scored`` events the miners of run ``out`` logged, in miner order."""
     return [

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_helpers import events_of, metrics_of, run_cli
+from e2e_helpers import (
+    accepted_rows,
+    assert_exited_cleanly,
+    events_of,
+    metrics_of,
+    run_cli,
+    verified_report,
+)
 from rich.console import Console
 
 from flchain.app.archive import app_cid
@@ -82,11 +89,9 @@ def test_a_message_api_app_runs_is_audited_and_a_changed_copy_is_refused(tmp_pat
     summary = result.summary
     assert summary["app_cid"] == certified
     assert json.loads((out / "spec.json").read_text())["app"] == certified
-    rows = metrics_of(out)
-    assert [row["round"] for row in rows] == [0, 1]
-    assert all(row["accepted"] == 3 and row["rejected"] == 0 for row in rows)
+    rows = accepted_rows(out, rounds=2, accepted=3)
     assert summary["initial_accuracy"] < rows[0]["accuracy"] < rows[1]["accuracy"] + 0.02
-    assert summary["aggregate_mismatches"] == [] and set(summary["exit_codes"].values()) == {0}
+    assert_exited_cleanly(summary)
     submitted = [e for e in events_of(out, "client-0") if e["event"] == "submitted"]
     assert len(submitted) == 2
     print(
@@ -94,9 +99,7 @@ def test_a_message_api_app_runs_is_audited_and_a_changed_copy_is_refused(tmp_pat
         f"{[row['accuracy'] for row in rows]}, wall {summary['wall_s']:.1f} s"
     )
 
-    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
-    report = json.loads(audit.stdout)
-    assert report["verified"] is True and report["discrepancies"] == []
+    report = verified_report(audit)
     assert report["task"]["app_cid"] == certified
     finalized = [r for r in report["rounds"] if r["finalized"]]
     assert [r["certified_cid"] for r in finalized] == [row["certified_cid"] for row in rows]
@@ -115,7 +118,7 @@ def test_a_legacy_numpy_client_app_runs_unchanged(tmp_path: Path) -> None:
     assert all(row["accepted"] == 3 for row in rows)
     assert summary["initial_accuracy"] < rows[0]["accuracy"] < rows[1]["accuracy"] + 0.02
     assert summary["app_cid"] == app_cid(app)
-    assert summary["aggregate_mismatches"] == [] and set(summary["exit_codes"].values()) == {0}
+    assert_exited_cleanly(summary)
     print(
         f"flower-legacy under flchain: accuracy {summary['initial_accuracy']:.3f} -> "
         f"{[row['accuracy'] for row in rows]}, wall {summary['wall_s']:.1f} s"

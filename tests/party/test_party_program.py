@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from party_world import World, wait_until
 
 import miners.miner
 from flchain.app.builtin import BuiltinProgram
-from flchain.app.program import TrainOutcome
+from flchain.app.program import TrainResult
 from flchain.exceptions import AppError
+from flchain.party.participant import Participant
 from flchain.types import Weights
 
 
@@ -19,23 +21,31 @@ def _quick_finalize(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(miners.miner, "FINALIZE_STAGGER_S", 0.01)
 
 
+P = TypeVar("P", bound=Participant)
+
+
 class CrashingProgram(BuiltinProgram):
     """The built-in program whose training raises in round 0 (as a broken app's would)."""
 
     def train(
         self, partition_id: int, weights: Weights, server_round: int, seed: int
-    ) -> TrainOutcome:
+    ) -> TrainResult:
         if server_round == 0:
             raise AppError("the app's train raised ZeroDivisionError: division by zero")
         return super().train(partition_id, weights, server_round, seed)
 
 
-def test_a_crash_inside_train_loses_that_round_and_the_task_goes_on(tmp_path: Path) -> None:
-    world = World(tmp_path, rounds=2)
-    broken = world.client(0)
-    program = broken.work.program
+def crashing(party: P) -> P:
+    """``party``, its built-in program turned into a ``CrashingProgram``."""
+    program = party.work.program
     assert isinstance(program, BuiltinProgram)
     program.__class__ = CrashingProgram
+    return party
+
+
+def test_a_crash_inside_train_loses_that_round_and_the_task_goes_on(tmp_path: Path) -> None:
+    world = World(tmp_path, rounds=2)
+    broken = crashing(world.client(0))
     chain = world.chain
 
     def end_submit_by_time() -> None:  # client 0 never submits round 0
@@ -54,10 +64,7 @@ def test_a_crash_inside_train_loses_that_round_and_the_task_goes_on(tmp_path: Pa
 
 def test_a_miner_whose_program_fails_scores_nothing_and_says_why(tmp_path: Path) -> None:
     world = World(tmp_path, miners_=3)
-    failing = world.miner(0)
-    program = failing.work.program
-    assert isinstance(program, BuiltinProgram)
-    program.__class__ = CrashingProgram
+    failing = crashing(world.miner(0))
     results = world.play(world.client(0), world.client(1), failing, world.miner(1), world.miner(2))
     assert results == [0] * 5
     assert world.chain.rounds[0].accepted == [0, 1]  # the two others carry the vote

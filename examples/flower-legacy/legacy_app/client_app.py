@@ -15,9 +15,7 @@ torch.set_num_threads(1)
 class FlowerClient(NumPyClient):
     def __init__(self, partition_id: int, num_partitions: int, run_config: dict) -> None:
         self.net = Net()
-        self.train_data, self.test_data = load_partition(
-            partition_id, num_partitions, int(run_config["num-samples"])
-        )
+        self.train_data, self.test_data = load_partition(partition_id, num_partitions)
         self.epochs = int(run_config["local-epochs"])
         self.batch = int(run_config["batch-size"])
 

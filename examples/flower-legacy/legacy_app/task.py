@@ -1,65 +1,42 @@
-"""legacy-app: an MLP, MNIST-1D partitions and the training loop (plain PyTorch)."""
+"""legacy-app: an MLP, scikit-learn digits partitions and the training loop (plain PyTorch)."""
 
 from __future__ import annotations
 
-import os
-import random
-import tempfile
-from pathlib import Path
-
 import numpy as np
 import torch
+from sklearn.datasets import load_digits
 from torch import nn
 
 
 class Net(nn.Module):
-    """40-64-10 fully connected ReLU network."""
+    """64-64-10 fully connected ReLU network."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.hidden = nn.Linear(40, 64)
+        self.hidden = nn.Linear(64, 64)
         self.out = nn.Linear(64, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(torch.relu(self.hidden(x)))
 
 
-def _generate(num_samples: int) -> dict[str, np.ndarray]:
-    """MNIST-1D generated locally (never downloaded), cached in the temp directory."""
-    path = Path(tempfile.gettempdir()) / f"mnist1d-app-{num_samples}.npz"
-    if path.exists():
-        with np.load(path) as z:
-            return {k: z[k] for k in ("x", "y", "x_test", "y_test")}
-    from mnist1d.data import get_dataset_args, make_dataset
-
-    args = get_dataset_args()
-    args.num_samples = num_samples
-    state, np_state = random.getstate(), np.random.get_state()
-    try:
-        data = make_dataset(args)
-    finally:
-        random.setstate(state)
-        np.random.set_state(np_state)
-    arrays = {k: np.asarray(data[k]) for k in ("x", "y", "x_test", "y_test")}
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
-    with os.fdopen(fd, "wb") as out:
-        np.savez(out, **arrays)
-    os.replace(tmp, path)
-    return arrays
+TEST_FRACTION = 0.2
+"""The share of the 1 797 digits every partition holds out for testing."""
 
 
 def load_partition(
-    partition_id: int, num_partitions: int, num_samples: int
+    partition_id: int, num_partitions: int
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """An IID share of the training and of the test sequences."""
-    data = _generate(num_samples)
+    """An IID share of the training and of the test digits (8x8 images, scaled to [0, 1])."""
+    x, y = load_digits(return_X_y=True)
+    order = np.random.default_rng(7).permutation(len(y))
+    cut = int(len(y) * TEST_FRACTION)
 
-    def share(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        order = np.random.default_rng(7).permutation(len(y))
-        idx = np.array_split(order, num_partitions)[partition_id]
-        return x[idx].astype(np.float32), y[idx].astype(np.int64)
+    def share(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.array_split(rows, num_partitions)[partition_id]
+        return (x[idx] / 16.0).astype(np.float32), y[idx].astype(np.int64)
 
-    return share(data["x"], data["y"]), share(data["x_test"], data["y_test"])
+    return share(order[cut:]), share(order[:cut])
 
 
 def train(
