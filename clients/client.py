@@ -27,8 +27,6 @@ from flchain.exceptions import (
 from flchain.learning.attacks import get_attack
 from flchain.party.behaviours import ClientBehaviour, Role
 from flchain.party.participant import Participant
-from flchain.party.party import Party
-from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel
 from flchain.task.evaluation import derive_seed
@@ -44,18 +42,9 @@ class Client(Participant):
 
     role = Role.CLIENT
 
-    def __init__(
-        self,
-        party: Party,
-        workload: Workload,
-        index: int,
-        behaviour: str = ClientBehaviour.HONEST,
-        round_timeout: float = 600.0,
-    ) -> None:
-        super().__init__(party, workload, index, behaviour, round_timeout)
-        program = workload.program
-        self.partition = program.partitions.client(index)
-        local = program.local_data
+    def prepare(self) -> None:
+        workload, index, behaviour = self.work, self.index, self.behaviour
+        local = workload.program.local_data
         self.own: ArrayPair | None = local[index] if local is not None else None
         """The client's own data as arrays (None: the program keeps its data)."""
         self.examples = len(self.own[1]) if self.own is not None else 1

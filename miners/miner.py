@@ -25,8 +25,6 @@ from flchain.chain.revert_names import RevertName
 from flchain.exceptions import AppError, ContractRevertError, StorageError
 from flchain.party.behaviours import MinerBehaviour, Role
 from flchain.party.participant import Participant
-from flchain.party.party import Party
-from flchain.party.workload import Workload
 from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
 from flchain.task.evaluation import derive_seed
@@ -45,18 +43,10 @@ class Miner(Participant):
 
     role = Role.MINER
 
-    def __init__(
-        self,
-        party: Party,
-        workload: Workload,
-        index: int,
-        behaviour: str = MinerBehaviour.HONEST,
-        round_timeout: float = 600.0,
-    ) -> None:
-        super().__init__(party, workload, index, MinerBehaviour(behaviour), round_timeout)
-        self.conduct = CONDUCTS[MinerBehaviour(behaviour)]
+    def prepare(self) -> None:
+        self.behaviour = MinerBehaviour(self.behaviour)
+        self.conduct = CONDUCTS[self.behaviour]
         self.previous_scores: list[int] = []
-        self.partition = workload.program.partitions.miner(index)
 
     # --- the round -----------------------------------------------------------
 

@@ -55,10 +55,11 @@ def party(
     known = BEHAVIOURS[role]
     if behaviour not in known:
         raise typer.BadParameter(f"unknown behaviour {behaviour!r}; use {', '.join(known)}")
-    from flchain.party.child import run_child
+    from flchain.party.child import Where, run_child
 
     kind = _participant(role)
-    raise typer.Exit(run_child(kind, index, behaviour, testnet, task, store, kubo, log_dir, app))
+    where = Where(testnet, task, store, kubo, log_dir, app)
+    raise typer.Exit(run_child(kind, index, behaviour, where))
 
 
 def client_pool(

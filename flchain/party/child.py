@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -21,21 +22,25 @@ ACCOUNT_OF = {Role.CLIENT: client_account, Role.MINER: miner_account}
 """Mnemonic account index of a role's party ``index``."""
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a party process finds its task: the node (its testnet file), the task contract
+    (default: the testnet's), the store (a directory or a Kubo URL), its log directory and
+    the local copy of the task's app."""
+
+    testnet: Path
+    task: str | None = None
+    store_dir: str | None = None
+    kubo_url: str | None = None
+    log_dir: Path | None = None
+    app_dir: Path | None = None
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def start_child(
-    role: Role,
-    index: int,
-    account_index: int,
-    testnet: Path,
-    task: str | None,
-    store_dir: str | None,
-    kubo_url: str | None,
-    log_dir: Path | None,
-    app_dir: Path | None = None,
-) -> tuple[Party, Workload]:
+def start_child(role: Role, index: int, account_index: int, where: Where) -> tuple[Party, Workload]:
     """Join the task and build the workload (its app checked against the certified CID);
     SIGTERM exits cleanly."""
     signal.signal(signal.SIGTERM, _terminate)
@@ -44,14 +49,14 @@ def start_child(
         format=f"%(asctime)s {role}-{index} %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    log = EventLog(log_dir, role, index)
-    info = TestnetInfo.load(testnet)
-    store = open_store(store_dir, kubo_url)
-    party = join_task(info, task, account_index, store, log)
+    log = EventLog(where.log_dir, role, index)
+    info = TestnetInfo.load(where.testnet)
+    store = open_store(where.store_dir, where.kubo_url)
+    party = join_task(info, where.task, account_index, store, log)
     count = party.spec.clients if role == Role.CLIENT else party.spec.miners
     if not 0 <= index < count:
         raise ConfigError(f"{role} index {index} is not in this task (it has {count} {role}s)")
-    workload = load_workload(party.spec, app_dir=app_dir)
+    workload = load_workload(party.spec, app_dir=where.app_dir)
     partitions = workload.program.partitions
     own = partitions.client(index) if role == Role.CLIENT else partitions.miner(index)
     workload.program.warm_up(own)
@@ -59,31 +64,11 @@ def start_child(
     return party, workload
 
 
-def run_child(
-    kind: type[Participant],
-    index: int,
-    behaviour: str,
-    testnet: Path,
-    task: str | None,
-    store_dir: str | None,
-    kubo_url: str | None,
-    log_dir: Path | None,
-    app_dir: Path | None = None,
-) -> int:
+def run_child(kind: type[Participant], index: int, behaviour: str, where: Where) -> int:
     """Join, then run one party to the end: its exit status (2 when stopped by an error)."""
     role = kind.role
     try:
-        party, work = start_child(
-            role,
-            index,
-            ACCOUNT_OF[role](index),
-            testnet,
-            task,
-            store_dir,
-            kubo_url,
-            log_dir,
-            app_dir,
-        )
+        party, work = start_child(role, index, ACCOUNT_OF[role](index), where)
         return run_participant(kind, party, work, index, behaviour)
     except FLchainError as exc:
         print(f"{role} {index}: {exc}", file=sys.stderr)

@@ -54,6 +54,15 @@ class Participant:
         self.workers: Executor | None = None
         """Where heavy work (aggregating; a pooled client's training) runs: a pool's few
         compute threads, or ``None`` for this party's own thread."""
+        partitions = workload.program.partitions
+        self.partition = (
+            partitions.client(index) if self.role == Role.CLIENT else partitions.miner(index)
+        )
+        """The program's partition this party trains (client) or scores (miner) on."""
+        self.prepare()
+
+    def prepare(self) -> None:
+        """This role's own state, set up after the shared one (checks its behaviour)."""
 
     # --- the loop ------------------------------------------------------------
 
