@@ -88,9 +88,12 @@ def test_another_process_gets_the_same_cid(tmp_path: Path) -> None:
 
 
 def test_the_aggregation_every_party_repeats_does_not_import_torch() -> None:
-    """Miners and the auditor aggregate without loading torch (it costs seconds and ~200 MB)."""
+    """Miners and the auditor aggregate (and the attack lab crafts) without loading torch
+    (it costs seconds and ~200 MB)."""
     code = (
         "import sys, flchain.task.aggregate, flchain.task.quality, flchain.learning.strategies\n"
+        "import flchain.learning.aggregation, flchain.learning.attacks\n"
+        "import flchain.learning.adversary\n"
         "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
         "assert not loaded, loaded\n"
     )

@@ -126,6 +126,11 @@ class RoundContext:
     def ids(self) -> tuple[str, ...]:
         return tuple(u.update_id for u in self.updates)
 
+    def step(self, combined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The global model in float64 and the step from it to ``combined``."""
+        g = self.global_vector.astype(np.float64)
+        return g, combined - g
+
     def deltas(self) -> list[np.ndarray]:
         """Each update minus the global model, in float64."""
         g = self.global_vector.astype(np.float64)

@@ -60,8 +60,7 @@ class FedAvgM(FedAvg):
     def server_update(
         self, ctx: RoundContext, combined: np.ndarray
     ) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
-        g = ctx.global_vector.astype(np.float64)
-        delta = combined - g
+        g, delta = ctx.step(combined)
         prev = ctx.buffer("momentum")
         velocity = delta if prev is None else self.server_momentum * prev + delta
         return g + self.server_lr * velocity, {"momentum": velocity}

@@ -67,8 +67,7 @@ class FedOpt(Strategy):
     def server_update(
         self, ctx: RoundContext, combined: np.ndarray
     ) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
-        g = ctx.global_vector.astype(np.float64)
-        delta = combined - g
+        g, delta = ctx.step(combined)
         m_prev = ctx.buffer("m")
         v_prev = ctx.buffer("v")
         if m_prev is None or v_prev is None:
