@@ -42,6 +42,21 @@ ClientProcs = Annotated[
     typer.Option(help="Client processes (pools); default one per client up to 16, else per core."),
 ]
 
+# --- where the parties run (flchain run) ------------------------------------------------
+
+EngineKind = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="process: every party a local process; ray: the clients (pools) as Ray actors.",
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(help="With --engine ray: an existing cluster (HOST:PORT, auto) [a local Ray]."),
+]
+RayMiners = Annotated[bool, typer.Option(help="With --engine ray: the miners as Ray actors too.")]
+
 # --- the task ---------------------------------------------------------------------------
 
 Clients = Annotated[int, typer.Option(help="Number of clients.")]

@@ -68,6 +68,9 @@ def run(
     commit_s: Annotated[int, typer.Option(help="Upper bound of the commit phase.")] = 60,
     reveal_s: Annotated[int, typer.Option(help="Upper bound of the reveal phase.")] = 30,
     client_procs: opt.ClientProcs = None,
+    engine: opt.EngineKind = "process",
+    ray_address: opt.RayAddress = None,
+    ray_miners: opt.RayMiners = False,
     as_json: opt.AsJson = False,
 ) -> None:
     """Start the testnet if needed, spawn the parties, follow the rounds, write metrics.
@@ -80,6 +83,7 @@ def run(
 
     from flchain.learning.strategies import parse_params
     from flchain.party.behaviours import assign_miner_behaviours
+    from flchain.run.engine import EngineOptions
     from flchain.run.orchestrator import RunOptions
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
@@ -129,6 +133,7 @@ def run(
             phases=Phases(submit_s, commit_s, reveal_s),
             client_procs=client_procs,
             app=app,
+            engine=EngineOptions(engine, ray_address, ray_miners),
         )
 
     console = Console(stderr=as_json)

@@ -1,12 +1,13 @@
-"""``flchain run``: one task, N client and M miner processes, on a local chain.
+"""``flchain run``: one task, N clients and M miners, on a local chain.
 
     ensure the testnet → pin spec + initial model, deploy the task → spawn the
     miners and clients → wait until all are registered → open round 0 →
     follow the rounds (live table) → write metrics.jsonl and summary.json →
     stop the children (and the testnet, if this run started it)
 
-A child that crashes is reported and the run goes on without it: the protocol
-ends every phase by time. Ctrl-C stops every child.
+The parties run on an engine (:mod:`flchain.run.engine`): local processes, or
+Ray actors. A child that crashes is reported and the run goes on without it:
+the protocol ends every phase by time. Ctrl-C stops every child.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import ConfigError, RoundTimeoutError, RunError, StorageError
 from flchain.party.behaviours import HONEST, assign_client_behaviours
 from flchain.party.workload import Workload, load_workload
+from flchain.run.engine import Engine, EngineOptions, open_engine
 from flchain.run.metrics import decisions_changed, mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
-from flchain.run.procs import ChildSet
 from flchain.run.progress import Progress
 from flchain.run.setup import Phases, Task, admin_transactor, create_task, start_training
 from flchain.storage.factory import open_store
@@ -65,7 +66,9 @@ class RunOptions:
     client_procs: int | None = None  # None: one per client up to POOL_THRESHOLD, else per core
     app: Path | None = None
     """The Flower app the task runs (``spec.app`` is then its archive's CID)."""
-    on_started: Callable[[ChildSet, Task], None] | None = None  # test hook
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    """Where the parties run: local processes, or Ray actors."""
+    on_started: Callable[[Engine, Task], None] | None = None  # test hook
 
 
 @dataclass
@@ -95,12 +98,13 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     local = workload.program.local_data
     spec = spec.with_sample_cap([len(y) for _, y in local] if local is not None else [])
     options, workload = replace(options, spec=spec), replace(workload, spec=spec)
+    options.engine.check()
     (out / "logs").mkdir(parents=True, exist_ok=True)
     # a node this run starts funds the admin, the first miners and every client itself
     funded = client_account(spec.clients - 1) + 1
     network = ensure_testnet(options.home, options.node_config, options.backend, funded)
     try:
-        with ChildSet(out / "logs") as children:
+        with open_engine(options.engine, out / "logs") as children:
             return _run(options, network, children, console, start, out, workload, behaviours)
     finally:
         network.close()
@@ -109,7 +113,7 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
 def _run(
     options: RunOptions,
     network: Network,
-    children: ChildSet,
+    children: Engine,
     console: Console,
     start: float,
     out: Path,
@@ -138,6 +142,8 @@ def _run(
     for j in range(spec.miners):
         hidden = options.miner_behaviours.get(j, HONEST)
         children.spawn(f"miner-{j}", ["miner", "--index", str(j), "--behaviour", hidden, *common])
+    if (banner := children.banner()) is not None:
+        console.print(banner)
     hosts = _spawn_clients(children, behaviours, common, options.client_procs)
     viewer = _viewer(network, task)
     addresses = _addresses(network, spec)
@@ -201,10 +207,11 @@ def _dp_summary(
     }
 
 
-def client_groups(clients: int, procs: int | None) -> list[range]:
-    """Which clients each client process hosts: contiguous, sizes differing by at most one."""
+def client_groups(clients: int, procs: int | None, cores: int | None = None) -> list[range]:
+    """Which clients each client process hosts: contiguous, sizes differing by at most one
+    (by default one per client up to :data:`POOL_THRESHOLD`, else one per core)."""
     if procs is None:
-        procs = clients if clients <= POOL_THRESHOLD else os.cpu_count() or 1
+        procs = clients if clients <= POOL_THRESHOLD else cores or os.cpu_count() or 1
     if procs < 1:
         raise ConfigError(f"--client-procs must be at least 1, got {procs}")
     procs = min(procs, clients)
@@ -213,12 +220,12 @@ def client_groups(clients: int, procs: int | None) -> list[range]:
 
 
 def _spawn_clients(
-    children: ChildSet, behaviours: list[str], common: list[str], procs: int | None
+    children: Engine, behaviours: list[str], common: list[str], procs: int | None
 ) -> dict[str, list[str]]:
     """Start the client processes: ``flchain client`` for a group of one, else a pool.
     Returns the parties each child hosts, by child name."""
     hosts: dict[str, list[str]] = {}
-    for group in client_groups(len(behaviours), procs):
+    for group in client_groups(len(behaviours), procs, children.cores()):
         if len(group) == 1:
             i = group[0]
             args = ["client", "--index", str(i), "--behaviour", behaviours[i], *common]
@@ -252,7 +259,7 @@ def _addresses(network: Network, spec: TaskSpec) -> dict[str, Address]:
 def _wait_registered(
     viewer: ProtocolClient,
     addresses: dict[str, Address],
-    children: ChildSet,
+    children: Engine,
     console: Console,
     hosts: dict[str, list[str]],
 ) -> None:
@@ -287,7 +294,7 @@ def _status(viewer: ProtocolClient, name: str, address: Address) -> MemberStatus
 
 def _follow(
     monitor: Monitor,
-    children: ChildSet,
+    children: Engine,
     spec: TaskSpec,
     options: RunOptions,
     console: Console,
@@ -327,7 +334,7 @@ def _summary(
     monitor: Monitor,
     addresses: dict[str, Address],
     behaviours: list[str],
-    children: ChildSet,
+    children: Engine,
     start: float,
     startup_s: float,
     task: Task,
@@ -366,6 +373,7 @@ def _summary(
             n: {"address": a, "behaviour": by_address.get(a, HONEST)} for n, a in addresses.items()
         },
         "exit_codes": {c.name: c.returncode for c in children.children.values()},
+        "engine": children.describe(),
         "certified": [r.certified_cid for r in monitor.reports],
         "wall_s": round(time.time() - start, 3),
         "startup_s": round(startup_s, 3),

@@ -50,5 +50,6 @@ def test_clients_are_split_into_contiguous_groups() -> None:
     groups = client_groups(POOL_THRESHOLD + 1, None)
     assert len(groups) < POOL_THRESHOLD + 1
     assert [i for g in groups for i in g] == list(range(POOL_THRESHOLD + 1))
+    assert len(client_groups(POOL_THRESHOLD + 4, None, cores=3)) == 3  # one pool per engine core
     with pytest.raises(ConfigError, match="client-procs"):
         client_groups(4, 0)
