@@ -1,12 +1,12 @@
 """The Ray engine: client hosts (and optionally the miners) as actors on a Ray cluster.
 
 ``flchain run --engine ray [--ray-address ADDR] [--ray-miners]``. Without an
-address FLchain starts a local Ray itself: :data:`LOCAL_RAY_CPUS` CPUs, no
-dashboard, a small object store (the hosts pass no data through Ray: the
-parties reach the chain by its RPC URL and the store by its path or Kubo URL),
-usage statistics off, and every Ray process on 127.0.0.1. With an address it
-connects to that cluster (``ray start --head`` / ``ray start --address``) and
-leaves it running at the end.
+address (``--ray-address``, else Ray's own ``RAY_ADDRESS``) FLchain starts a
+local Ray itself: :data:`LOCAL_RAY_CPUS` CPUs, no dashboard, a small object
+store (the hosts pass no data through Ray: the parties reach the chain by its
+RPC URL and the store by its path or Kubo URL), usage statistics off, and every
+Ray process on 127.0.0.1. With an address it connects to that cluster (``ray
+start --head`` / ``ray start --address``) and leaves it running at the end.
 
 Each host is one actor (:class:`flchain.run.rayhost.PartyHost`) spread over the
 nodes (``SPREAD``), asking Ray's default for an actor: one CPU to be placed,
@@ -40,6 +40,10 @@ LOCAL_RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUS
 own switch, read when ``ray`` is imported), so every Ray process listens on 127.0.0.1."""
 LOCAL_OBJECT_STORE_BYTES = 100 * 2**20
 """Ray's smallest object store: the hosts exchange nothing through it."""
+AUTH_HINT = (
+    " (a cluster that `ray start` started checks a token: set RAY_AUTH_MODE=token here, "
+    "with the cluster's token in ~/.ray/auth_token or RAY_AUTH_TOKEN)"
+)
 CLIENT_COMMANDS = ("client", "client-pool")
 INSTALL_HINT = "pip install 'flchain[ray]'"
 
@@ -76,8 +80,12 @@ def start_ray(ray: Any, address: str | None) -> None:
             ray.shutdown()
             if attempt == 1 and _startup_timed_out(exc):
                 continue
-            where = f"the Ray cluster at {address}" if address else "a local Ray"
-            raise RunError(f"could not start {where}: {exc}") from exc
+            if address is None:
+                raise RunError(f"could not start a local Ray: {exc}") from exc
+            hint = "" if os.environ.get("RAY_AUTH_MODE") else AUTH_HINT
+            raise RunError(
+                f"could not connect to the Ray cluster at {address}: {exc}{hint}"
+            ) from exc
 
 
 def _startup_timed_out(exc: BaseException | None) -> bool:
@@ -143,12 +151,16 @@ class RayEngine(Engine):
 
     def __init__(self, log_dir: Path, address: str | None = None, miners: bool = False) -> None:
         super().__init__(log_dir)
+        address = address or os.environ.get("RAY_ADDRESS") or None  # Ray's own convention
         self.ray = require_ray(local=address is None)
         self.miners = miners
         self.local = ChildSet(log_dir)
         started = time.monotonic()
-        self.started_here = not self.ray.is_initialized()
-        if self.started_here:
+        self.connected_here = not self.ray.is_initialized()
+        """Whether this engine called ``ray.init`` (and so ends the connection at the end)."""
+        self.started_here = self.connected_here and address is None
+        """Whether this engine started the Ray instance it uses (a local one)."""
+        if self.connected_here:
             start_ray(self.ray, address)
         self.startup_s = time.monotonic() - started
         self.host = self.ray.remote(PartyHost)
@@ -200,13 +212,14 @@ class RayEngine(Engine):
         }
 
     def banner(self) -> str:
-        how = f"started in {self.startup_s:.1f} s" if self.started_here else "connected"
+        how = "started" if self.started_here else "connected"
+        how += f" in {self.startup_s:.1f} s" if self.connected_here else " before the run"
         gcs = self.ray.get_runtime_context().gcs_address
         return f"engine: Ray at {gcs} ({how}, {self.cores()} CPUs)"
 
     def stop(self, grace: float = 5.0) -> None:
         """Kill every actor (its status kept if it had ended), stop the local processes, and
-        shut Ray down if this engine started it."""
+        leave Ray (a local Ray this engine started stops with it)."""
         actors = self._actors()
         for child in actors:
             child.poll()  # keep the status of every actor that has ended
@@ -219,6 +232,6 @@ class RayEngine(Engine):
             if child.returncode is None:
                 child.status = -signal.SIGKILL
         self.local.stop(grace)
-        if self.started_here:
+        if self.connected_here:
             self.ray.shutdown()
-            self.started_here = False
+            self.connected_here = False
