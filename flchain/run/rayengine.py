@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +51,10 @@ INSTALL_HINT = "pip install 'flchain[ray]'"
 
 def require_ray(local: bool = True) -> Any:
     """The ``ray`` module (imported now, with usage statistics off, on the loopback address
-    when ``local``); a :class:`ConfigError` naming the extra to install when it is missing."""
+    when ``local`` and not imported before); a :class:`ConfigError` naming the extra to install
+    when it is missing."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if local:
+    if local and "ray" not in sys.modules:  # the switch is read once, when ray is imported
         for key, value in LOCAL_RAY_ENV.items():
             os.environ.setdefault(key, value)
     try:
@@ -67,8 +69,8 @@ def start_ray(ray: Any, address: str | None) -> None:
     """Connect to the cluster at ``address``, or start a local Ray (no dashboard, fixed CPUs);
     Ray's own start-up timing out is retried once."""
     init: dict[str, Any] = {"log_to_driver": False}
-    if address is None:
-        init |= {"num_cpus": LOCAL_RAY_CPUS, "include_dashboard": False}
+    if address is None:  # "local": a new instance, even where `ray start` left one running
+        init |= {"address": "local", "num_cpus": LOCAL_RAY_CPUS, "include_dashboard": False}
         init |= {"object_store_memory": LOCAL_OBJECT_STORE_BYTES}
     else:
         init["address"] = address

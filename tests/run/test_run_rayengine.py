@@ -65,7 +65,7 @@ def test_actors_run_the_cli_and_exits_and_crashes_are_reported(ray: Any, tmp_pat
         assert "/no/such.json" in crash.tail(1)  # the party's own error line, as from a process
         placed = engine.describe()["actors"]
         assert placed["client-0"]["pid"] != placed["client-help"]["pid"] != os.getpid()
-        assert engine.banner().startswith("engine: Ray at 127.0.0.1:")
+        assert engine.banner().startswith("engine: Ray at ")
 
 
 def test_kill_and_stop_end_the_actors(ray: Any, tmp_path: Path, silent_node: Path) -> None:
