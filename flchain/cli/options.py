@@ -53,9 +53,11 @@ EngineKind = Annotated[
 ]
 RayAddress = Annotated[
     str | None,
-    typer.Option(help="With --engine ray: an existing cluster (HOST:PORT, auto) [a local Ray]."),
+    typer.Option(help="With --engine ray: an existing cluster (HOST:PORT); default: a local Ray."),
 ]
-RayMiners = Annotated[bool, typer.Option(help="With --engine ray: the miners as Ray actors too.")]
+RayMiners = Annotated[
+    bool, typer.Option("--ray-miners", help="With --engine ray: the miners as Ray actors too.")
+]
 
 # --- the task ---------------------------------------------------------------------------
 
