@@ -31,7 +31,9 @@ def run(
     committee: Annotated[
         int | None, typer.Option(help="Committee seats per round (<= miners) [3].")
     ] = None,
-    dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
+    dataset: Annotated[
+        str, typer.Option(help="digits | mnist1d | mnist1d-<N> (N samples)")
+    ] = "digits",
     partition: opt.Partition = "iid",
     strategy: Annotated[
         str | None, typer.Option(help="Aggregation strategy (fedavg, ...) [fedavg].")
@@ -158,6 +160,8 @@ def run_or_exit(
 
 
 def _default_arch(dataset: str) -> str:
+    from flchain.learning.data import family
     from flchain.learning.models import DEFAULT_ARCH
 
-    return DEFAULT_ARCH.get(dataset, f"{dataset}-mlp")
+    name = family(dataset)
+    return DEFAULT_ARCH.get(name, f"{name}-mlp")
