@@ -152,7 +152,8 @@ def _expand_q8(n: int, chunk: int, codes: np.ndarray, ranges: np.ndarray) -> np.
         raise CompressionError("8-bit ranges have a negative scale")
     which = np.arange(n) // chunk
     lo, scale = ranges[which, 0].astype(np.float64), ranges[which, 1].astype(np.float64)
-    out: np.ndarray = (lo + codes * scale).astype(np.float32)
+    with np.errstate(over="ignore"):  # found just below
+        out: np.ndarray = (lo + codes * scale).astype(np.float32)
     if not np.isfinite(out).all():
         raise CompressionError("8-bit update decodes to values beyond float32")
     return out
@@ -262,7 +263,9 @@ def rebuild(global_weights: Weights, payload: Payload) -> Weights:
         raise CompressionError(
             f"{payload.scheme} update is of {payload.n} values, the model has {n}"
         )
-    weights = apply_delta(global_weights, expand(payload))
+    delta = expand(payload)
+    with np.errstate(over="ignore"):  # found just below
+        weights = apply_delta(global_weights, delta)
     if not all(np.isfinite(w).all() for w in weights.values() if w.dtype.kind == "f"):
         raise CompressionError("decompressed model contains NaN or Inf")
     return weights

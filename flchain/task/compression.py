@@ -108,6 +108,8 @@ def decode_update(
             f"update is compressed as {meta.compression}; this task's updates are "
             f"{spec.compression}"
         )
+    if meta.parent is None:
+        raise CompressedUpdateError("update names no global model it was compressed against")
     if parent is None:
         raise CompressedUpdateError("the global model it was compressed against is unknown")
     if meta.parent != parent.cid:
