@@ -11,7 +11,8 @@ Starts a local node, then for each setting runs ``flchain run`` on digits
 * ``audit_verified``: the audit re-fetched, decompressed, re-scored and
   re-aggregated every round and found no discrepancy.
 
-Usage: ``python scripts/bench_compress.py [--settings none,topk:0.1,q8] [--rounds 5] [--json]``.
+Usage: ``python scripts/bench_compress.py [--settings none,topk:0.1,q8] [--rounds 5] [--json]
+[--keep DIR]`` (``--keep``: leave each run's directory under DIR, logs and store included).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--miners", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--keep", type=Path, help="leave the run directories here")
     args = parser.parse_args()
     sizes = (args.clients, args.miners, args.rounds)
     results = []
@@ -79,7 +81,8 @@ def main() -> None:
         _flchain("testnet", "up", "--no-deploy", *up)
         try:
             for i, setting in enumerate(args.settings.split(",")):
-                results.append(run(setting, home, Path(tmp) / f"run-{i}", sizes))
+                where = args.keep or Path(tmp)
+                results.append(run(setting, home, where / f"run-{i}", sizes))
         finally:
             _flchain("testnet", "down", "--home", str(home))
     plain = next((r["per_update"] for r in results if r["compression"] == "none"), None)
