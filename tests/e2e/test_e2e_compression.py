@@ -23,9 +23,12 @@ def _flchain(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=400, check=False)
 
 
-@pytest.mark.parametrize(("setting", "at_most"), [("topk:0.1", 0.22), ("q8", 0.27)])
+@pytest.mark.parametrize(
+    ("setting", "at_most", "procs"),
+    [("topk:0.1", 0.22, "3"), ("q8", 0.27, "1")],  # q8's three clients share one pool process
+)
 def test_a_compressed_run_pins_fewer_bytes_agrees_everywhere_and_the_audit_verifies(
-    tmp_path: Path, setting: str, at_most: float
+    tmp_path: Path, setting: str, at_most: float, procs: str
 ) -> None:
     home, out = tmp_path / "home", tmp_path / "run"
     config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
@@ -35,7 +38,8 @@ def test_a_compressed_run_pins_fewer_bytes_agrees_everywhere_and_the_audit_verif
         done = _flchain(
             "run",
             *("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2"),
-            *("--compress", setting, "--home", str(home), "--out", str(out), "--json"),
+            *("--compress", setting, "--client-procs", procs),
+            *("--home", str(home), "--out", str(out), "--json"),
         )
         assert done.returncode == 0, done.stderr[-3000:]
         audit = _flchain(
@@ -50,6 +54,7 @@ def test_a_compressed_run_pins_fewer_bytes_agrees_everywhere_and_the_audit_verif
     # a whole model's file (digits-mlp: 9,610 float32 values), as an uncompressed update is
     plain = LocalStore(out / "store").stat(summary["task"]["initial_model_cid"]).size
     assert_exited_cleanly(summary)  # every client's aggregate equalled the certified one
+    assert ("clients-0-2" in summary["exit_codes"]) == (procs == "1")
     for row in rows:
         sizes = list(row["bytes_pinned"].values())
         assert len(sizes) == 3 and all(0 < n <= at_most * plain for n in sizes)
