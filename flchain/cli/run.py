@@ -61,6 +61,9 @@ def run(
         float | None, typer.Option(help="Differential privacy: target ε (derives the noise).")
     ] = None,
     dp_delta: Annotated[float | None, typer.Option(help="δ of the reported ε [1e-5].")] = None,
+    compress: Annotated[
+        str | None, typer.Option(help="What clients pin: topk:<fraction> or q8 [off].")
+    ] = None,
     out: opt.RunDir = None,
     store: Annotated[Path | None, typer.Option(help="Store dir (default <out>/store).")] = None,
     kubo: opt.KuboUrl = None,
@@ -85,6 +88,7 @@ def run(
     from flchain.run.orchestrator import RunOptions
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
+    from flchain.task.compression import compression_setting
     from flchain.task.privacy import dp_from_table
     from flchain.task.spec import TaskSpec, TrainSpec
 
@@ -97,6 +101,7 @@ def run(
             "seed": seed,
             "strategy": strategy,
             "strategy_params": parse_params(strategy_param) if strategy_param else None,
+            "compress": compress,
         }
         given_dp = {"clip": dp_clip, "noise-multiplier": dp_noise, "epsilon": dp_epsilon}
         given_dp["delta"] = dp_delta
@@ -109,6 +114,7 @@ def run(
             defaults: dict[str, Any] = {"clients": 4, "miners": 3, "rounds": 3, "committee": 3}
             defaults |= {"seed": 0, "strategy": "fedavg", "strategy_params": {}}
             given = defaults | {k: v for k, v in settings.items() if v is not None}
+            given["compression"] = compression_setting(given.pop("compress", ""))
             spec = TaskSpec(
                 dataset=dataset,
                 partition=partition,

@@ -25,6 +25,7 @@ from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
+from flchain.task.compression import fetch_update
 from flchain.types import Weights
 
 T = TypeVar("T")
@@ -137,11 +138,26 @@ class Participant:
             max_bytes=self.party.spec.scoring.max_update_bytes,
         )
 
+    def fetch_update(self, cid: str, parent: GlobalModel) -> Weights:
+        """The model an update named by ``cid`` stands for, decompressed against ``parent``
+        (the round's global model) when the task compresses; cached like :meth:`fetch`."""
+        if cid not in self.cache:
+            self.cache[cid] = self.fetch_update_with_meta(cid, parent)[0]
+        return self.cache[cid]
+
+    def fetch_update_with_meta(self, cid: str, parent: GlobalModel) -> tuple[Weights, ModelMeta]:
+        """An update's model and the metadata its file carries (not cached; see
+        ``flchain.task.compression``)."""
+        spec, arch = self.party.spec, self.work.arch
+        return fetch_update(self.party.store, cid, spec=spec, arch=arch, parent=parent)
+
     def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
         """Wait until round ``r`` is finalized; its accepted updates, fetched."""
+        assert self.global_model is not None
         self.wait_for_phase(r, lambda p: p == Phase.FINALIZED, "to be finalized")
+        model = self.global_model
         return [
-            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch(s.cid))
+            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch_update(s.cid, model))
             for s in self.party.protocol.accepted_updates(r)
         ]
 
