@@ -4,23 +4,14 @@ accept them, every party's aggregate matches, bytes are reported, and the audit 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from e2e_helpers import accepted_rows, assert_exited_cleanly, verified_report
+from e2e_helpers import accepted_rows, assert_exited_cleanly, small_run_then_audit, verified_report
 
-from flchain.chain import testnet
-from flchain.chain.node import NodeConfig, free_port
 from flchain.storage.local import LocalStore
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _flchain(*args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "flchain", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=400, check=False)
 
 
 @pytest.mark.parametrize(
@@ -30,24 +21,8 @@ def _flchain(*args: str) -> subprocess.CompletedProcess[str]:
 def test_a_compressed_run_pins_fewer_bytes_agrees_everywhere_and_the_audit_verifies(
     tmp_path: Path, setting: str, at_most: float, procs: str
 ) -> None:
-    home, out = tmp_path / "home", tmp_path / "run"
-    config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
-    up = testnet.UpOptions(config=config, home=home, deployments=tmp_path / "dep", deploy=False)
-    testnet.up(up)
-    try:
-        done = _flchain(
-            "run",
-            *("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2"),
-            *("--compress", setting, "--client-procs", procs),
-            *("--home", str(home), "--out", str(out), "--json"),
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        audit = _flchain(
-            "audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out), "--json"
-        )
-    finally:
-        testnet.down(home)
-
+    done, audit = small_run_then_audit(tmp_path, "--compress", setting, "--client-procs", procs)
+    out = tmp_path / "run"
     assert json.loads((out / "spec.json").read_text())["compression"] == setting
     rows = accepted_rows(out, rounds=2, accepted=3)
     summary = json.loads(done.stdout)
