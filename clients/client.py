@@ -27,8 +27,9 @@ from flchain.exceptions import (
 from flchain.learning.attacks import get_attack
 from flchain.party.behaviours import ClientBehaviour, Role
 from flchain.party.participant import Participant
-from flchain.storage.codec import ModelMeta, encode_weights
+from flchain.storage.codec import ModelMeta
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel
+from flchain.task.compression import compression_rng, compressor_for, encode_update
 from flchain.task.evaluation import derive_seed
 from flchain.task.privacy import privatize
 from flchain.types import ArrayPair, CIDStr, RoundId, Weights
@@ -57,6 +58,8 @@ class Client(Participant):
             )
         self.unverified: list[tuple[int, CIDStr]] = []
         self.mismatches = 0
+        self.compressor = compressor_for(self.party.spec)
+        """What this client pins (None: whole models); top-k's residual is kept here only."""
 
     # --- the round -----------------------------------------------------------
 
@@ -159,17 +162,19 @@ class Client(Participant):
             self.log.warning("round %d: nobody to copy, resubmitting the global model", r)
             return dict(model.weights)
         self.log.info("round %d: copying update %d of %s", r, victim.index, victim.client)
-        return plagiarise(model.weights, self.fetch(victim.cid), rng)
+        return plagiarise(model.weights, self.fetch_update(victim.cid, model), rng)
 
     def pin(self, r: int, weights: Weights) -> CIDStr:
-        """Encode the update (author = this client, parent = the global CID) and pin it."""
+        """Encode the update (author = this client, parent = the global CID; compressed against
+        the global model when the task says so) and pin it."""
         assert self.global_model is not None
-        meta = ModelMeta(
-            RoundId(r), self.party.address, self.party.spec.arch, self.global_model.cid
-        )
+        spec, parent = self.party.spec, self.global_model
+        meta = ModelMeta(RoundId(r), self.party.address, spec.arch, parent.cid)
         with self.log.timed("pinned", round=r) as extra:
-            cid = self.party.store.put(encode_weights(weights, meta))
-            extra["cid"] = cid
+            rng = compression_rng(spec, self.index, r)
+            data = encode_update(self.compressor, parent.weights, weights, meta, rng)
+            cid = self.party.store.put(data)
+            extra["cid"], extra["bytes"] = cid, len(data)
         return cid
 
     def submit(self, r: int, cid: CIDStr, claimed: int | None = None) -> None:

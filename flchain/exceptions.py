@@ -17,7 +17,8 @@ these at the package boundary, so callers catch one hierarchy:
     │   ├── IntegrityError          bytes do not hash to the CID they were fetched by
     │   ├── ObjectTooLargeError     an object over the caller's size limit
     │   └── CodecError              a model file that does not decode within limits
-    │       └── HeaderError         a safetensors header that is malformed or over a limit
+    │       ├── HeaderError         a safetensors header that is malformed or over a limit
+    │       └── CompressedUpdateError  a compressed update that does not fit its task and model
     ├── LearningError               data, models, training and aggregation
     │   ├── DatasetError            a data set that cannot be loaded or split
     │   ├── AggregationError        updates that cannot be aggregated
@@ -126,6 +127,11 @@ class CodecError(StorageError):
 
 class HeaderError(CodecError):
     """A model file's header that is not strict JSON, or over a depth, size or number limit."""
+
+
+class CompressedUpdateError(CodecError):
+    """A compressed update file that does not fit its task's scheme, its global model or
+    the limits of its scheme (the reason names which)."""
 
 
 # --- learning ------------------------------------------------------------

@@ -148,7 +148,7 @@ class Miner(Participant):
         """Fetch, decode and check one update's metadata; append it (or None); say why not."""
         expected = ExpectedMeta(r, s.client, self.party.spec.arch, model.cid)
         try:
-            weights, meta = self.fetch_with_meta(s.cid)
+            weights, meta = self.fetch_update_with_meta(s.cid, model)
         except StorageError as exc:
             updates.append(None)
             return f"integrity: {type(exc).__name__}: {exc}"

@@ -23,15 +23,13 @@ import numpy as np
 
 from flchain.app.program import Partitions, TrainResult, head_of
 from flchain.exceptions import ConfigError
-from flchain.learning.data import Dataset, load_dataset, make_dataset
+from flchain.learning.data import Dataset, is_generated, load_dataset, make_dataset
 from flchain.learning.models import build_model
 from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.training import TrainConfig, evaluate, train_local
 from flchain.learning.weights import get_weights
 from flchain.task.quality import Evaluation
 from flchain.types import ArrayPair, Weights
-
-CACHED = ("mnist1d",)
 
 
 class BuiltinProgram:
@@ -108,7 +106,7 @@ def cache_dir() -> Path:
 
 def cached_dataset(name: str) -> Dataset:
     """``load_dataset(name)``, through the on-disk cache for slow generated sets."""
-    if name not in CACHED:
+    if not is_generated(name):
         return load_dataset(name)
     path = cache_dir() / f"{name}.npz"
     if path.exists():

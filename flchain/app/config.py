@@ -15,7 +15,8 @@ dots, as Flower does). FLchain's keys live under ``[tool.flchain]``:
 * run settings (:data:`RUN_SETTINGS`): ``clients``, ``miners``, ``rounds``,
   ``committee``, ``seed``, ``strategy``, ``strategy-params``, ``sample-cap``, and
   ``[tool.flchain.dp]`` (``clip``, ``noise-multiplier`` or a target ``epsilon``,
-  ``delta``; see ``flchain.task.privacy``); command-line options override them.
+  ``delta``; see ``flchain.task.privacy``), ``compress`` (``"topk:<fraction>"`` or
+  ``"q8"``; see ``flchain.task.compression``); command-line options override them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from flchain.exceptions import ConfigError
+from flchain.task.compression import compression_setting
 from flchain.task.privacy import dp_from_table
 from flchain.task.spec import TaskSpec
 
@@ -42,6 +44,7 @@ RUN_SETTINGS = (
     "strategy-params",
     "sample-cap",
     "dp",
+    "compress",
 )
 APP_SETTINGS = ("initial-model", "loss-metric", "accuracy-metric", "train-config")
 _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
@@ -130,6 +133,7 @@ class AppConfig:
         if "strategy" in given and not isinstance(given["strategy"], str):
             raise ConfigError(f"strategy must be a name, got {given['strategy']!r}")
         dp = dp_from_table(dp_table, given.get("rounds", TaskSpec.rounds))
+        given["compression"] = compression_setting(given.pop("compress", ""))
         return TaskSpec(
             dataset="app", partition="app", arch=f"app:{self.name}", app=cid, dp=dp, **given
         )

@@ -35,6 +35,7 @@ from flchain.learning.weights import get_weights
 from flchain.storage.base import ContentStore
 from flchain.storage.codec import ArchitectureSpec, ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.compression import fetch_update
 from flchain.task.evaluation import classifier_head, train_config
 from flchain.task.spec import TaskSpec
 from flchain.types import ArrayPair, CIDStr, Weights
@@ -168,7 +169,8 @@ class ModelAuditor:
     def fetch_updates(
         self, rec: RoundRecord, accepted: set[int], current: GlobalModel | None
     ) -> tuple[list[UpdateCheck], dict[int, Weights]]:
-        """Fetch and decode every update that is needed (accepted ones; all when re-scoring)."""
+        """Fetch and decode every update that is needed (accepted ones; all when re-scoring),
+        decompressed against ``current`` when the task compresses."""
         checks: list[UpdateCheck] = []
         weights: dict[int, Weights] = {}
         for s in rec.submissions:
@@ -177,7 +179,9 @@ class ModelAuditor:
             if s.index not in accepted and not self.rescore:
                 continue
             try:
-                w, meta = self.fetch(s.cid)
+                w, meta = fetch_update(
+                    self.store, s.cid, spec=self.spec, arch=self.arch, parent=current
+                )
             except (FLchainError, OSError) as exc:
                 c.error = f"{type(exc).__name__}: {exc}"
                 continue

@@ -64,7 +64,9 @@ RayMiners = Annotated[
 Clients = Annotated[int, typer.Option(help="Number of clients.")]
 Miners = Annotated[int, typer.Option(help="Number of miners.")]
 Rounds = Annotated[int, typer.Option(help="Training rounds.")]
-Dataset = Annotated[str, typer.Option(help="digits, mnist1d, mnist, fashion-mnist, cifar10, npz")]
+Dataset = Annotated[
+    str, typer.Option(help="digits, mnist1d, mnist1d-<N>, mnist, fashion-mnist, cifar10, npz")
+]
 Partition = Annotated[str, typer.Option(help="iid | dirichlet:<alpha> | shards:<n>")]
 Strategy = Annotated[str, typer.Option(help="Aggregation strategy (fedavg, multikrum, ...).")]
 Seed = Annotated[int, typer.Option(help="Task seed (data split, init, attacks, training).")]

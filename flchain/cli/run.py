@@ -31,7 +31,9 @@ def run(
     committee: Annotated[
         int | None, typer.Option(help="Committee seats per round (<= miners) [3].")
     ] = None,
-    dataset: Annotated[str, typer.Option(help="digits | mnist1d")] = "digits",
+    dataset: Annotated[
+        str, typer.Option(help="digits | mnist1d | mnist1d-<N> (N samples)")
+    ] = "digits",
     partition: opt.Partition = "iid",
     strategy: Annotated[
         str | None, typer.Option(help="Aggregation strategy (fedavg, ...) [fedavg].")
@@ -59,6 +61,9 @@ def run(
         float | None, typer.Option(help="Differential privacy: target ε (derives the noise).")
     ] = None,
     dp_delta: Annotated[float | None, typer.Option(help="δ of the reported ε [1e-5].")] = None,
+    compress: Annotated[
+        str | None, typer.Option(help="What clients pin: topk:<fraction> or q8 [off].")
+    ] = None,
     out: opt.RunDir = None,
     store: Annotated[Path | None, typer.Option(help="Store dir (default <out>/store).")] = None,
     kubo: opt.KuboUrl = None,
@@ -87,6 +92,7 @@ def run(
     from flchain.run.orchestrator import RunOptions
     from flchain.run.report import print_summary
     from flchain.run.setup import Phases
+    from flchain.task.compression import compression_setting
     from flchain.task.privacy import dp_from_table
     from flchain.task.spec import TaskSpec, TrainSpec
 
@@ -99,6 +105,7 @@ def run(
             "seed": seed,
             "strategy": strategy,
             "strategy_params": parse_params(strategy_param) if strategy_param else None,
+            "compress": compress,
         }
         given_dp = {"clip": dp_clip, "noise-multiplier": dp_noise, "epsilon": dp_epsilon}
         given_dp["delta"] = dp_delta
@@ -111,6 +118,7 @@ def run(
             defaults: dict[str, Any] = {"clients": 4, "miners": 3, "rounds": 3, "committee": 3}
             defaults |= {"seed": 0, "strategy": "fedavg", "strategy_params": {}}
             given = defaults | {k: v for k, v in settings.items() if v is not None}
+            given["compression"] = compression_setting(given.pop("compress", ""))
             spec = TaskSpec(
                 dataset=dataset,
                 partition=partition,
@@ -163,6 +171,8 @@ def run_or_exit(
 
 
 def _default_arch(dataset: str) -> str:
+    from flchain.learning.data import family
     from flchain.learning.models import DEFAULT_ARCH
 
-    return DEFAULT_ARCH.get(dataset, f"{dataset}-mlp")
+    name = family(dataset)
+    return DEFAULT_ARCH.get(name, f"{name}-mlp")

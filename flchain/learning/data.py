@@ -8,6 +8,8 @@ Built in (no network, ever):
 * ``mnist1d``: MNIST-1D (Greydanus, "Scaling down deep learning", 2020),
   generated locally with ``mnist1d.data.make_dataset`` (4,000 train / 1,000
   test sequences of length 40). The package's download helper is never used.
+  ``mnist1d-<N>`` generates ``N`` sequences instead of 5,000 (80 % train), for
+  federations of hundreds or thousands of clients.
 
 From local files (see :mod:`flchain.learning.datafiles`): ``mnist`` and
 ``fashion-mnist`` (IDX, gzipped or raw), ``cifar10`` (the official python
@@ -24,6 +26,7 @@ import functools
 import gzip
 import importlib.util
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,9 @@ from flchain.exceptions import DatasetError
 
 BUILTIN_DATASETS: tuple[str, ...] = ("digits", "mnist1d")
 FILE_DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10", "npz")
+MNIST1D_SAMPLES = (1_000, 2_000_000)
+"""The range of ``N`` in ``mnist1d-<N>``."""
+_SIZED_MNIST1D = re.compile(r"mnist1d-(\d{1,7})")
 
 
 @dataclass(frozen=True)
@@ -100,13 +106,20 @@ def load_dataset(name: str = "digits", path: str | Path | None = None) -> Datase
         return _digits()
     if key == "mnist1d":
         return _mnist1d()
+    sized = _SIZED_MNIST1D.fullmatch(key)
+    if sized:
+        n = int(sized.group(1))
+        lo, hi = MNIST1D_SAMPLES
+        if not lo <= n <= hi:
+            raise DatasetError(f"data set {name!r}: mnist1d-<N> takes N in {lo}..{hi}")
+        return _mnist1d(n)
     if key in FILE_DATASETS:
         if path is None:
             raise DatasetError(f"data set {name!r} is read from your files: give its path")
         from flchain.learning import datafiles
 
         return datafiles.load_file_dataset(key, Path(path))
-    known = ", ".join(BUILTIN_DATASETS + FILE_DATASETS)
+    known = ", ".join((*BUILTIN_DATASETS, "mnist1d-<N>", *FILE_DATASETS))
     raise DatasetError(f"unknown data set {name!r}; known: {known}")
 
 
@@ -150,17 +163,33 @@ def _digits() -> Dataset:
     return make_dataset("digits", x[train], y[train], x[test], y[test], num_classes=10)
 
 
+def family(name: str) -> str:
+    """The data set a name is a variant of: ``mnist1d`` for ``mnist1d-<N>``, else itself."""
+    key = name.lower()
+    return "mnist1d" if _SIZED_MNIST1D.fullmatch(key) else key
+
+
+def is_generated(name: str) -> bool:
+    """Whether a built-in set is generated (seconds or more: worth caching on disk)."""
+    key = name.lower()
+    return key == "mnist1d" or _SIZED_MNIST1D.fullmatch(key) is not None
+
+
 @functools.cache
-def _mnist1d() -> Dataset:
+def _mnist1d(num_samples: int | None = None) -> Dataset:
     from mnist1d.data import get_dataset_args
     from mnist1d.data import make_dataset as make_mnist1d
 
+    args = get_dataset_args()
+    if num_samples is not None:
+        args.num_samples = num_samples
     # make_dataset reseeds the global RNGs; put them back afterwards.
     np_state = np.random.get_state()
     py_state = random.getstate()
     try:
-        raw = make_mnist1d(get_dataset_args())
+        raw = make_mnist1d(args)
     finally:
         np.random.set_state(np_state)
         random.setstate(py_state)
-    return make_dataset("mnist1d", raw["x"], raw["y"], raw["x_test"], raw["y_test"], num_classes=10)
+    name = "mnist1d" if num_samples is None else f"mnist1d-{num_samples}"
+    return make_dataset(name, raw["x"], raw["y"], raw["x_test"], raw["y_test"], num_classes=10)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from flchain.exceptions import ConfigError
+from flchain.learning.data import family
 
 
 class MLP(nn.Module):
@@ -155,8 +156,9 @@ def build_model(arch_id: str, seed: int = 0) -> nn.Module:
 
 def default_arch(dataset_name: str, num_features: int) -> str:
     """The architecture to use for a data set when the user names none."""
-    if dataset_name in DEFAULT_ARCH:
-        return DEFAULT_ARCH[dataset_name]
+    name = family(dataset_name)
+    if name in DEFAULT_ARCH:
+        return DEFAULT_ARCH[name]
     for arch in ARCHITECTURES.values():
         if arch.num_features == num_features:
             return arch.arch_id

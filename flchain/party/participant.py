@@ -20,10 +20,12 @@ from flchain.chain.protocol_types import Phase, RoundInfo
 from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError, FLchainError, StoreWriteError
 from flchain.party.behaviours import Role
+from flchain.party.memo import AggregateMemo
 from flchain.party.party import Party
 from flchain.party.workload import Workload
 from flchain.storage.codec import ModelMeta, decode_weights_from_store
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, RoundAggregate, aggregate_round
+from flchain.task.compression import fetch_update
 from flchain.types import Weights
 
 T = TypeVar("T")
@@ -51,6 +53,8 @@ class Participant:
         self.global_model: GlobalModel | None = None
         self.cache: MutableMapping[str, Weights] = {}
         """This round's updates already fetched, by CID (a pool shares one among its clients)."""
+        self.aggregates: AggregateMemo | None = None
+        """Aggregates shared with the other clients of a pool (``None``: compute alone)."""
         self.workers: Executor | None = None
         """Where heavy work (aggregating; a pooled client's training) runs: a pool's few
         compute threads, or ``None`` for this party's own thread."""
@@ -134,11 +138,26 @@ class Participant:
             max_bytes=self.party.spec.scoring.max_update_bytes,
         )
 
+    def fetch_update(self, cid: str, parent: GlobalModel) -> Weights:
+        """The model an update named by ``cid`` stands for, decompressed against ``parent``
+        (the round's global model) when the task compresses; cached like :meth:`fetch`."""
+        if cid not in self.cache:
+            self.cache[cid] = self.fetch_update_with_meta(cid, parent)[0]
+        return self.cache[cid]
+
+    def fetch_update_with_meta(self, cid: str, parent: GlobalModel) -> tuple[Weights, ModelMeta]:
+        """An update's model and the metadata its file carries (not cached; see
+        ``flchain.task.compression``)."""
+        spec, arch = self.party.spec, self.work.arch
+        return fetch_update(self.party.store, cid, spec=spec, arch=arch, parent=parent)
+
     def fetch_accepted(self, r: int) -> list[AcceptedUpdate]:
         """Wait until round ``r`` is finalized; its accepted updates, fetched."""
+        assert self.global_model is not None
         self.wait_for_phase(r, lambda p: p == Phase.FINALIZED, "to be finalized")
+        model = self.global_model
         return [
-            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch(s.cid))
+            AcceptedUpdate(s.index, s.cid, s.num_samples, s.client, self.fetch_update(s.cid, model))
             for s in self.party.protocol.accepted_updates(r)
         ]
 
@@ -149,18 +168,25 @@ class Participant:
     def aggregate_locally(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate]
     ) -> RoundAggregate:
-        """Round ``r``'s aggregate, computed here and pinned (when anything was accepted)."""
+        """Round ``r``'s aggregate, computed here and pinned (when anything was accepted);
+        in a pool, computed by the first client that needs it and shared with the others."""
 
         def work() -> RoundAggregate:
-            with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
-                out = aggregate_round(
-                    self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
-                )
-                extra["cid"] = out.model.cid
-            return out
+            return aggregate_round(
+                self.work.strategy, model, accepted, task=self.party.task, spec=self.party.spec
+            )
 
-        result = self.on_compute(work)
-        if result.data is not None:
+        with self.log.timed("aggregated", round=r, accepted=len(accepted)) as extra:
+            if self.aggregates is None:
+                result, computed = self.on_compute(work), True
+            else:
+                result, computed = self.aggregates.get(
+                    r, model, accepted, lambda: self.on_compute(work)
+                )
+            extra["cid"] = result.model.cid
+            if not computed:
+                extra["shared"] = True
+        if computed and result.data is not None:
             try:
                 self.party.store.put(result.data)
             except StoreWriteError as exc:  # the CID is known; others pin it too

@@ -36,6 +36,7 @@ from flchain.app.builtin import BuiltinProgram
 from flchain.app.program import TaskProgram
 from flchain.exceptions import ConfigError, FLchainError
 from flchain.party.behaviours import Role
+from flchain.party.memo import AggregateMemo
 from flchain.party.participant import Participant, drive
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
@@ -155,6 +156,7 @@ class ClientPool:
         self.workers = ThreadPoolExecutor(compute_slots, thread_name_prefix="compute")
         self.workload: Workload | None = None
         self.updates: SharedUpdates | None = None
+        self.aggregates = AggregateMemo()
         self.members: list[Participant] = []
         self.status: dict[int, int] = {}
         """Exit status of each client: 0 done, 1 failures found, 2 stopped by an error."""
@@ -192,6 +194,7 @@ class ClientPool:
         party.poll_s = max(party.poll_s, size / POLLS_PER_SECOND)
         member = self.make(party, own, index, behaviour)
         member.cache = self.updates
+        member.aggregates = self.aggregates
         member.workers = self.workers
         self.members.append(member)
         log.emit(

@@ -7,7 +7,7 @@ transaction a party logged for that round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 # phase name in metrics.jsonl → the event names that measure it
@@ -77,3 +77,24 @@ def decisions_changed(
             honest = ordered[(len(ordered) - 1) // 2] >= threshold
             changed += honest != accepted[r][i]
     return changed
+
+
+def bytes_summary(
+    compression: str, per_round: Sequence[Mapping[str, int]], names: Mapping[str, str]
+) -> dict[str, Any]:
+    """What the updates cost the store: ``per_round`` holds each round's bytes by client
+    address (``names``: address → party name). Means over updates and over rounds."""
+    sizes = [n for row in per_round for n in row.values()]
+    totals: dict[str, int] = {}
+    for row in per_round:
+        for address, n in row.items():
+            name = names.get(address, address)
+            totals[name] = totals.get(name, 0) + n
+    return {
+        "compression": compression or None,
+        "updates": len(sizes),
+        "total": sum(sizes),
+        "per_update": round(sum(sizes) / len(sizes)) if sizes else 0,
+        "per_round": round(sum(sizes) / len(per_round)) if per_round else 0,
+        "by_client": dict(sorted(totals.items())),
+    }

@@ -48,6 +48,8 @@ class RoundReport:
     outcome: Finalization | None = None
     dp_epsilon: dict[str, float] | None = None
     """With DP on: ε of every client (by address) that has submitted so far, after this round."""
+    bytes_pinned: dict[str, int] = field(default_factory=dict)
+    """The size of each client's update file (by address), as the store holds it."""
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -63,6 +65,8 @@ class RoundReport:
         }
         if self.dp_epsilon is not None:
             row["dp_epsilon"] = self.dp_epsilon
+        row["bytes_pinned"] = self.bytes_pinned
+        row["bytes_round"] = sum(self.bytes_pinned.values())
         row.update(self.phases)
         return row
 
@@ -170,6 +174,7 @@ class Monitor:
             round_s=now - self._round_start,
             outcome=outcome,
             dp_epsilon=self._epsilons(r),
+            bytes_pinned=self._bytes(r),
         )
         self._round_start = now
         return report
@@ -181,6 +186,16 @@ class Monitor:
             return None
         self._submitters.append((r, [s.client for s in self.protocol.submissions(r)]))
         return epsilon_by_round(settings, self._submitters)[r]
+
+    def _bytes(self, r: int) -> dict[str, int]:
+        """The file size of every update submitted in round ``r`` (by client address)."""
+        sizes: dict[str, int] = {}
+        for s in self.protocol.submissions(r):
+            try:
+                sizes[s.client] = self.store.stat(s.cid).size
+            except StorageError as exc:  # not in the store: nothing was pinned here
+                LOG.warning("round %d: update %s is not in the store: %s", r, s.cid, exc)
+        return sizes
 
     def refresh_phases(self) -> list[dict[str, Any]]:
         """Re-read the logs once every child is done (late events: aggregation, attests).

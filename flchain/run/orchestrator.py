@@ -31,7 +31,7 @@ from flchain.exceptions import ConfigError, RoundTimeoutError, RunError, Storage
 from flchain.party.behaviours import HONEST, assign_client_behaviours
 from flchain.party.workload import Workload, load_workload
 from flchain.run.engine import Engine, EngineOptions, open_engine
-from flchain.run.metrics import decisions_changed, mismatches
+from flchain.run.metrics import bytes_summary, decisions_changed, mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
 from flchain.run.progress import Progress
@@ -187,6 +187,9 @@ def _run(
     ]
     summary["app_cid"] = spec.app or None
     summary["dp"] = _dp_summary(spec, monitor.reports, addresses)
+    names = {a.lower(): n for n, a in addresses.items()}
+    rows = [{a.lower(): b for a, b in r.bytes_pinned.items()} for r in monitor.reports]
+    summary["bytes_pinned"] = bytes_summary(spec.compression, rows, names)
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return RunResult(monitor.reports, summary, out)

@@ -61,6 +61,7 @@ DTYPES: Mapping[str, tuple[str, np.dtype[Any]]] = {
 
 _BY_CODE = {code: (name, dtype) for name, (code, dtype) in DTYPES.items()}
 _META_KEYS = ("round", "author", "architecture", "parent")
+_COMPRESSION = "compression"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _MAX_ROUND = 2**63 - 1
 _MAX_META_CHARS = 256  # architecture names and CIDs are far shorter
@@ -70,30 +71,44 @@ _MAX_ELEMENTS = 1 << 48  # product of a shape's non-zero dimensions
 
 @dataclass(frozen=True, slots=True)
 class ModelMeta:
-    """Provenance written into every model file."""
+    """Provenance written into every model file. ``compression``: the scheme of a
+    compressed update (see ``flchain.task.compression``); a file of plain weights has
+    no such key, so its bytes are those of a file without the field."""
 
     round: RoundId
     author: Address
     architecture: str
     parent: CIDStr | None = None
+    compression: str = ""
 
     def to_header(self) -> dict[str, str]:
-        return {
+        header = {
             "round": str(int(self.round)),
             "author": str(self.author),
             "architecture": self.architecture,
             "parent": self.parent or "",
         }
+        if self.compression:
+            header[_COMPRESSION] = self.compression
+        return header
 
     @classmethod
     def from_header(cls, raw: object) -> ModelMeta:
-        if not isinstance(raw, dict) or set(raw) != set(_META_KEYS):
-            raise CodecError(f"model metadata must have exactly the keys {list(_META_KEYS)}")
-        for key in _META_KEYS:
+        keys = _META_KEYS + (
+            (_COMPRESSION,) if isinstance(raw, dict) and _COMPRESSION in raw else ()
+        )
+        if not isinstance(raw, dict) or set(raw) != set(keys):
+            raise CodecError(
+                f"model metadata must have exactly the keys {list(_META_KEYS)} "
+                f"(and {_COMPRESSION!r} for a compressed update)"
+            )
+        for key in keys:
             if not isinstance(raw[key], str):
                 raise CodecError(f"model metadata {key} is {show(raw[key])}, not a string")
             if len(raw[key]) > _MAX_META_CHARS:
                 raise CodecError(f"model metadata {key} is over {_MAX_META_CHARS} characters")
+        if raw.get(_COMPRESSION) == "":
+            raise CodecError("model metadata compression is empty")
         round_id = parse_uint(raw["round"], "model metadata round", _MAX_ROUND)
         if not _ADDRESS.fullmatch(raw["author"]):
             raise CodecError(f"model metadata author {show(raw['author'])} is not an address")
@@ -103,7 +118,8 @@ class ModelMeta:
                 parent = CID.parse(parent).encode()
             except CIDError as exc:
                 raise CodecError(f"model metadata parent is not a CID: {exc}") from exc
-        return cls(RoundId(round_id), Address(raw["author"]), raw["architecture"], parent)
+        author, arch = Address(raw["author"]), raw["architecture"]
+        return cls(RoundId(round_id), author, arch, parent, raw.get(_COMPRESSION, ""))
 
 
 def dtype_name(array: np.ndarray) -> str:

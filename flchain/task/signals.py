@@ -21,6 +21,9 @@ import numpy as np
 from flchain.learning.weights import float_names
 from flchain.types import Weights
 
+_PAIR_MARGIN = 1e-6
+"""Slack on a squared distance from the matrix product, against its rounding (~1e-12)."""
+
 
 def flat_delta(weights: Weights, global_weights: Weights) -> np.ndarray:
     """``weights - global_weights`` over the float tensors as one float64 vector, in
@@ -59,14 +62,25 @@ def find_copies(deltas: Sequence[np.ndarray], tolerance: float) -> dict[int, int
     Update ``i`` copies ``j < i`` when their *directions* are within ``tolerance``:
     ``|d_i/|d_i| - d_j/|d_j|| <= tolerance``. Comparing unit vectors makes the
     rule blind to scale, so a copy shrunk or stretched (×0.9) is still a copy.
+
+    The pairs worth checking come from one matrix product of the unit vectors
+    (with a margin far above its rounding error, so no machine misses a pair);
+    each is then decided by :func:`norm`, the same bits everywhere. A round of
+    N updates costs one N×N product instead of N²/2 vector norms.
     """
     units = []
     for d in deltas:
         n = norm(d)
         units.append(d / n if n > 0 else d)
+    if len(units) < 2:
+        return {}
+    stacked = np.stack(units)
+    squares = np.einsum("ij,ij->i", stacked, stacked)
+    distances = squares[:, None] + squares[None, :] - 2.0 * (stacked @ stacked.T)
+    near = distances <= tolerance * tolerance + _PAIR_MARGIN
     copies: dict[int, int] = {}
-    for i in range(len(units)):
-        for j in range(i):
+    for i in range(1, len(units)):
+        for j in map(int, np.flatnonzero(near[i, :i])):
             if j in copies:
                 continue
             if norm(units[i] - units[j]) <= tolerance:
@@ -92,15 +106,25 @@ def apply_delta(global_weights: Weights, delta: np.ndarray) -> dict[str, np.ndar
     return out
 
 
-def weighted_mean(deltas: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
-    """``Σ wᵢ·dᵢ / Σ wᵢ`` accumulated in order (zeros when there is nothing to average)."""
-    total = float(sum(weights))
-    if not deltas or total <= 0:
-        return np.zeros(deltas[0].shape if deltas else 0)
-    acc = np.zeros(deltas[0].shape, dtype=np.float64)
+def weighted_sum(deltas: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """``Σ wᵢ·dᵢ`` accumulated in order, in float64."""
+    acc = np.zeros(deltas[0].shape if deltas else 0, dtype=np.float64)
     for d, w in zip(deltas, weights, strict=True):
         acc += float(w) * d
-    return acc / total
+    return acc
+
+
+def mean_of(total: np.ndarray, weight: float) -> np.ndarray:
+    """``total / weight`` for a :func:`weighted_sum` and its weights' sum (zeros for none)."""
+    return total / weight if weight > 0 else np.zeros(total.shape)
+
+
+def mean_without(
+    total: np.ndarray, weight: float, delta: np.ndarray, skipped_weight: float
+) -> np.ndarray:
+    """The weighted mean with one term left out, from the sum of all of them: one
+    pass over the vector instead of a new sum."""
+    return mean_of(total - float(skipped_weight) * delta, weight - float(skipped_weight))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from flchain.exceptions import ConfigError
+from flchain.learning.compression import Compressor
 
 SPEC_VERSION = 2
 SAMPLE_CAP_FACTOR = 2
@@ -115,6 +116,8 @@ class TaskSpec:
     the Flower app's canonical source archive the task runs (see ``flchain.app.archive``);
     empty for the built-in models and data sets. ``dp``: client-side differential
     privacy (off by default; a spec without it has the same canonical bytes as before).
+    ``compression``: what clients pin, ``"topk:<fraction>"`` or ``"q8"`` (see
+    ``flchain.task.compression``; empty: plain weights, and the same canonical bytes as before).
     """
 
     dataset: str = "digits"
@@ -133,6 +136,7 @@ class TaskSpec:
     clip_updates: bool = True
     app: str = ""
     dp: DPSpec = field(default_factory=DPSpec)
+    compression: str = ""
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -150,6 +154,11 @@ class TaskSpec:
             raise ConfigError(f"sample_cap must be in 0..2^32-1, got {self.sample_cap}")
         if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
             raise ConfigError(f"bad training configuration: {self.train}")
+        if not isinstance(self.compression, str):
+            raise ConfigError(f"compression must be a string, got {self.compression!r}")
+        if self.compression and Compressor.parse(self.compression).name != self.compression:
+            name = Compressor.parse(self.compression).name
+            raise ConfigError(f"compression {self.compression!r} must be written {name!r}")
 
     def with_sample_cap(self, partition_sizes: list[int]) -> TaskSpec:
         """This spec with its sample cap fixed: when unset (0), twice the largest partition."""
@@ -159,10 +168,12 @@ class TaskSpec:
 
     def to_json(self) -> bytes:
         """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible (``dp``
-        left out when off, so a task without DP keeps its bytes and CID)."""
+        and ``compression`` left out when off, so a task without them keeps its bytes and CID)."""
         raw = asdict(self)
         if not self.dp.enabled:
             del raw["dp"]
+        if not self.compression:
+            del raw["compression"]
         return json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod

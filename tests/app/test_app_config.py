@@ -66,3 +66,19 @@ def test_dp_settings_come_from_the_app_and_options_override_them_key_by_key(
     spec = config.task_spec("", dp={"noise-multiplier": 1.5})
     assert (spec.dp.clip, spec.dp.noise_multiplier) == (2.0, 1.5)
     assert not AppConfig.load(EXAMPLES / "flower-mnist1d").task_spec("").dp.enabled
+
+
+def test_compression_comes_from_the_app_and_the_option_overrides_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flwr.app.components]\nclientapp = "a.b:app"\n'
+        '[tool.flchain]\ncompress = "TOPK:0.05"\n'
+    )
+    config = AppConfig.load(tmp_path)
+    assert config.task_spec("").compression == "topk:0.05"
+    assert config.task_spec("", compress="q8").compression == "q8"
+    assert config.task_spec("", compress="none").compression == ""
+    assert AppConfig.load(EXAMPLES / "flower-mnist1d").task_spec("").compression == ""
+    with pytest.raises(ConfigError, match="unknown compression 'gzip'"):
+        config.task_spec("", compress="gzip")
+    with pytest.raises(ConfigError, match="compress must be a string"):
+        config.task_spec("", compress=1)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 from chain_helpers import Chain, calldata
+from eth_abi.abi import encode
+from web3 import Web3
 
 from flchain.chain import TxRequest, iter_logs
-from flchain.exceptions import ConfigError
+from flchain.chain.events import EventDecoder
+from flchain.exceptions import ChainError, ConfigError
+
+to_checksum = Web3.to_checksum_address
 
 
 def _store(chain: Chain, n: int) -> dict[int, int]:
@@ -67,3 +72,37 @@ def test_bad_queries_are_config_errors(chain: Chain) -> None:
         next(iter_logs(chain.w3, chain.probe, chain.abi, None, 0, page=0))
     with pytest.raises(ConfigError, match="address"):
         next(iter_logs(chain.w3, "0x1234", chain.abi, None, 0))
+
+
+def test_malformed_logs_are_chain_errors_naming_the_event() -> None:
+    event = {
+        "type": "event",
+        "name": "Stored",
+        "inputs": [
+            {"name": "key", "type": "uint256", "indexed": True},
+            {"name": "note", "type": "string", "indexed": True},
+            {"name": "who", "type": "address[]", "indexed": False},
+        ],
+    }
+    decoder = EventDecoder(event)
+    who = "0x" + "ab" * 20
+    good = {
+        "topics": ["0x00", "0x" + "00" * 31 + "07", "0x" + "11" * 32],
+        "data": "0x" + encode(["address[]"], [[who]]).hex(),
+        "blockNumber": "0x5",
+        "transactionHash": "0x" + "CD" * 32,
+        "logIndex": "0x1",
+        "address": "0x" + "ef" * 20,
+    }
+    decoded = decoder.decode(good)
+    # an indexed string is its topic (a hash), arrays are lists, addresses checksummed
+    assert decoded.args == {"key": 7, "note": bytes.fromhex("11" * 32), "who": [to_checksum(who)]}
+    assert decoded.tx_hash == "0x" + "cd" * 32 and decoded.block_number == 5
+    for bad in (
+        {**good, "topics": good["topics"][:2]},  # a missing indexed topic
+        {**good, "data": "0x1234"},  # truncated data
+        {**good, "data": "0xzz"},  # not hex
+        {k: v for k, v in good.items() if k != "logIndex"},
+    ):
+        with pytest.raises(ChainError, match="cannot decode Stored log"):
+            decoder.decode(bad)

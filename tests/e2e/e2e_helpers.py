@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from typing import Any
 
 from flchain_cli import run_flchain
 
+from flchain.chain import testnet
+from flchain.chain.node import NodeConfig, free_port
 from flchain.party.roundlog import read_events
 from flchain.run.procs import ChildSet
 from flchain.task.spec import TaskSpec
@@ -55,6 +58,36 @@ def accepted_rows(out: Path, rounds: int, accepted: int) -> list[dict[str, Any]]
 def assert_exited_cleanly(summary: dict[str, Any]) -> None:
     """Every party of a run (its summary) agreed on each aggregate and exited 0."""
     assert summary["aggregate_mismatches"] == [] and set(summary["exit_codes"].values()) == {0}
+
+
+def small_run_then_audit(
+    tmp_path: Path, *run_args: str, plain_audit: bool = False
+) -> tuple[subprocess.CompletedProcess[str], ...]:
+    """``flchain run`` of 3 clients, 2 miners (committee 2), 2 rounds plus ``run_args`` on a
+    testnet of its own, then ``flchain audit --run --json`` (and, with ``plain_audit``, the
+    human report) while the node is still up; the run's directory is ``tmp_path/run``."""
+    home, out = tmp_path / "home", tmp_path / "run"
+    config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
+    up = testnet.UpOptions(config=config, home=home, deployments=tmp_path / "dep", deploy=False)
+    testnet.up(up)
+    try:
+        done = _flchain(
+            "run",
+            *("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2"),
+            *run_args,
+            *("--home", str(home), "--out", str(out), "--json"),
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        audit = ("audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out))
+        shown = (_flchain(*audit),) if plain_audit else ()
+        return (done, _flchain(*audit, "--json"), *shown)
+    finally:
+        testnet.down(home)
+
+
+def _flchain(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "flchain", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=400, check=False)
 
 
 def verified_report(audit: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -12,14 +12,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _check_every_client_verified(out: Path, clients: int, rounds: int) -> dict[str, object]:
+def _check_every_client_verified(
+    out: Path, clients: int, rounds: int, min_accepted: float = 1.0
+) -> dict[str, object]:
     summary: dict[str, object] = json.loads((out / "summary.json").read_text())
     rows = metrics_of(out)
     assert [row["round"] for row in rows] == list(range(rounds))
     certified = [row["certified_cid"] for row in rows]
     assert all(certified)
     for row in rows:
-        assert row["accepted"] == clients and row["rejected"] == 0
+        assert row["submitted"] == clients
+        assert row["accepted"] >= min_accepted * clients
+        assert row["accepted"] + row["rejected"] == clients
     addresses = set()
     for i in range(clients):
         events = events_of(out, f"client-{i}")
@@ -34,21 +38,28 @@ def _check_every_client_verified(out: Path, clients: int, rounds: int) -> dict[s
     return summary
 
 
-def test_twenty_clients_in_two_pools(tmp_path: Path) -> None:
-    args = ("--clients", "20", "--miners", "3", "--rounds", "2", "--client-procs", "2")
-    done = run_cli(tmp_path, *args, "--json")
+def test_two_hundred_clients_in_two_pools(tmp_path: Path) -> None:
+    """200 parties with their own accounts in 2 processes; each pool aggregates once a round."""
+    args = ("--clients", "200", "--miners", "3", "--rounds", "2", "--client-procs", "2")
+    data = ("--dataset", "mnist1d-8000", "--local-epochs", "1")  # about 30 examples each
+    done = run_cli(tmp_path, *args, *data, "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     out = tmp_path / "cli-run"
-    summary = _check_every_client_verified(out, 20, 2)
+    summary = _check_every_client_verified(out, 200, 2, min_accepted=0.9)
     assert summary["exit_codes"] == {
         "miner-0": 0,
         "miner-1": 0,
         "miner-2": 0,
-        "clients-0-9": 0,
-        "clients-10-19": 0,
+        "clients-0-99": 0,
+        "clients-100-199": 0,
     }
-    pools = {e["pool"] for i in range(20) for e in events_of(out, f"client-{i}") if "pool" in e}
-    assert len(pools) == 2  # two processes hosted the twenty clients
+    events = [e for i in range(200) for e in events_of(out, f"client-{i}")]
+    assert len({e["pool"] for e in events if "pool" in e}) == 2  # two processes hosted them
+    aggregated = [e for e in events if e["event"] == "aggregated"]
+    for r in range(2):  # one computation per pool and round, shared by its other 99 clients
+        this_round = [e for e in aggregated if e["round"] == r]
+        assert len(this_round) == 200
+        assert sum(not e.get("shared") for e in this_round) == 2
 
 
 def test_twelve_miners_and_forty_clients(tmp_path: Path) -> None:

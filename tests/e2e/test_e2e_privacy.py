@@ -4,48 +4,23 @@ private updates, ε is reported per client, and the audit recomputes it and veri
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from e2e_helpers import accepted_rows, assert_exited_cleanly, verified_report
+from e2e_helpers import accepted_rows, assert_exited_cleanly, small_run_then_audit, verified_report
 
-from flchain.chain import testnet
-from flchain.chain.node import NodeConfig, free_port
 from flchain.learning import dp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CLIP, NOISE, DELTA = 1.0, 0.05, 1e-5
 
 
-def _flchain(*args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "flchain", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=400, check=False)
-
-
 def test_a_private_run_is_accepted_reports_epsilon_and_the_audit_recomputes_it(
     tmp_path: Path,
 ) -> None:
-    home, out = tmp_path / "home", tmp_path / "run"
-    config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
-    up = testnet.UpOptions(config=config, home=home, deployments=tmp_path / "dep", deploy=False)
-    testnet.up(up)
-    try:
-        done = _flchain(
-            "run",
-            *("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2"),
-            *("--dp-clip", str(CLIP), "--dp-noise", str(NOISE)),
-            *("--home", str(home), "--out", str(out), "--json"),
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        audit = _flchain(
-            "audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out), "--json"
-        )
-        shown = _flchain("audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out))
-    finally:
-        testnet.down(home)
-
+    dp_args = ("--dp-clip", str(CLIP), "--dp-noise", str(NOISE))
+    done, audit, shown = small_run_then_audit(tmp_path, *dp_args, plain_audit=True)
+    out = tmp_path / "run"
     spec = json.loads((out / "spec.json").read_text())
     assert spec["dp"] == {
         "clip": CLIP,

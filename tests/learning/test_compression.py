@@ -8,11 +8,17 @@ import pytest
 from flchain.exceptions import CompressionError, ConfigError
 from flchain.learning.compression import (
     Compressor,
+    Payload,
     decode_q8,
     decode_topk,
     decompress,
     encode_q8,
     encode_topk,
+    expand,
+    pack,
+    q8_payload,
+    topk_count,
+    topk_payload,
 )
 from flchain.learning.weights import flatten
 
@@ -76,3 +82,30 @@ def test_corrupt_blobs_and_bad_specs() -> None:
     for spec in ("gzip", "topk:2", "topk:x", "q8:3"):
         with pytest.raises(ConfigError):
             Compressor.parse(spec)
+
+
+def test_payloads_are_checked_part_by_part() -> None:
+    def refused(payload: Payload) -> str:
+        with pytest.raises(CompressionError) as caught:
+            expand(payload)
+        return str(caught.value)
+
+    idx, vals = np.arange(3, dtype=np.uint32), np.ones(3, dtype=np.float32)
+    assert refused(Payload("zip", 3, {})) == "unknown compression scheme 'zip'"
+    topk = {"indices": idx, "values": vals}
+    assert refused(Payload("topk", 2, topk)) == "top-k update keeps 3 values of a model of 2"
+    q8 = {"codes": np.zeros(3, np.uint8), "ranges": np.zeros((1, 2), np.float32)}
+    assert refused(Payload("q8", 3, q8, chunk=0)) == "8-bit update has chunk size 0"
+    q8["ranges"] = np.array([[np.inf, 0]], np.float32)
+    assert refused(Payload("q8", 3, q8)) == "8-bit ranges contain NaN or Inf"
+    assert refused(Payload("topk", 3, {**topk, "values": vals * np.nan})) == (
+        "top-k values contain NaN or Inf"
+    )
+
+
+def test_payload_and_bytes_agree() -> None:
+    rng = np.random.default_rng(4)
+    v = rng.normal(size=5000).astype(np.float32)
+    assert pack(topk_payload(v, 50)) == encode_topk(v, 50)
+    assert pack(q8_payload(v, np.random.default_rng(1))) == encode_q8(v, np.random.default_rng(1))
+    assert topk_count(0.1, 5000) == 500 and topk_count(0.1, 3) == 1

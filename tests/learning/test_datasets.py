@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from flchain.exceptions import DatasetError
-from flchain.learning.data import _mnist1d, load_dataset, make_dataset
+from flchain.learning.data import _mnist1d, family, is_generated, load_dataset, make_dataset
 from flchain.learning.datafiles import read_idx
+from flchain.learning.models import default_arch
 
 
 def test_digits_is_scaled_split_and_stratified() -> None:
@@ -36,6 +37,19 @@ def test_mnist1d_is_generated_locally_and_leaves_global_rng_alone() -> None:
     assert np.random.rand() == expected_np and random.random() == expected_py
     assert ds.x_train.shape == (4000, 40) and ds.x_test.shape == (1000, 40)
     assert set(np.unique(ds.y_train)) == set(range(10))
+
+
+def test_mnist1d_takes_a_sample_count_for_large_federations() -> None:
+    ds = load_dataset("mnist1d-1000")
+    assert ds.name == "mnist1d-1000"
+    assert ds.x_train.shape == (800, 40) and ds.x_test.shape == (200, 40)
+    assert is_generated("mnist1d-1000") and is_generated("MNIST1D") and not is_generated("digits")
+    assert family("mnist1d-1000") == "mnist1d" and default_arch("mnist1d-1000", 40) == "mnist1d-cnn"
+    for bad in ("mnist1d-999", "mnist1d-2000001"):
+        with pytest.raises(DatasetError, match=r"mnist1d-<N> takes N in 1000\.\.2000000"):
+            load_dataset(bad)
+    with pytest.raises(DatasetError, match="mnist1d-<N>"):
+        load_dataset("mnist1d-x")
 
 
 def _write_idx(path: Path, array: np.ndarray, compress: bool) -> None:

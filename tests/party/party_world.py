@@ -48,14 +48,22 @@ PARAMS = {"acceptance_threshold": ACCEPTANCE_THRESHOLD}
 
 
 class World:
-    """``clients``, ``miners_`` and ``rounds`` go to the spec, ``params`` (any field of
-    :class:`TaskParams`, e.g. ``committee_size``, ``quorum``) to the chain."""
+    """``clients``, ``miners_``, ``rounds`` and ``compression`` go to the spec, ``params`` (any
+    field of :class:`TaskParams`, e.g. ``committee_size``, ``quorum``) to the chain."""
 
     def __init__(
-        self, tmp: Path, clients: int = 2, miners_: int = 3, rounds: int = 1, **params: Any
+        self,
+        tmp: Path,
+        clients: int = 2,
+        miners_: int = 3,
+        rounds: int = 1,
+        compression: str = "",
+        **params: Any,
     ) -> None:
         self.miners_ = miners_
-        self.spec = replace(SPEC, clients=clients, miners=miners_, rounds=rounds)
+        self.spec = replace(
+            SPEC, clients=clients, miners=miners_, rounds=rounds, compression=compression
+        )
         self.store = LocalStore(tmp / "store")
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
         self.params = TaskParams(initial_cid, spec_cid, **{**PARAMS, **params})

@@ -94,9 +94,11 @@ def test_run_directory_holding_a_run_is_refused(tmp_path: Path) -> None:
         (("--dp-noise", "1.0"), "needs a clip norm"),
         (("--dp-clip", "1.0"), "clipping alone gives no privacy guarantee"),
         (("--dp-clip", "1.0", "--dp-noise", "1.0", "--dp-epsilon", "3"), "not both"),
+        (("--compress", "gzip"), "unknown compression 'gzip'; use topk:<fraction> or q8"),
+        (("--compress", "topk:1.5"), "top-k fraction in 'topk:1.5' must be in (0, 1]"),
     ],
 )
-def test_bad_dp_settings_fail_before_starting_anything(
+def test_bad_dp_and_compression_settings_fail_before_starting_anything(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     out = _run(

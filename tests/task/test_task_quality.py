@@ -22,8 +22,11 @@ from flchain.task.signals import (
     find_copies,
     find_group,
     flat_delta,
+    mean_of,
+    mean_without,
     norm,
     principal_scores,
+    weighted_sum,
 )
 from flchain.task.spec import ScoreRules
 
@@ -51,6 +54,50 @@ def test_near_copies_are_found_whatever_their_scale() -> None:
     shrunk_copy = 0.9 * a + 1e-4 * rng.normal(size=100)
     assert find_copies([a, b, shrunk_copy], 0.05) == {2: 0}
     assert find_copies([a, b], 0.05) == {}
+
+
+def _copies_pairwise(deltas: list[np.ndarray], tolerance: float) -> dict[int, int]:
+    """The rule as defined: every pair, earliest original first."""
+    units = [d / norm(d) if norm(d) > 0 else d for d in deltas]
+    copies: dict[int, int] = {}
+    for i in range(len(units)):
+        for j in range(i):
+            if j not in copies and norm(units[i] - units[j]) <= tolerance:
+                copies[i] = j
+                break
+    return copies
+
+
+def test_near_copies_match_the_pairwise_rule_at_the_tolerance() -> None:
+    rng = np.random.default_rng(1)
+    base = [rng.normal(size=50) for _ in range(6)]
+    deltas = [*base, np.zeros(50), np.zeros(50)]
+    for k, scale in enumerate((0.5, 2.0, 1.0, 1.0)):
+        unit = base[k] / norm(base[k])
+        side = rng.normal(size=50)
+        side -= (side @ unit) * unit
+        side /= norm(side)
+        # at, just inside and just outside the tolerance, and a copy of a copy
+        offset = (0.05, 0.0499999, 0.0500001, 0.01)[k]
+        deltas.append(scale * (unit + offset * side) / norm(unit + offset * side))
+    deltas.append(deltas[-1] * 3.0)
+    assert find_copies(deltas, 0.05) == _copies_pairwise(deltas, 0.05)
+    assert find_copies(deltas, 0.0) == _copies_pairwise(deltas, 0.0)
+    assert find_copies(deltas[:1], 0.05) == {}
+
+
+def test_leave_one_out_means_equal_the_mean_of_the_rest() -> None:
+    rng = np.random.default_rng(2)
+    deltas = [rng.normal(size=30) for _ in range(5)]
+    weights = [3.0, 1.0, 4.0, 1.0, 5.0]
+    total = weighted_sum(deltas, weights)
+    for i in range(5):
+        rest = [j for j in range(5) if j != i]
+        expected = sum(weights[j] * deltas[j] for j in rest) / sum(weights[j] for j in rest)
+        got = mean_without(total, sum(weights), deltas[i], weights[i])
+        assert np.allclose(got, expected, rtol=0, atol=1e-12)
+    assert mean_of(total, 0.0).tolist() == [0.0] * 30
+    assert mean_without(weighted_sum(deltas[:1], [2.0]), 2.0, deltas[0], 2.0).tolist() == [0.0] * 30
 
 
 def test_size_rule_names_free_riding_and_boosting() -> None:
