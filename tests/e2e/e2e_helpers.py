@@ -60,11 +60,14 @@ def assert_exited_cleanly(summary: dict[str, Any]) -> None:
     assert summary["aggregate_mismatches"] == [] and set(summary["exit_codes"].values()) == {0}
 
 
+SMALL_TASK = ("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2")
+
+
 def small_run_then_audit(
-    tmp_path: Path, *run_args: str, plain_audit: bool = False
+    tmp_path: Path, *run_args: str, plain_audit: bool = False, task: tuple[str, ...] = SMALL_TASK
 ) -> tuple[subprocess.CompletedProcess[str], ...]:
-    """``flchain run`` of 3 clients, 2 miners (committee 2), 2 rounds plus ``run_args`` on a
-    testnet of its own, then ``flchain audit --run --json`` (and, with ``plain_audit``, the
+    """``flchain run`` of ``task`` (3 clients, 2 miners, committee 2, 2 rounds) plus ``run_args``
+    on a testnet of its own, then ``flchain audit --run --json`` (and, with ``plain_audit``, the
     human report) while the node is still up; the run's directory is ``tmp_path/run``."""
     home, out = tmp_path / "home", tmp_path / "run"
     config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
@@ -73,7 +76,7 @@ def small_run_then_audit(
     try:
         done = _flchain(
             "run",
-            *("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2"),
+            *task,
             *run_args,
             *("--home", str(home), "--out", str(out), "--json"),
         )

@@ -7,36 +7,23 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_helpers import accepted_rows, assert_exited_cleanly, events_of, verified_report
-from flchain_cli import run_flchain
-
-from flchain.chain import testnet
-from flchain.chain.node import NodeConfig, free_port
+from e2e_helpers import (
+    accepted_rows,
+    assert_exited_cleanly,
+    events_of,
+    small_run_then_audit,
+    verified_report,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CLIENTS, MINERS, ROUNDS = 6, 3, 2
 
 
 def test_two_client_pools_and_three_miners_as_ray_actors(tmp_path: Path) -> None:
-    home, out = tmp_path / "home", tmp_path / "run"
-    config = NodeConfig(accounts=40, hardfork="shanghai").with_port(free_port())
-    up = testnet.UpOptions(config=config, home=home, deployments=tmp_path / "dep", deploy=False)
-    testnet.up(up)
-    try:
-        done = run_flchain(
-            "run",
-            *("--clients", str(CLIENTS), "--miners", str(MINERS), "--rounds", str(ROUNDS)),
-            *("--client-procs", "2", "--engine", "ray", "--ray-miners"),
-            *("--home", str(home), "--out", str(out), "--json"),
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        audit = run_flchain(
-            "audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out), "--json"
-        )
-    finally:
-        testnet.down(home)
-
+    task = ("--clients", str(CLIENTS), "--miners", str(MINERS), "--rounds", str(ROUNDS))
+    ray = ("--client-procs", "2", "--engine", "ray", "--ray-miners")
+    done, audit = small_run_then_audit(tmp_path, *ray, task=task)
+    out = tmp_path / "run"
     summary = json.loads(done.stdout)
     rows = accepted_rows(out, rounds=ROUNDS, accepted=CLIENTS)
     assert all(row["certified_cid"] for row in rows)
