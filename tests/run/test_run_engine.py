@@ -29,6 +29,7 @@ def test_ray_options_are_checked_together() -> None:
 def test_the_process_engine_is_the_default_and_imports_no_ray(tmp_path: Path) -> None:
     code = (
         "import sys; from pathlib import Path\n"
+        "import flchain.cli.run, flchain.run.orchestrator\n"
         "from flchain.run.engine import EngineOptions, open_engine\n"
         "options = EngineOptions(); options.check()\n"
         f"with open_engine(options, Path({str(tmp_path)!r})) as engine: print(engine.kind)\n"
