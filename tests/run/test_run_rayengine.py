@@ -16,7 +16,7 @@ import pytest
 from flchain.run.procs import ProcessChild
 from flchain.run.rayengine import ActorChild, RayEngine, require_ray, start_ray
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one worker starts one Ray
 
 
 @pytest.fixture(scope="module")
