@@ -206,7 +206,7 @@ class ModuleProgram:
         call = (
             f"task module {self.task.name}: load_partition({partition_id}, {self.partitions.count})"
         )
-        if not isinstance(raw, tuple | list) or len(raw) != 2:
+        if not isinstance(raw, tuple | list) or len(raw) != 2 or _arrays(raw):
             raise AppError(
                 f"{call} must return (train, validation), each an (x, y) pair of NumPy "
                 f"arrays; got {_kind(raw)}"
@@ -295,7 +295,14 @@ class ModuleProgram:
         return out
 
 
+def _arrays(value: tuple[Any, ...] | list[Any]) -> bool:
+    """Whether ``value`` is a bare (x, y) pair (arrays, not pairs of them)."""
+    return any(isinstance(v, np.ndarray) for v in value)
+
+
 def _kind(value: Any) -> str:
+    if isinstance(value, tuple | list) and _arrays(value):
+        return "one (x, y) pair of arrays"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if isinstance(value, tuple | list):
