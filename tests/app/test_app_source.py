@@ -78,6 +78,10 @@ def test_a_module_in_a_package_certifies_the_package_by_path_or_name(
     ]
     module = import_task(by_path)
     assert callable(module.load_partition) and callable(module.model)
+    spec = spec_of(package / "sub" / "task.py")
+    assert spec.task.name == "probe_pkg.sub.task"
+    for copy in ("probe_pkg.sub.task", str(package / "sub" / "task.py")):  # name or file
+        assert load_workload(spec, task_module=copy).program.partitions.count == 6
     before = by_path.cid()
     (package / "sub" / "helpers.py").write_text(MODEL + "\n# changed\n")
     assert locate_task(package / "sub" / "task.py").cid() != before  # a sibling counts
