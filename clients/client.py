@@ -50,7 +50,7 @@ class Client(Participant):
         """The client's own data as arrays (None: the program keeps its data)."""
         self.examples = len(self.own[1]) if self.own is not None else 1
         """How many examples the client claims: its program's count of the last training."""
-        self.num_classes = workload.builtin.data.num_classes if local is not None else 0
+        self.num_classes = workload.program.num_classes if local is not None else 0
         if self.own is None and not data_free(behaviour):
             raise ConfigError(
                 f"behaviour {behaviour!r} rewrites the client's data, which this task's app "

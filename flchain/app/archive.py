@@ -23,7 +23,7 @@ from flchain.storage import compute_cid
 from flchain.storage.base import ContentStore
 
 if TYPE_CHECKING:
-    from flchain.app.flower import FlowerProgram
+    from flchain.app.program import TaskProgram
     from flchain.task.spec import TaskSpec
 
 MAX_APP_BYTES = 32 * 1024 * 1024
@@ -58,15 +58,21 @@ def _skipped(part: str) -> bool:
 
 def pack_app(root: str | Path) -> bytes:
     """The canonical archive of an app directory."""
+    return pack_files(app_files(Path(root)), f"app {root}")
+
+
+def pack_files(files: list[tuple[str, Path]], what: str) -> bytes:
+    """The canonical archive of ``files`` (archive path, file), given in archive order;
+    ``what`` names the source in errors."""
     out = io.BytesIO()
     total = 0
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, path in app_files(Path(root)):
+        for name, path in files:
             data = path.read_bytes()
             total += len(data)
             if total > MAX_APP_BYTES:
                 raise ConfigError(
-                    f"app {root} is over {MAX_APP_BYTES >> 20} MiB; keep data sets outside it"
+                    f"{what} is over {MAX_APP_BYTES >> 20} MiB; keep data sets outside it"
                 )
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = len(data), 0, 0o644
@@ -83,11 +89,15 @@ def app_cid(root: str | Path) -> str:
 
 def verify_app(root: str | Path, certified: str) -> None:
     """Refuse a local app copy whose archive is not the certified one (naming both CIDs)."""
-    local = app_cid(root)
+    refuse_mismatch(f"the app in {Path(root).resolve()}", app_cid(root), certified)
+
+
+def refuse_mismatch(what: str, local: str, certified: str) -> None:
+    """Refuse local code whose archive CID ``local`` is not the ``certified`` one."""
     if local != certified:
         raise AppMismatchError(
-            f"the app in {Path(root).resolve()} has CID {local}, but the task certified "
-            f"{certified}: this copy differs from the code the task runs; refusing to start"
+            f"{what} has CID {local}, but the task certified {certified}: this copy "
+            "differs from the code the task runs; refusing to start"
         )
 
 
@@ -114,11 +124,19 @@ def fetch_app(store: ContentStore, cid: str, dest: str | Path) -> Path:
     return root
 
 
-def fetch_program(store: ContentStore, spec: TaskSpec, dest: Path) -> FlowerProgram:
-    """The task's app, fetched by the CID its spec names, as a program."""
+def fetch_program(store: ContentStore, spec: TaskSpec, dest: Path) -> TaskProgram:
+    """The task's app or task module, fetched by the CID its spec names, as a program."""
+    from flchain.app.program import Partitions
+
+    if spec.task.cid:
+        from flchain.app.source import fetch_task, task_program
+        from flchain.learning.strategies import strategy_from_name
+        from flchain.task.evaluation import train_config
+
+        strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
+        return task_program(fetch_task(store, spec.task, dest), spec, train_config(spec, strategy))
     from flchain.app.config import AppConfig
     from flchain.app.flower import FlowerProgram
-    from flchain.app.program import Partitions
 
     root = fetch_app(store, spec.app, dest)
     return FlowerProgram(AppConfig.load(root), Partitions(spec.clients, spec.miners), spec.seed)

@@ -1,7 +1,10 @@
-"""The built-in task program: a registered model on a built-in or file data set.
+"""The built-in task module: a registered model on a built-in or file data set.
 
-Every party derives the same federation split from (dataset, partition, seed,
-clients, miners): client ``i`` trains on ``clients[i]``, miner ``j`` scores on
+The built-in models and data sets are one task module (:class:`BuiltinTask`),
+configured by the spec, run by the same :class:`~flchain.app.module.ModuleProgram`
+as a user's module (:class:`BuiltinProgram` is that program). Every party
+derives the same federation split from (dataset, partition, seed, clients,
+miners): client ``i`` trains on ``clients[i]``, miner ``j`` scores on
 ``miners[j]`` (disjoint from every client's data), and the held-out partition
 is the data set's test split. Training is the learning core's ``train_local``
 with the task's :class:`TrainConfig`; evaluation is its ``evaluate``.
@@ -13,86 +16,71 @@ atomically, so a run's many processes generate them once.
 
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from flchain.app.program import Partitions, TrainResult, head_of
+from flchain.app.module import ModuleProgram, TaskModule
+from flchain.app.program import Partitions
 from flchain.exceptions import ConfigError
 from flchain.learning.data import Dataset, is_generated, load_dataset, make_dataset
-from flchain.learning.models import build_model
+from flchain.learning.models import ARCHITECTURES, build_model
 from flchain.learning.partition import FederatedData, split_for_federation
-from flchain.learning.training import TrainConfig, evaluate, train_local
+from flchain.learning.training import TrainConfig
 from flchain.learning.weights import get_weights
-from flchain.task.quality import Evaluation
 from flchain.types import ArrayPair, Weights
 
 
-class BuiltinProgram:
-    """A registered architecture trained with the built-in loop on a split data set."""
+class BuiltinTask:
+    """The built-in task module of a task: a registered architecture on a data set split
+    for the federation (see the module docstring). Client ``i``'s partition is its
+    training split and its local test split; a miner's and the held-out partition serve
+    both as training and as validation data."""
+
+    def __init__(self, data: FederatedData, arch: str, seed: int) -> None:
+        if arch not in ARCHITECTURES:
+            build_model(arch)  # the error naming the known architectures
+        self.data, self.arch, self.seed = data, arch, seed
+
+    def model(self) -> torch.nn.Module:
+        return build_model(self.arch, seed=self.seed)
+
+    def load_partition(self, partition_id: int, num_partitions: int) -> tuple[ArrayPair, ArrayPair]:
+        clients, miners = len(self.data.clients), len(self.data.miners)
+        if num_partitions != clients + miners + 1:
+            raise ConfigError(
+                f"{num_partitions} partitions, but the data are split in {clients + miners + 1}"
+            )
+        if 0 <= partition_id < clients:
+            client = self.data.clients[partition_id]
+            return client.train, client.test
+        if clients <= partition_id < clients + miners:
+            pair = self.data.miners[partition_id - clients]
+            return pair, pair
+        if partition_id == clients + miners:
+            return self.data.test, self.data.test
+        raise ConfigError(f"partition {partition_id} is not in 0..{clients + miners}")
+
+
+class BuiltinProgram(ModuleProgram):
+    """The module program of the built-in task module: a registered architecture trained
+    with the built-in loop on a split data set."""
 
     def __init__(self, data: FederatedData, arch: str, seed: int, config: TrainConfig) -> None:
         self.data = data
-        self.partitions = Partitions(len(data.clients), len(data.miners))
-        self.model = build_model(arch, seed=seed)
-        self.config = config
-        self._initial = get_weights(self.model)  # = initial_model(arch, seed)
-        self.head = head_of(self._initial)
+        task = TaskModule.of(BuiltinTask(data, arch, seed), f"builtin:{arch}")
+        super().__init__(task, Partitions(len(data.clients), len(data.miners)), seed, config)
 
     @property
-    def local_data(self) -> tuple[ArrayPair, ...]:
-        return tuple(c.train for c in self.data.clients)
+    def num_classes(self) -> int:
+        return self.data.num_classes
 
     def arrays(self, partition_id: int) -> ArrayPair:
-        """The data of a partition: a client's training split, a miner's, or the test set."""
-        p = self.partitions
-        if 0 <= partition_id < p.clients:
-            return self.data.clients[partition_id].train
-        if p.clients <= partition_id < p.held_out:
-            return self.data.miners[partition_id - p.clients]
-        if partition_id == p.held_out:
-            return self.data.test
-        raise ConfigError(f"partition {partition_id} is not in 0..{p.held_out}")
-
-    def initial_weights(self) -> Weights:
-        return {name: array.copy() for name, array in self._initial.items()}
-
-    def train(
-        self, partition_id: int, weights: Weights, server_round: int, seed: int
-    ) -> TrainResult:
-        return self.train_on(self.arrays(partition_id), weights, seed)
-
-    def train_on(self, data: ArrayPair, weights: Weights, seed: int) -> TrainResult:
-        return train_local(self.model, data, self.config, dict(weights), seed)
-
-    def evaluate(self, partition_id: int, weights: Weights) -> Evaluation:
-        return self.evaluate_on(self.arrays(partition_id), weights)
-
-    def evaluate_on(self, data: ArrayPair, weights: Weights) -> Evaluation:
-        accuracy, loss = evaluate(self.model, data, dict(weights))
-        return Evaluation(accuracy, loss)
-
-    def with_own_model(self) -> BuiltinProgram:
-        """This program with a model of its own (data and config shared): for a client
-        that trains on another thread than its neighbours (a pool's)."""
-        twin = copy.copy(self)
-        twin.model = copy.deepcopy(self.model)
-        return twin
-
-    def warm_up(self, partition_id: int) -> None:
-        """One tiny training step and one evaluation on the party's own data, so the
-        first-call costs of torch (allocators, kernels) land in start-up, not round 0.
-        The model's weights are set from scratch by every later call."""
-        x, y = self.arrays(partition_id)
-        n = min(len(y), self.config.batch_size)
-        batch = (x[:n], y[:n])
-        weights = get_weights(self.model)
-        train_local(self.model, batch, replace(self.config, epochs=1), weights, seed=0)
-        evaluate(self.model, batch, weights)
+        """The training data of a partition: a client's, a miner's, or the test set."""
+        return self.split(partition_id)[0]
 
 
 def initial_model(arch: str, seed: int) -> Weights:
@@ -149,6 +137,7 @@ def builtin_program(
 
 __all__ = [
     "BuiltinProgram",
+    "BuiltinTask",
     "builtin_program",
     "cache_dir",
     "cached_dataset",

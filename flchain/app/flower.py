@@ -16,13 +16,10 @@ is still reproducible. Anything the app raises becomes an :class:`AppError`.
 from __future__ import annotations
 
 import importlib
-import random
 import sys
 import time
-import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +30,7 @@ from flwr.common import DEFAULT_TTL, MessageType, MessageTypeLegacy
 from flwr.common.constant import SUPERLINK_NODE_ID
 
 from flchain.app import records
+from flchain.app.calls import describe, seeded
 from flchain.app.config import AppConfig
 from flchain.app.program import Partitions, TrainResult, head_of
 from flchain.exceptions import AppError
@@ -66,6 +64,7 @@ class FlowerProgram:
 
     local_data: tuple[ArrayPair, ...] | None = None
     """A Flower app keeps its data to itself."""
+    num_classes = 0
 
     # --- the program -------------------------------------------------------------------
 
@@ -222,28 +221,6 @@ def resolve(config: AppConfig, reference: str, what: str) -> Any:
             raise AppError(f"{what}: module {module_name!r} has no attribute {attr!r}")
         target = getattr(target, part)
     return target
-
-
-def describe(exc: BaseException) -> str:
-    """An exception and where in the app it was raised."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
-
-
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed ``random``, NumPy and torch for one call; restore their states afterwards."""
-    py_state, np_state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        random.seed(seed)
-        np.random.seed(seed & 0xFFFFFFFF)
-        torch.manual_seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(py_state)
-            np.random.set_state(np_state)
 
 
 __all__ = ["Callable", "FlowerProgram", "describe", "instruction", "resolve", "seeded"]

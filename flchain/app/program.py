@@ -8,6 +8,7 @@ the auditor evaluate the global model on the held-out partition
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,9 +51,14 @@ class TaskProgram(Protocol):
     """The output layer's tensor names (see :func:`head_of`)."""
 
     @property
-    def local_data(self) -> tuple[ArrayPair, ...] | None:
-        """The client partitions as arrays (None when the program keeps its data to itself:
-        attacks that rewrite data then cannot run)."""
+    def local_data(self) -> Sequence[ArrayPair] | None:
+        """The client partitions' training arrays (None when the program keeps its data to
+        itself: attacks that rewrite data then cannot run)."""
+        ...
+
+    @property
+    def num_classes(self) -> int:
+        """The classes the labels of :attr:`local_data` count (0 without local data)."""
         ...
 
     def initial_weights(self) -> Weights:

@@ -227,7 +227,7 @@ def audit_history(
     privacy, leaks = privacy_report(spec, history.rounds)
     found += leaks
     with ExitStack() as stack:
-        if store is not None and spec is not None and spec.app and program is None:
+        if store is not None and spec is not None and not spec.builtin and program is None:
             program, missing = app_program(store, spec, stack)
             found += missing
             spec = spec if program is not None else None  # no model check without the app
@@ -394,4 +394,7 @@ def _task_json(history: ProtocolHistory, spec: TaskSpec | None) -> dict[str, Any
         )
         if spec.app:
             task["app_cid"] = spec.app
+        if spec.task.cid:
+            task["task_module"] = spec.task.name
+            task["task_cid"] = spec.task.cid
     return task

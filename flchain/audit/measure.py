@@ -1,5 +1,5 @@
 """How the auditor measures models: the built-in model on test arrays, or the task's
-program (a Flower app) on its held-out partition. Both give evaluations and the
+program (a Flower app or a task module) on its held-out partition. Both give evaluations and the
 auditor's own reference update, as a miner makes them."""
 
 from __future__ import annotations
@@ -60,9 +60,11 @@ class HeldOutView:
 def app_program(
     store: ContentStore, spec: TaskSpec, stack: ExitStack
 ) -> tuple[TaskProgram | None, list[Discrepancy]]:
-    """The task's app fetched by its CID into a directory ``stack`` removes; or why not."""
+    """The task's app or task module fetched by its CID into a directory ``stack`` removes;
+    or why not."""
     try:
         dest = Path(stack.enter_context(TemporaryDirectory(prefix="flchain-app-")))
         return fetch_program(store, spec, dest), []
     except (FLchainError, OSError) as exc:
-        return None, [Discrepancy(None, "task app fetched", spec.app, "on chain", str(exc))]
+        what, cid = ("task module", spec.task.cid) if spec.task.cid else ("task app", spec.app)
+        return None, [Discrepancy(None, f"{what} fetched", cid, "on chain", str(exc))]

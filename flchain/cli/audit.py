@@ -89,8 +89,8 @@ def audit(
         history = load_history(source)
         with open_store(store, kubo) as content:
             spec = _spec_or_none(content, history.params.spec_cid)
-            # an app task's auditor evaluates with the app itself, on its held-out partition
-            name = test_data or (spec.dataset if spec and not spec.app else None)
+            # an app's or a module's auditor evaluates with its code, on its held-out partition
+            name = test_data or (spec.dataset if spec and spec.builtin else None)
             data = load_test_data(name) if name else None
             report = audit_history(history, content, test_data=data, rescore=rescore, spec=spec)
     except (FLchainError, OSError) as exc:

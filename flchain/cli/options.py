@@ -37,6 +37,13 @@ AppCopy = Annotated[
     Path | None,
     typer.Option("--app", help="Local copy of the task's Flower app (checked by its CID)."),
 ]
+TaskModuleCopy = Annotated[
+    str | None,
+    typer.Option(
+        "--task-module",
+        help="Local copy of the task's module: path/to/task.py or pkg.module (checked by its CID).",
+    ),
+]
 ClientProcs = Annotated[
     int | None,
     typer.Option(help="Client processes (pools); default one per client up to 16, else per core."),

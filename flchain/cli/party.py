@@ -49,6 +49,7 @@ def party(
     behaviour: Annotated[str, typer.Option(help=BEHAVIOUR_HELP)] = HONEST,
     log_dir: opt.LogDir = None,
     app: opt.AppCopy = None,
+    task_module: opt.TaskModuleCopy = None,
 ) -> None:
     """Check the behaviour (before importing torch), then run the party to its end."""
     role = ctx.info_name or ""
@@ -58,7 +59,7 @@ def party(
     from flchain.party.child import Where, run_child
 
     kind = _participant(role)
-    where = Where(testnet, task, store, kubo, log_dir, app)
+    where = Where(testnet, task, store, kubo, log_dir, app, task_module)
     raise typer.Exit(run_child(kind, index, behaviour, where))
 
 
@@ -76,6 +77,7 @@ def client_pool(
     ] = 1,
     log_dir: opt.LogDir = None,
     app: opt.AppCopy = None,
+    task_module: opt.TaskModuleCopy = None,
 ) -> None:
     """Many clients in one process, each its own party with its own account, in threads."""
     from flchain.exceptions import FLchainError
@@ -97,7 +99,15 @@ def client_pool(
     from flchain.party.pool import run_pool
 
     where = (testnet, task, store, kubo, log_dir)
-    status = run_pool(PooledClient, chosen, kinds, *where, compute_slots=compute_slots, app_dir=app)
+    status = run_pool(
+        PooledClient,
+        chosen,
+        kinds,
+        *where,
+        compute_slots=compute_slots,
+        app_dir=app,
+        task_module=task_module,
+    )
     raise typer.Exit(status)
 
 

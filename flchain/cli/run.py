@@ -25,6 +25,14 @@ def run(
     app: Annotated[
         Path | None, typer.Option(help="A Flower app directory (pyproject.toml) to run.")
     ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task",
+            "--task-module",
+            help="A task module in plain PyTorch to run: path/to/task.py or pkg.module.",
+        ),
+    ] = None,
     clients: Annotated[int | None, typer.Option(help="Number of client processes [4].")] = None,
     miners: Annotated[int | None, typer.Option(help="Number of miner processes [3].")] = None,
     rounds: Annotated[int | None, typer.Option(help="Training rounds [3].")] = None,
@@ -47,10 +55,12 @@ def run(
         int | None, typer.Option(help="Task seed (data split, init, training) [0].")
     ] = None,
     arch: opt.Arch = None,
-    local_epochs: opt.LocalEpochs = 3,
-    batch_size: opt.BatchSize = 16,
-    lr: opt.LearningRate = 0.01,
-    optimizer: opt.Optimizer = "adam",
+    local_epochs: Annotated[int | None, typer.Option(help="Local epochs per round [3].")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Local mini-batch size [16].")] = None,
+    lr: Annotated[float | None, typer.Option(help="Local learning rate [0.01].")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="Local optimizer: sgd | adam [adam].")
+    ] = None,
     dp_clip: Annotated[
         float | None, typer.Option(help="Differential privacy: clip each update to this L2 norm.")
     ] = None,
@@ -81,11 +91,14 @@ def run(
     """Start the testnet if needed, spawn the parties, follow the rounds, write metrics.
 
     With ``--app DIR`` the task runs that Flower app unchanged: its
-    ``[tool.flchain]`` settings apply, and these options override them."""
+    ``[tool.flchain]`` settings apply, and these options override them. With
+    ``--task path/to/task.py`` (or ``pkg.module``) it runs that task module: its
+    training settings apply, and these options override them."""
     import time
 
     from rich.console import Console
 
+    from flchain.exceptions import ConfigError
     from flchain.learning.strategies import parse_params
     from flchain.party.behaviours import assign_miner_behaviours
     from flchain.run.engine import EngineOptions
@@ -110,6 +123,11 @@ def run(
         given_dp = {"clip": dp_clip, "noise-multiplier": dp_noise, "epsilon": dp_epsilon}
         given_dp["delta"] = dp_delta
         dp = {k: v for k, v in given_dp.items() if v is not None}
+        given_train: dict[str, Any] = {"epochs": local_epochs, "batch_size": batch_size}
+        given_train |= {"lr": lr, "optimizer": optimizer}
+        train = {k: v for k, v in given_train.items() if v is not None}
+        if app is not None and task is not None:
+            raise ConfigError("run a Flower app (--app) or a task module (--task), not both")
         if app is not None:
             from flchain.app.config import AppConfig
 
@@ -119,16 +137,21 @@ def run(
             defaults |= {"seed": 0, "strategy": "fedavg", "strategy_params": {}}
             given = defaults | {k: v for k, v in settings.items() if v is not None}
             given["compression"] = compression_setting(given.pop("compress", ""))
-            spec = TaskSpec(
-                dataset=dataset,
-                partition=partition,
-                arch=arch or _default_arch(dataset),
-                train=TrainSpec(
-                    epochs=local_epochs, batch_size=batch_size, lr=lr, optimizer=optimizer
-                ),
-                dp=dp_from_table(dp, given["rounds"]),
-                **given,
-            )
+            if task is not None:
+                from flchain.app.source import locate_task, task_spec
+
+                source = locate_task(task)
+                dp_spec = dp_from_table(dp, given["rounds"])
+                spec = task_spec(source, train, dp=dp_spec, **given)
+            else:
+                spec = TaskSpec(
+                    dataset=dataset,
+                    partition=partition,
+                    arch=arch or _default_arch(dataset),
+                    train=TrainSpec(**train),
+                    dp=dp_from_table(dp, given["rounds"]),
+                    **given,
+                )
         return RunOptions(
             spec=spec,
             out=out or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S"),
@@ -142,6 +165,7 @@ def run(
             client_procs=client_procs,
             app=app,
             engine=EngineOptions(engine, ray_address, ray_miners),
+            task=task,
         )
 
     console = Console(stderr=as_json)

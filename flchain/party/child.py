@@ -26,7 +26,7 @@ ACCOUNT_OF = {Role.CLIENT: client_account, Role.MINER: miner_account}
 class Where:
     """Where a party process finds its task: the node (its testnet file), the task contract
     (default: the testnet's), the store (a directory or a Kubo URL), its log directory and
-    the local copy of the task's app."""
+    the local copy of the task's app or task module."""
 
     testnet: Path
     task: str | None = None
@@ -34,6 +34,7 @@ class Where:
     kubo_url: str | None = None
     log_dir: Path | None = None
     app_dir: Path | None = None
+    task_module: str | None = None
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -41,7 +42,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def start_child(role: Role, index: int, account_index: int, where: Where) -> tuple[Party, Workload]:
-    """Join the task and build the workload (its app checked against the certified CID);
+    """Join the task and build the workload (its app or module checked against the
+    certified CID);
     SIGTERM exits cleanly."""
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(
@@ -56,7 +58,7 @@ def start_child(role: Role, index: int, account_index: int, where: Where) -> tup
     count = party.spec.clients if role == Role.CLIENT else party.spec.miners
     if not 0 <= index < count:
         raise ConfigError(f"{role} index {index} is not in this task (it has {count} {role}s)")
-    workload = load_workload(party.spec, app_dir=where.app_dir)
+    workload = load_workload(party.spec, app_dir=where.app_dir, task_module=where.task_module)
     partitions = workload.program.partitions
     own = partitions.client(index) if role == Role.CLIENT else partitions.miner(index)
     workload.program.warm_up(own)

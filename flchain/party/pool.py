@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from flchain.app.builtin import BuiltinProgram
+from flchain.app.module import ModuleProgram
 from flchain.app.program import TaskProgram
 from flchain.exceptions import ConfigError, FLchainError
 from flchain.party.behaviours import Role
@@ -123,11 +123,16 @@ def resident_mb() -> float:
 
 
 def _own_program(program: TaskProgram) -> TaskProgram:
-    """A member's program: the built-in one with a model of its own (data shared), so
-    members can train on different compute slots at once; an app's, shared (one slot)."""
-    if isinstance(program, BuiltinProgram):
+    """A member's program: a module's with a model of its own (data shared), so members
+    can train on different compute slots at once; an app's, shared (one slot)."""
+    if isinstance(program, ModuleProgram):
         return program.with_own_model()
     return program
+
+
+def _parallel(program: TaskProgram) -> bool:
+    """Whether copies of ``program`` may train on several threads at once."""
+    return isinstance(program, ModuleProgram) and program.parallel
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -146,13 +151,18 @@ class ClientPool:
     """The clients of one process: joined one by one, then run side by side in threads."""
 
     def __init__(
-        self, make: ParticipantFactory, compute_slots: int = 1, app_dir: Path | None = None
+        self,
+        make: ParticipantFactory,
+        compute_slots: int = 1,
+        app_dir: Path | None = None,
+        task_module: str | None = None,
     ) -> None:
         if compute_slots < 1:
             raise ConfigError(f"a pool needs at least one compute slot, got {compute_slots}")
         self.make = make
         self.compute_slots = compute_slots
         self.app_dir = app_dir
+        self.task_module = task_module
         self.workers = ThreadPoolExecutor(compute_slots, thread_name_prefix="compute")
         self.workload: Workload | None = None
         self.updates: SharedUpdates | None = None
@@ -180,11 +190,12 @@ class ClientPool:
                 f"client index {index} is not in this task (it has {party.spec.clients} clients)"
             )
         if self.workload is None:
-            workload = load_workload(party.spec, app_dir=self.app_dir)
-            if not isinstance(workload.program, BuiltinProgram) and self.compute_slots > 1:
+            workload = load_workload(party.spec, app_dir=self.app_dir, task_module=self.task_module)
+            if not _parallel(workload.program) and self.compute_slots > 1:
                 raise ConfigError(
-                    "a pool running an app trains on one compute slot (the app's calls seed "
-                    f"the process-wide random generators), not {self.compute_slots}"
+                    "a pool running an app or a module's own train/evaluate trains on one "
+                    "compute slot (their calls seed the process-wide random generators), "
+                    f"not {self.compute_slots}"
                 )
             workload.program.warm_up(workload.program.partitions.client(index))
             self.workload = workload
@@ -244,6 +255,7 @@ def run_pool(
     log_dir: Path | None,
     compute_slots: int = 1,
     app_dir: Path | None = None,
+    task_module: str | None = None,
 ) -> int:
     """Join every client of ``indices``, then run them all; the worst exit status."""
     signal.signal(signal.SIGTERM, _terminate)
@@ -256,7 +268,7 @@ def run_pool(
         if len(behaviours) != len(indices):
             raise ConfigError(f"{len(behaviours)} behaviours for {len(indices)} clients")
         info = TestnetInfo.load(testnet)
-        pool = ClientPool(make, compute_slots, app_dir)
+        pool = ClientPool(make, compute_slots, app_dir, task_module)
     except FLchainError as exc:
         print(f"client pool: {exc}", file=sys.stderr)
         return 2

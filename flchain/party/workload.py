@@ -1,8 +1,10 @@
 """The learning side of a task, built identically by every party from the spec.
 
-A task runs one :class:`~flchain.app.program.TaskProgram`: the built-in
-models and data sets (``spec.app`` empty), or the Flower app whose archive CID
-is ``spec.app``, from a local copy that must hash to that CID (see
+A task runs one :class:`~flchain.app.program.TaskProgram`: the built-in task
+module (``spec.app`` and ``spec.task`` empty), a user's task module named
+``spec.task.name`` whose source archive CID is ``spec.task.cid`` (see
+:mod:`flchain.app.module`), or the Flower app whose archive CID is ``spec.app``;
+an app or a module from a local copy that must hash to that CID (see
 :mod:`flchain.app.archive`). Partition ids are those of
 :class:`~flchain.app.program.Partitions`.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 import torch
 
 from flchain.app.builtin import BuiltinProgram, builtin_program
+from flchain.app.module import ModuleProgram
 from flchain.app.program import Partitions, TaskProgram
 from flchain.exceptions import ConfigError
 from flchain.learning.strategies import Strategy, strategy_from_name
@@ -40,8 +43,15 @@ class Workload:
         return self.program
 
 
-def load_workload(spec: TaskSpec, *, threads: int = 1, app_dir: Path | None = None) -> Workload:
-    """Build the task's learning side (one torch thread by default: cores are shared)."""
+def load_workload(
+    spec: TaskSpec,
+    *,
+    threads: int = 1,
+    app_dir: Path | None = None,
+    task_module: str | None = None,
+) -> Workload:
+    """Build the task's learning side (one torch thread by default: cores are shared);
+    ``app_dir``, ``task_module``: the local copy of the task's app or module."""
     torch.set_num_threads(threads)
     strategy = strategy_from_name(spec.strategy, **spec.strategy_params)
     if strategy.requires_root:
@@ -49,7 +59,11 @@ def load_workload(spec: TaskSpec, *, threads: int = 1, app_dir: Path | None = No
             f"strategy {spec.strategy!r} needs a trusted root data set, which a task "
             "run by independent processes does not have; pick another strategy"
         )
-    program = load_program(spec, strategy, app_dir)
+    program: TaskProgram
+    if spec.task.cid:
+        program = module_program(spec, strategy, task_module)
+    else:
+        program = load_program(spec, strategy, app_dir)
     arch = ArchitectureSpec.from_weights(program.initial_weights())
     return Workload(spec, program, arch, strategy)
 
@@ -74,3 +88,18 @@ def load_program(spec: TaskSpec, strategy: Strategy, app_dir: Path | None) -> Ta
 
     verify_app(app_dir, spec.app)
     return FlowerProgram(AppConfig.load(app_dir), Partitions(spec.clients, spec.miners), spec.seed)
+
+
+def module_program(spec: TaskSpec, strategy: Strategy, reference: str | None) -> ModuleProgram:
+    """The certified task module, from the local copy ``reference`` (checked before it is
+    imported)."""
+    if reference is None:
+        raise ConfigError(
+            f"this task runs the task module {spec.task.name} ({spec.task.cid}): give a copy "
+            "of it with --task-module"
+        )
+    from flchain.app.source import locate_task, task_program, verify_task
+
+    source = locate_task(reference)
+    verify_task(source, spec.task)
+    return task_program(source, spec, train_config(spec, strategy))

@@ -24,6 +24,7 @@ from typing import Any
 from rich.console import Console
 
 from flchain.app.archive import app_cid, pack_app
+from flchain.app.source import locate_task
 from flchain.chain.accounts import account_from_mnemonic
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import MemberStatus
@@ -68,6 +69,9 @@ class RunOptions:
     """The Flower app the task runs (``spec.app`` is then its archive's CID)."""
     engine: EngineOptions = field(default_factory=EngineOptions)
     """Where the parties run: local processes, or Ray actors."""
+    task: str | None = None
+    """The task module the task runs: a path or a module name (``spec.task`` then names it
+    and its archive's CID)."""
     on_started: Callable[[Engine, Task], None] | None = None  # test hook
 
 
@@ -93,8 +97,12 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
         app = options.app.resolve()
         options = replace(options, app=app)
         spec = replace(spec, app=app_cid(app))
+    if options.task is not None:  # children get the module's file, wherever they start
+        source = locate_task(options.task)
+        options = replace(options, task=str(source.path))
+        spec = replace(spec, task=source.spec())
     # checks the spec (and loads the app); fills the data set cache for children
-    workload = load_workload(spec, app_dir=options.app)
+    workload = load_workload(spec, app_dir=options.app, task_module=options.task)
     local = workload.program.local_data
     spec = spec.with_sample_cap([len(y) for _, y in local] if local is not None else [])
     options, workload = replace(options, spec=spec), replace(workload, spec=spec)
@@ -127,6 +135,10 @@ def _run(
         pinned = store.put(pack_app(options.app))
         if pinned != spec.app:
             raise RunError(f"the app archive was pinned as {pinned}, not {spec.app}")
+    if options.task is not None:
+        pinned = store.put(locate_task(options.task).archive())
+        if pinned != spec.task.cid:
+            raise RunError(f"the task module was pinned as {pinned}, not {spec.task.cid}")
     initial = workload.program.initial_weights()
     task = create_task(network.info, store, spec, options.phases, initial=initial)
     task.write(out / "task.json", node_stops_with_run=network.started_here)
@@ -139,6 +151,7 @@ def _run(
     common += ["--kubo", options.kubo] if options.kubo else ["--store", str(store_dir)]
     common += ["--log-dir", str(out / "logs")]
     common += ["--app", str(options.app)] if options.app is not None else []
+    common += ["--task-module", options.task] if options.task is not None else []
     for j in range(spec.miners):
         hidden = options.miner_behaviours.get(j, HONEST)
         children.spawn(f"miner-{j}", ["miner", "--index", str(j), "--behaviour", hidden, *common])
@@ -186,6 +199,7 @@ def _run(
         for e in mismatches(events)
     ]
     summary["app_cid"] = spec.app or None
+    summary["task_module"] = asdict(spec.task) if spec.task.cid else None
     summary["dp"] = _dp_summary(spec, monitor.reports, addresses)
     names = {a.lower(): n for n, a in addresses.items()}
     rows = [{a.lower(): b for a, b in r.bytes_pinned.items()} for r in monitor.reports]

@@ -101,8 +101,8 @@ def pin_task_inputs(
 ) -> tuple[CIDStr, CIDStr]:
     """Pin the spec and the initial model (a built-in task's when not given); their CIDs."""
     if initial is None:
-        if spec.app:
-            raise ConfigError(f"the task runs the app {spec.app}: give its initial model")
+        if not spec.builtin:
+            raise ConfigError(f"the task runs {spec.arch}: give its initial model")
         initial = initial_model(spec.arch, spec.seed)
     spec_cid = store.put(spec.to_json())
     meta = ModelMeta(RoundId(0), ZERO_ADDRESS, spec.arch, None)

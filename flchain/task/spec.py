@@ -104,6 +104,22 @@ class DPSpec:
 
 
 @dataclass(frozen=True)
+class ModuleSpec:
+    """A task module the task runs (see ``flchain.app.module``): off when ``cid`` is empty.
+
+    ``name``: the module to import from the archive; ``cid``: the CID of the module's
+    canonical source archive (one file, or its package directory; ``flchain.app.archive``).
+    """
+
+    name: str = ""
+    cid: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.name) != bool(self.cid):
+            raise ConfigError(f"a task module needs both its name and its CID, got {self}")
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One federated task: data, model, strategy, training and scoring.
 
@@ -118,6 +134,8 @@ class TaskSpec:
     privacy (off by default; a spec without it has the same canonical bytes as before).
     ``compression``: what clients pin, ``"topk:<fraction>"`` or ``"q8"`` (see
     ``flchain.task.compression``; empty: plain weights, and the same canonical bytes as before).
+    ``task``: the task module the task runs instead (its name and source archive CID);
+    empty for the built-in models and an app, and then left out of the canonical bytes.
     """
 
     dataset: str = "digits"
@@ -137,6 +155,7 @@ class TaskSpec:
     app: str = ""
     dp: DPSpec = field(default_factory=DPSpec)
     compression: str = ""
+    task: ModuleSpec = field(default_factory=ModuleSpec)
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
@@ -159,6 +178,13 @@ class TaskSpec:
         if self.compression and Compressor.parse(self.compression).name != self.compression:
             name = Compressor.parse(self.compression).name
             raise ConfigError(f"compression {self.compression!r} must be written {name!r}")
+        if self.task.cid and self.app:
+            raise ConfigError("a task runs a Flower app or a task module, not both")
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the task runs the built-in models and data sets (no app, no module)."""
+        return not self.app and not self.task.cid
 
     def with_sample_cap(self, partition_sizes: list[int]) -> TaskSpec:
         """This spec with its sample cap fixed: when unset (0), twice the largest partition."""
@@ -167,13 +193,16 @@ class TaskSpec:
         return replace(self, sample_cap=SAMPLE_CAP_FACTOR * max(partition_sizes))
 
     def to_json(self) -> bytes:
-        """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible (``dp``
-        and ``compression`` left out when off, so a task without them keeps its bytes and CID)."""
+        """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible (``dp``,
+        ``compression`` and ``task`` left out when off, so a task without them keeps its bytes
+        and CID)."""
         raw = asdict(self)
         if not self.dp.enabled:
             del raw["dp"]
         if not self.compression:
             del raw["compression"]
+        if not self.task.cid:
+            del raw["task"]
         return json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -190,7 +219,10 @@ class TaskSpec:
         train = _build(TrainSpec, raw.pop("train", {}), "train")
         scoring = _build(ScoreRules, raw.pop("scoring", {}), "scoring")
         dp = _build(DPSpec, raw.pop("dp", {}), "dp")
-        spec: TaskSpec = _build(cls, raw, "task spec", train=train, scoring=scoring, dp=dp)
+        task = _build(ModuleSpec, raw.pop("task", {}), "task")
+        spec: TaskSpec = _build(
+            cls, raw, "task spec", train=train, scoring=scoring, dp=dp, task=task
+        )
         return spec
 
 

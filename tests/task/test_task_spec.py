@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flchain.exceptions import ConfigError
-from flchain.task.spec import ScoreRules, TaskSpec, TrainSpec
+from flchain.task.spec import ModuleSpec, ScoreRules, TaskSpec, TrainSpec
 
 
 def test_round_trip_is_canonical() -> None:
@@ -38,3 +38,19 @@ def test_round_trip_is_canonical() -> None:
 def test_bad_specs_name_the_problem(text: bytes, needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         TaskSpec.from_json(text)
+
+
+def test_a_task_module_is_certified_and_a_spec_without_one_keeps_its_bytes() -> None:
+    plain = TaskSpec(dataset="digits", clients=5)
+    assert b'"task"' not in plain.to_json()  # the canonical bytes (and CID) of before
+    module = ModuleSpec("my_task", "bafkreiexample")
+    spec = TaskSpec(dataset="task", partition="task", arch="task:my_task", task=module)
+    data = spec.to_json()
+    assert b'"task":{"cid":"bafkreiexample","name":"my_task"}' in data
+    assert TaskSpec.from_json(data) == spec and not spec.builtin and plain.builtin
+    with pytest.raises(ConfigError, match="both its name and its CID"):
+        ModuleSpec("my_task", "")
+    with pytest.raises(ConfigError, match="not both"):
+        TaskSpec(app="bafyapp", task=module)
+    with pytest.raises(ConfigError, match="task has unknown field"):
+        TaskSpec.from_json(data.replace(b'"name"', b'"entry"'))
