@@ -28,7 +28,7 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.simulation.run_simulation import _run_simulation
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one Ray at a time
 
 NODES = 6
 """As under ``flchain run --clients 3 --miners 2``: six partitions (3 + 2 + the held-out)."""

@@ -15,7 +15,8 @@ from e2e_helpers import (
     verified_report,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# one Ray at a time
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("ray")]
 CLIENTS, MINERS, ROUNDS = 6, 3, 2
 
 
