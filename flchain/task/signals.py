@@ -164,18 +164,27 @@ def principal_scores(deltas: Sequence[np.ndarray]) -> np.ndarray:
     return top
 
 
+MIN_REST = 4
+"""A group is set apart from at least this many others. The spread of fewer is too rough
+an estimate: in honest rounds of 5 digits updates (IID, from the initial model, six seeds)
+the only split, 2 against 3, stood apart by 2.5 to 12.5 times the spread in half the
+rounds, by chance; with 6, 10 and 20 updates the most separated split stayed below 1.9
+(2 of 6 backdoored: 5.3 to 20)."""
+
+
 def find_group(deltas: Sequence[np.ndarray], min_size: int = 2) -> Group | None:
     """The most separated minority along the round's main direction, or ``None``.
 
     Candidates are, on each side of :func:`principal_scores`, the ``m`` most
-    extreme deltas for ``min_size <= m < n / 2`` (a strict minority); the one kept
+    extreme deltas for ``min_size <= m < n / 2`` (a strict minority) with at least
+    :data:`MIN_REST` others (none in a round of fewer than 6); the one kept
     has the largest :attr:`Group.separation` (first found on a tie: the positive side,
     then the smaller group). A group is a set of updates that agree with each
     other more than with the rest of the round: colluders, or clients sharing
     a skew; :func:`flchain.task.quality.group_verdicts` decides which.
     """
     n = len(deltas)
-    if n < 2 * min_size + 1:
+    if n < 2 * min_size + 1 or n - min_size < MIN_REST:
         return None
     scores = principal_scores(deltas)
     best: Group | None = None

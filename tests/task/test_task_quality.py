@@ -304,12 +304,22 @@ def test_a_lone_outlier_and_its_nearest_neighbour_are_no_group() -> None:
     # pair is not tighter than its distance to the rest
     rng = np.random.default_rng(6)
     common = rng.normal(size=SIZE)
-    deltas = [common + 0.02 * rng.normal(size=SIZE) for _ in range(3)]
+    deltas = [common + 0.02 * rng.normal(size=SIZE) for _ in range(4)]
     deltas += [common + 0.3 * rng.normal(size=SIZE), -common]
     group = find_group(deltas)
-    assert group is not None and group.members == (3, 4)
+    assert group is not None and group.members == (4, 5)
     assert group.separation < 0.1
-    assert cluster_verdicts(list(range(5)), deltas, RULES) == {}
+    assert cluster_verdicts(list(range(6)), deltas, RULES) == {}
+
+
+def test_a_round_of_five_has_no_group_its_split_is_chance() -> None:
+    # 2 against 3: the three's spread is too rough an estimate to call any pair a group
+    rng = np.random.default_rng(7)
+    common = rng.normal(size=SIZE)
+    deltas = [common + 0.01 * rng.normal(size=SIZE) for _ in range(3)]
+    deltas += [-common + 0.01 * rng.normal(size=SIZE) for _ in range(2)]
+    assert find_group(deltas) is None
+    assert find_group([*deltas, common + 0.01 * rng.normal(size=SIZE)]) is not None
 
 
 def test_score_round_names_the_cluster_signal() -> None:
