@@ -177,8 +177,8 @@ abstract contract FLCommittee is FLRegistry {
         _seed = keccak256(abi.encodePacked(_seed, round, salts));
     }
 
-    /// Rewards revealers in proportion to their agreement with the outcome; slashes
-    /// members who did not commit or did not reveal.
+    /// Credits revealers in proportion to their agreement with the outcome; slashes
+    /// members who did not commit or did not reveal. Returns the total credited.
     function _settleCommittee(
         uint256 round,
         uint256 n,
@@ -186,7 +186,7 @@ abstract contract FLCommittee is FLRegistry {
         uint256 revealed,
         bool decided,
         uint256 acceptedMask
-    ) internal {
+    ) internal returns (uint256 credited) {
         for (uint256 s = 0; s < k; ++s) {
             address miner = _seats[s];
             Miner storage m = _minerOf[miner];
@@ -205,8 +205,8 @@ abstract contract FLCommittee is FLRegistry {
                 emit ReputationChanged(miner, round, old, rep);
                 uint256 amount = (_minerReward * agreed) / (n * k);
                 if (amount != 0) {
-                    _token.mint(miner, amount);
-                    emit Rewarded(round, miner, amount);
+                    _creditMiner(round, miner, amount);
+                    credited += amount;
                 }
             } else {
                 // Absent at commit or at reveal: slashed the same way.

@@ -84,7 +84,7 @@ contract FLProtocol is FLCommittee {
         Round storage rd = _rounds[round];
         Phase phase = _phase(rd);
         if (phase != Phase.Submit) revert NotInPhase(round, Phase.Submit, phase);
-        if (c.lastRoundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
+        if (c.roundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
         if (numSamples > type(uint32).max) revert TooManySamples(numSamples, type(uint32).max);
@@ -96,7 +96,7 @@ contract FLProtocol is FLCommittee {
             uint256(uint160(msg.sender)) |
             (numSamples << 160) |
             (uint256(uint64(bytes8(keccak256(cid)))) << 192);
-        c.lastRoundPlusOne = uint32(round + 1);
+        c.roundPlusOne = uint32(round + 1);
         rd.numSubmissions = uint16(index + 1);
         if (index + 1 >= rd.expectedSubmissions) rd.submitClosedAt = uint40(block.timestamp);
         emit UpdateSubmitted(round, msg.sender, index, cid, numSamples);
@@ -146,11 +146,11 @@ contract FLProtocol is FLCommittee {
         emit VotesRevealed(round, msg.sender, scores, salt);
     }
 
-    /// @notice Closes `round`: scores, rewards and slashes, emits the accepted set, opens the next
-    /// round (or, after the last round, finishes the task). Anyone may call once the round is `Closed`.
-    /// The round is marked finalized before any token is minted.
+    /// @notice Closes `round`: scores every update, credits rewards (claimable through `claim`),
+    /// updates reputations, slashes, emits the accepted set and opens the next round (or, after
+    /// the last round, finishes the task). Anyone may call once the round is `Closed`.
     /// @param round The current round.
-    function finalizeRound(uint256 round) external nonReentrant {
+    function finalizeRound(uint256 round) external {
         _inTask(round);
         Round storage rd = _rounds[round];
         if (rd.finalized) revert RoundAlreadyFinalized(round);
@@ -162,13 +162,15 @@ contract FLProtocol is FLCommittee {
         uint256 revealed = rd.revealedMask;
         uint256 numReveals = Bits.popcount(revealed);
         bool decided = numReveals >= _quorum;
-        (uint256 acceptedMask, uint256[] memory medians) = _scoreUpdates(round, n, k, revealed);
+        (uint256 acceptedMask, uint256[] memory medians) = _scoreUpdates(round, n, k, revealed, decided);
         uint256 numAccepted = Bits.popcount(acceptedMask);
         rd.finalized = true;
         rd.numAccepted = uint16(numAccepted);
         _advanceSeed(round, k, revealed);
-        if (acceptedMask != 0) _rewardClients(round, n, acceptedMask, medians);
-        if (n > 0) _settleCommittee(round, n, k, revealed, decided, acceptedMask);
+        uint256 credited;
+        if (decided) credited = _settleClients(round, n, acceptedMask, medians);
+        if (n > 0) credited += _settleCommittee(round, n, k, revealed, decided, acceptedMask);
+        if (credited != 0) _addCredited(credited);
 
         uint256[] memory accepted = new uint256[](numAccepted);
         uint256 a;
@@ -291,16 +293,16 @@ contract FLProtocol is FLCommittee {
         emit CommitteeDrawn(round, members, seed);
     }
 
-    /// Median of the revealed scores per update; updates client reputation.
+    /// Median of the revealed scores per update, and whether it is accepted.
     function _scoreUpdates(
         uint256 round,
         uint256 n,
         uint256 k,
-        uint256 revealed
+        uint256 revealed,
+        bool decided
     ) private returns (uint256 acceptedMask, uint256[] memory medians) {
         medians = new uint256[](n);
         uint256[] memory buf = new uint256[](k);
-        bool decided = Bits.popcount(revealed) >= _quorum;
         for (uint256 i = 0; i < n; ++i) {
             uint256 cnt;
             for (uint256 s = 0; s < k; ++s) {
@@ -311,32 +313,29 @@ contract FLProtocol is FLCommittee {
             bool accepted = decided && median >= _threshold;
             medians[i] = median;
             if (accepted) acceptedMask |= 1 << i;
-            address client = address(uint160(_updates[i]));
-            emit UpdateScored(round, i, client, median, cnt, accepted);
-            if (decided) _updateClientReputation(round, client, accepted);
+            emit UpdateScored(round, i, address(uint160(_updates[i])), median, cnt, accepted);
         }
     }
 
-    /// Splits `clientRewardPerRound` over accepted updates in proportion to their median score
-    /// (the committee's measure of contribution). A claimed sample count earns nothing: it is a
-    /// claim, bounded only where it weighs in aggregation.
-    function _rewardClients(
+    /// Per decided update: its client's reputation, and its share of `clientRewardPerRound`,
+    /// credited in proportion to its median score (the committee's measure of contribution). A
+    /// claimed sample count earns nothing: it is a claim, bounded only where it weighs in
+    /// aggregation. Returns the total credited.
+    function _settleClients(
         uint256 round,
         uint256 n,
         uint256 acceptedMask,
         uint256[] memory medians
-    ) private {
-        if (_clientReward == 0) return;
+    ) private returns (uint256 credited) {
         uint256 total;
         for (uint256 i = 0; i < n; ++i) {
             if (acceptedMask & (1 << i) != 0) total += medians[i];
         }
         for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) == 0) continue;
-            uint256 amount = (_clientReward * medians[i]) / total;
-            address client = address(uint160(_updates[i]));
-            _token.mint(client, amount);
-            emit Rewarded(round, client, amount);
+            bool accepted = acceptedMask & (1 << i) != 0;
+            uint256 amount = accepted ? (_clientReward * medians[i]) / total : 0;
+            _settleClient(round, address(uint160(_updates[i])), accepted, amount);
+            credited += amount;
         }
     }
 

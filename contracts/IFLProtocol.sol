@@ -94,7 +94,10 @@ interface IFLProtocol {
         uint256 oldReputation,
         uint256 newReputation
     );
+    /// @notice `amount` reward tokens were credited to `account` for `round` (claimable through `claim`).
     event Rewarded(uint256 indexed round, address indexed account, uint256 amount);
+    /// @notice `account` claimed its whole credited reward: `amount` tokens were minted to it.
+    event RewardsClaimed(address indexed account, uint256 amount);
     event Slashed(uint256 indexed round, address indexed miner, uint256 amount, uint256 remainingBond);
     event RoundFinalized(
         uint256 indexed round,
@@ -150,4 +153,5 @@ interface IFLProtocol {
     error CertificationClosed(uint256 round, uint256 currentRound);
     error NotAttester(uint256 round, address account);
     error AlreadyAttested(uint256 round, address account);
+    error NothingToClaim(address account);
 }

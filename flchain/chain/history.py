@@ -101,6 +101,9 @@ def read_history(
     accounts = builder.accounts()
     transfers = list(iter_logs(w3, token, token_abi().abi, ["Transfer"], from_block, last))
     minted, transferred = _token_flows(transfers)
+    rewarded = {r.account for rec in rounds for r in rec.rewards}
+    holders = sorted({*accounts, *minted, *rewarded, *builder.claimed})
+    credited, claimed = reader.reward_totals()
     history = ProtocolHistory(
         chain_id=reader.transactor.chain_id,
         protocol=reader.address,
@@ -113,9 +116,14 @@ def read_history(
         memberships=builder.memberships,
         clients={a: reader.client_state(a) for a in accounts},
         miners={a: reader.miner_state(a) for a in accounts},
-        balances={a: reader.token_balance(a) for a in sorted({*accounts, *minted})},
+        balances={a: reader.token_balance(a) for a in holders},
         minted=minted,
         transferred=transferred,
+        claimed=dict(builder.claimed),
+        claimable={a: reader.claimable(a) for a in holders},
+        token_supply=reader.token_supply(),
+        total_credited=credited,
+        total_claimed=claimed,
     )
     for record in rounds:
         record.certified_state = reader.certified_aggregate(record.round)
@@ -147,6 +155,7 @@ class _Builder:
         self.memberships: list[Membership] = []
         self._finalize_tx: dict[TxHash, int] = {}
         self._pending_drops: list[tuple[TxHash, Membership]] = []
+        self.claimed: dict[Address, int] = defaultdict(int)
 
     @classmethod
     def handles(cls, event: str) -> bool:
@@ -234,6 +243,9 @@ class _Builder:
 
     def _on_rewarded(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self.record(a["round"]).rewards.append(Reward(_address(a["account"]), a["amount"]))
+
+    def _on_rewards_claimed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self.claimed[_address(a["account"])] += int(a["amount"])
 
     def _on_slashed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         slash = Slash(_address(a["miner"]), a["amount"], a["remainingBond"])

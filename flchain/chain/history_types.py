@@ -173,6 +173,11 @@ class ProtocolHistory:
     balances: dict[Address, int]
     minted: dict[Address, int]
     transferred: dict[Address, int]  # net non-mint token transfers received
+    claimed: dict[Address, int] = field(default_factory=dict)  # RewardsClaimed, summed
+    claimable: dict[Address, int] = field(default_factory=dict)  # the claimable view
+    token_supply: int = 0
+    total_credited: int = 0  # the totalCredited view
+    total_claimed: int = 0  # the totalClaimed view
     setup_gas: int = 0  # gas of transactions that belong to no round (registrations, ...)
 
 

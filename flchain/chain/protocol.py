@@ -118,6 +118,10 @@ class ProtocolClient:
         """Pull back the bond(s) of roles left in an already finalized round."""
         return self._send("withdraw")
 
+    def claim(self) -> TxReceipt:
+        """Mint this account's whole claimable reward to it (``NothingToClaim`` when none)."""
+        return self._send("claim")
+
     def start_training(self) -> TxReceipt:
         """Open round 0 (admin only)."""
         return self._send("startTraining")
@@ -271,6 +275,20 @@ class ProtocolClient:
     def miners(self) -> tuple[Address, ...]:
         """Active miners."""
         return tuple(Address(Web3.to_checksum_address(a)) for a in self._view("miners")[0])
+
+    def claimable(self, account: str | None = None) -> int:
+        """Reward tokens credited to ``account`` (default: ours) and not yet claimed."""
+        return int(self._view("claimable", account or self.account)[0])
+
+    def reward_totals(self) -> tuple[int, int]:
+        """Rewards credited by finalization and claimed (minted), since deployment."""
+        return int(self._view("totalCredited")[0]), int(self._view("totalClaimed")[0])
+
+    def token_supply(self) -> int:
+        """The reward token's total supply (everything claimed so far)."""
+        data = self._token_abi.encode_call("totalSupply")
+        raw = self.transactor.call(self.token_address, data)
+        return int(self._token_abi.decode_result("totalSupply", raw)[0])
 
     def token_balance(self, account: str | None = None) -> int:
         """Reward-token balance of ``account`` (default: ours)."""

@@ -40,6 +40,7 @@ class RevertName(StrEnum):
     NotInPhase = "NotInPhase"
     NotMinter = "NotMinter"
     NotRegistered = "NotRegistered"
+    NothingToClaim = "NothingToClaim"
     NothingToWithdraw = "NothingToWithdraw"
     PendingWithdrawal = "PendingWithdrawal"
     ReentrancyGuardReentrantCall = "ReentrancyGuardReentrantCall"

@@ -61,6 +61,14 @@ class ChainPort(Protocol):
 
     def certify_aggregate(self, round: int, cid: str) -> TxResult: ...
 
+    def claimable(self) -> int:
+        """Reward tokens credited to this account and not yet claimed."""
+        ...
+
+    def claim(self) -> TxResult:
+        """Mint the whole claimable reward to this account (``NothingToClaim`` when none)."""
+        ...
+
     def accepted_updates(self, round: int) -> list[Submission]: ...
 
     def certified_aggregate(self, round: int) -> CIDStr | None: ...
@@ -129,6 +137,12 @@ class NodePort:
 
     def certify_aggregate(self, round: int, cid: str) -> TxResult:
         return TxResult.from_receipt(self.protocol.certify_aggregate(round, cid))
+
+    def claimable(self) -> int:
+        return self.protocol.claimable()
+
+    def claim(self) -> TxResult:
+        return TxResult.from_receipt(self.protocol.claim())
 
     def accepted_updates(self, round: int) -> list[Submission]:
         return self.protocol.accepted_updates(round)

@@ -74,6 +74,13 @@ def test_invalid_parameter_rejected_by_constructor(proto: Protocol) -> None:
     data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
     with reverts(RevertName.InvalidParameter, "rounds"):
         proto.transactor.transact(proto.address(0), None, data)
+    (max_task_reward,) = proto.admin._view("MAX_TASK_REWARD")
+    for field, name in ((9, "clientRewardPerRound"), (10, "minerRewardPerRound")):
+        bad = list(PARAMS.to_abi())
+        bad[field] = max_task_reward // PARAMS.rounds + 1  # the whole task's reward overflows
+        data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
+        with reverts(RevertName.InvalidParameter, name):
+            proto.transactor.transact(proto.address(0), None, data)
 
 
 def test_registration_errors(proto: Protocol) -> None:
@@ -246,6 +253,16 @@ def test_finalize_errors(proto: Protocol) -> None:
     proto.run_round(0, lambda n: [9_000] * n)
     with reverts("RoundAlreadyFinalized", 0):
         proto.admin.finalize_round(0)
+
+
+def test_claim_errors(proto: Protocol) -> None:
+    started(proto)
+    with reverts(RevertName.NothingToClaim, proto.address(1)):
+        proto.as_(1).claim()  # nothing credited before a round is finalized
+    proto.run_round(0, lambda n: [9_000] * n)
+    proto.as_(1).claim()
+    with reverts(RevertName.NothingToClaim, proto.address(1)):
+        proto.as_(1).claim()  # the whole credit went in one claim
 
 
 def test_certify_errors(proto: Protocol) -> None:

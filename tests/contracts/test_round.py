@@ -57,7 +57,7 @@ def test_rewards_follow_the_median_score_not_the_claimed_samples(proto: Protocol
     proto.run_round(0, lambda n: [8_000] * n)
     for i in list(CLIENTS)[:3]:
         expected = PARAMS.client_reward_per_round // 3
-        assert proto.admin.token_balance(proto.address(i)) == expected
+        assert proto.admin.claimable(proto.address(i)) == expected
         state = proto.admin.client_state(proto.address(i))
         assert state.reputation == 110
         assert state.last_submitted_round == 0
@@ -67,7 +67,7 @@ def test_a_higher_median_earns_more(proto: Protocol) -> None:
     proto.register(clients=3, miners=3)
     proto.admin.start_training()
     proto.run_round(0, lambda n: [2_000, 4_000, 2_000][:n])
-    balances = [proto.admin.token_balance(proto.address(i)) for i in list(CLIENTS)[:3]]
+    balances = [proto.admin.claimable(proto.address(i)) for i in list(CLIENTS)[:3]]
     assert balances[1] == 2 * balances[0] == 2 * balances[2]
     assert sum(balances) <= PARAMS.client_reward_per_round
 
@@ -78,11 +78,35 @@ def test_agreeing_miners_are_rewarded_and_gain_reputation(proto: Protocol) -> No
     committee = proto.run_round(0, lambda n: [9_000, 0, 7_000][:n])
     for m in committee:
         # 3 updates, all agreeing, committee of 3 -> 3 / (3 * 3) of the pool
-        assert m.token_balance() == PARAMS.miner_reward_per_round * 3 // 9
+        assert m.claimable() == PARAMS.miner_reward_per_round * 3 // 9
         assert m.miner_state().reputation == 105
     rejected = proto.admin.client_state(proto.address(2))
     assert rejected.reputation == 80
-    assert proto.admin.token_balance(proto.address(2)) == 0
+    assert proto.admin.claimable(proto.address(2)) == 0
+
+
+def test_rewards_are_minted_only_when_claimed(proto: Protocol) -> None:
+    proto.register(clients=3, miners=3)
+    proto.admin.start_training()
+    committee = proto.run_round(0, lambda n: [8_000] * n)
+    proto.run_round(1, lambda n: [8_000] * n)
+    client = proto.as_(1)
+    owed = client.claimable()
+    assert owed == 2 * (PARAMS.client_reward_per_round // 3)
+    assert client.token_balance() == 0 and client.token_supply() == 0
+    logs = client.events("Rewarded", 0, client.account)
+    assert [e.args["amount"] for e in logs] == [PARAMS.client_reward_per_round // 3]
+    client.claim()
+    assert (client.token_balance(), client.claimable()) == (owed, 0)
+    (claimed,) = client.events("RewardsClaimed")
+    assert (claimed.args["account"], claimed.args["amount"]) == (client.account, owed)
+    for m in committee:
+        m.claim()
+    credited, total_claimed = client.reward_totals()
+    assert credited == 2 * (PARAMS.client_reward_per_round // 3 * 3 + PARAMS.miner_reward_per_round)
+    assert (
+        total_claimed == client.token_supply() == owed + sum(m.token_balance() for m in committee)
+    )
 
 
 def test_certification_by_committee_quorum(proto: Protocol) -> None:

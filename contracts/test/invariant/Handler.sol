@@ -22,6 +22,8 @@ contract Handler {
     uint256 public refusedJoins; // registerClient refused with ClientSlotsFull
     uint256 public lockedWithdrawals; // withdraw refused with BondLocked
     uint256 public pastEndRefusals; // finalizeRound(rounds) refused with TaskFinished
+    uint256 public claimed; // tokens minted to claimers, as the claims returned
+    uint256 public claims; // successful claims
     mapping(uint256 round => bytes32) public frozen; // roundInfo (certified flag aside) at finalization
     mapping(uint256 round => bytes32) public certifiedHash;
 
@@ -185,6 +187,20 @@ contract Handler {
         try protocol.certifyAggregate(round, c) {} catch {}
         bytes memory got = protocol.certifiedAggregate(round);
         if (got.length != 0 && certifiedHash[round] == bytes32(0)) certifiedHash[round] = keccak256(got);
+    }
+
+    /// Claims the actor's credit: the whole claimable amount is minted, or `NothingToClaim` when none.
+    function claim(uint256 who) external {
+        address a = actor(who);
+        uint256 owed = protocol.claimable(a);
+        vm.prank(a);
+        try protocol.claim() returns (uint256 amount) {
+            if (amount != owed || amount == 0 || protocol.claimable(a) != 0) ++violations;
+            claimed += amount;
+            ++claims;
+        } catch (bytes memory err) {
+            if (bytes4(err) != IFLProtocol.NothingToClaim.selector || owed != 0) ++violations;
+        }
     }
 
     function warp(uint256 dt) external {
