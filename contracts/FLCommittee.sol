@@ -177,33 +177,30 @@ abstract contract FLCommittee is FLRegistry {
         _seed = keccak256(abi.encodePacked(_seed, round, salts));
     }
 
-    /// Credits revealers in proportion to their agreement with the outcome; slashes
-    /// members who did not commit or did not reveal. Returns the total credited.
+    /// Credits revealers in proportion to their agreement with the outcome (`agreed`: 16 bits per
+    /// seat, counted while scoring); slashes members who did not commit or did not reveal.
+    /// Returns the total credited.
     function _settleCommittee(
         uint256 round,
         uint256 n,
         uint256 k,
         uint256 revealed,
         bool decided,
-        uint256 acceptedMask
+        uint256 agreed
     ) internal returns (uint256 credited) {
         for (uint256 s = 0; s < k; ++s) {
             address miner = _seats[s];
             Miner storage m = _minerOf[miner];
             if (revealed & (1 << s) != 0) {
                 if (!decided) continue;
-                uint256 agreed;
-                for (uint256 i = 0; i < n; ++i) {
-                    uint256 score = (_scores[s][i >> 4] >> (16 * (i & 15))) & 0xFFFF;
-                    if ((score >= _threshold) == (acceptedMask & (1 << i) != 0)) ++agreed;
-                }
+                uint256 seatAgreed = (agreed >> (16 * s)) & 0xFFFF;
                 uint32 old = m.reputation;
                 uint32 rep;
-                if (agreed * 2 >= n) rep = old + MINER_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + MINER_GAIN;
+                if (seatAgreed * 2 >= n) rep = old + MINER_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + MINER_GAIN;
                 else rep = old > MINER_LOSS ? old - MINER_LOSS : 1;
                 m.reputation = rep;
                 emit ReputationChanged(miner, round, old, rep);
-                uint256 amount = (_minerReward * agreed) / (n * k);
+                uint256 amount = (_minerReward * seatAgreed) / (n * k);
                 if (amount != 0) {
                     _creditMiner(round, miner, amount);
                     credited += amount;

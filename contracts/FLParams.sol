@@ -19,6 +19,8 @@ abstract contract FLParams is IFLProtocol {
     uint256 public constant MAX_SCORE = 10_000;
     uint256 public constant MAX_COMMITTEE = 16;
     uint256 public constant MAX_UPDATES = 256;
+    /// Steps one `finalizeRound` call takes at most (an update scored, or an update's client settled).
+    uint256 public constant FINALIZE_PAGE = 128;
     /// Bound on `rounds * clientRewardPerRound` and `rounds * minerRewardPerRound` (2^88 - 1).
     uint256 public constant MAX_TASK_REWARD = type(uint88).max;
 

@@ -3,18 +3,19 @@ pragma solidity 0.8.37;
 
 import {FLCommittee} from "./FLCommittee.sol";
 import {FLParams} from "./FLParams.sol";
+import {FLScoring} from "./FLScoring.sol";
 import {Bits} from "./libraries/Bits.sol";
 import {CidBytes} from "./libraries/CidBytes.sol";
-import {Median} from "./libraries/Median.sol";
 
 /**
  * @title FLProtocol
  * @notice Rounds of federated learning with a proof-of-quality committee.
  *
- * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`
- * scores every update (median of revealed scores), rewards, slashes and opens
- * round r + 1 with a freshly drawn committee, unless r was the task's last
- * round. Every phase ends by time, and early once everybody expected has
+ * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`,
+ * called page by page (at most `FINALIZE_PAGE` steps each, so no call's gas
+ * grows with the round), scores every update (median of revealed scores),
+ * credits rewards, slashes and opens round r + 1 with a freshly drawn
+ * committee, unless r was the task's last round. Every phase ends by time, and early once everybody expected has
  * acted. The aggregate of the accepted updates is certified afterwards by the
  * attestations of the round's committee.
  *
@@ -24,9 +25,10 @@ import {Median} from "./libraries/Median.sol";
  * round is non-zero -> non-zero. See docs/protocol.md.
  *
  * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds,
- * reputation) and {FLCommittee} (committee draw, seats, settlement, certification).
+ * reputation, rewards), {FLCommittee} (committee draw, seats, settlement,
+ * certification) and {FLScoring} (the round's updates and the finalization passes).
  */
-contract FLProtocol is FLCommittee {
+contract FLProtocol is FLScoring {
     using CidBytes for bytes;
 
     /// One slot per round.
@@ -44,12 +46,16 @@ contract FLProtocol is FLCommittee {
         bool finalized;
     }
 
+    /// Where the current round's paged finalization is (one slot: only the current round finalizes).
+    struct Progress {
+        uint32 roundPlusOne; // the round these steps belong to, plus one
+        uint16 cursor; // steps done: [0, N) scoring, [N, 2N) settling clients
+        uint32 medianTotal; // sum of the medians of the updates accepted so far
+    }
+
     uint256 private _currentRound;
     mapping(uint256 round => Round) private _rounds;
-
-    /// Current round's updates, reused every round (pre-initialised non-zero).
-    uint256[MAX_UPDATES] private _updates;
-
+    Progress private _progress;
 
     /// @param p Task parameters; fixed for the contract's lifetime.
     /// @param tokenName Name of the reward token this contract creates (and alone mints).
@@ -60,7 +66,7 @@ contract FLProtocol is FLCommittee {
         string memory tokenSymbol
     ) FLParams(p, tokenName, tokenSymbol) FLCommittee(p) {
         // Pre-initialise the reused slots so in-round writes are non-zero -> non-zero.
-        for (uint256 i = 0; i < p.maxUpdatesPerRound; ++i) _updates[i] = 1;
+        _prewarmUpdates(p.maxUpdatesPerRound);
     }
 
     // =========================================================================
@@ -146,9 +152,12 @@ contract FLProtocol is FLCommittee {
         emit VotesRevealed(round, msg.sender, scores, salt);
     }
 
-    /// @notice Closes `round`: scores every update, credits rewards (claimable through `claim`),
-    /// updates reputations, slashes, emits the accepted set and opens the next round (or, after
-    /// the last round, finishes the task). Anyone may call once the round is `Closed`.
+    /// @notice Finalizes `round` one page at a time: each call takes at most `FINALIZE_PAGE` steps
+    /// (scoring every update, then, when the reveals reach the quorum, settling every update's
+    /// client: reputation and reward credited), so no call's gas grows with the round's size. The
+    /// call that takes the last step settles the committee, fixes the next seed, emits
+    /// `RoundFinalized` and opens the next round (or, after the last round, finishes the task).
+    /// Anyone may call, as often as it takes, once the round is `Closed`.
     /// @param round The current round.
     function finalizeRound(uint256 round) external {
         _inTask(round);
@@ -160,26 +169,31 @@ contract FLProtocol is FLCommittee {
         uint256 n = rd.numSubmissions;
         uint256 k = rd.committeeSize;
         uint256 revealed = rd.revealedMask;
-        uint256 numReveals = Bits.popcount(revealed);
-        bool decided = numReveals >= _quorum;
-        (uint256 acceptedMask, uint256[] memory medians) = _scoreUpdates(round, n, k, revealed, decided);
-        uint256 numAccepted = Bits.popcount(acceptedMask);
-        rd.finalized = true;
-        rd.numAccepted = uint16(numAccepted);
-        _advanceSeed(round, k, revealed);
-        uint256 credited;
-        if (decided) credited = _settleClients(round, n, acceptedMask, medians);
-        if (n > 0) credited += _settleCommittee(round, n, k, revealed, decided, acceptedMask);
-        if (credited != 0) _addCredited(credited);
-
-        uint256[] memory accepted = new uint256[](numAccepted);
-        uint256 a;
-        for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) != 0) accepted[a++] = i;
+        bool decided = Bits.popcount(revealed) >= _quorum;
+        Progress memory p = _progress;
+        if (p.roundPlusOne != round + 1) p = Progress(uint32(round + 1), 0, 0);
+        uint256 budget = _finalizePage();
+        uint256 cursor = p.cursor;
+        if (cursor < n) {
+            uint256 count = n - cursor < budget ? n - cursor : budget;
+            (uint256 accepted, uint256 total) = _scorePage(round, cursor, count, k, revealed, decided);
+            if (accepted != 0) {
+                rd.numAccepted += uint16(accepted);
+                p.medianTotal += uint32(total);
+            }
+            cursor += count;
+            budget -= count;
         }
-        emit RoundFinalized(round, accepted, n, numReveals);
-        if (round + 1 < _numRounds) _openRound(round + 1);
-        else emit TrainingFinished(_numRounds);
+        if (decided && cursor >= n && cursor < 2 * n && budget != 0) {
+            uint256 count = 2 * n - cursor < budget ? 2 * n - cursor : budget;
+            uint256 credited = _settleClientsPage(round, cursor - n, count, p.medianTotal);
+            if (credited != 0) _addCredited(credited);
+            cursor += count;
+        }
+        p.cursor = uint16(cursor);
+        _progress = p;
+        if (cursor < (decided ? 2 * n : n)) return;
+        _closeRound(round, rd, n, k, revealed, decided);
     }
 
     // =========================================================================
@@ -222,6 +236,17 @@ contract FLProtocol is FLCommittee {
         info.numReveals = uint8(Bits.popcount(rd.revealedMask));
         info.numAccepted = rd.numAccepted;
         info.certified = _certified[round].length != 0;
+    }
+
+    /// @notice How far `round`'s paged finalization is: `done` of `total` steps (`total` is the
+    /// number of updates, twice that when the reveals reach the quorum; all done once finalized).
+    function finalizationProgress(uint256 round) external view returns (uint256 done, uint256 total) {
+        Round storage rd = _rounds[round];
+        total = rd.numSubmissions;
+        if (Bits.popcount(rd.revealedMask) >= _quorum) total *= 2;
+        if (rd.finalized) return (total, total);
+        Progress storage p = _progress;
+        done = p.roundPlusOne == round + 1 ? p.cursor : 0;
     }
 
     /// @notice The current round's stored record of submission `index`.
@@ -293,50 +318,25 @@ contract FLProtocol is FLCommittee {
         emit CommitteeDrawn(round, members, seed);
     }
 
-    /// Median of the revealed scores per update, and whether it is accepted.
-    function _scoreUpdates(
+    /// The last step of `finalizeRound`: settles the committee, fixes the next seed, records the
+    /// outcome and opens the next round (or finishes the task).
+    function _closeRound(
         uint256 round,
+        Round storage rd,
         uint256 n,
         uint256 k,
         uint256 revealed,
         bool decided
-    ) private returns (uint256 acceptedMask, uint256[] memory medians) {
-        medians = new uint256[](n);
-        uint256[] memory buf = new uint256[](k);
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 cnt;
-            for (uint256 s = 0; s < k; ++s) {
-                if (revealed & (1 << s) == 0) continue;
-                buf[cnt++] = (_scores[s][i >> 4] >> (16 * (i & 15))) & 0xFFFF;
-            }
-            uint256 median = Median.lowerMedian(buf, cnt);
-            bool accepted = decided && median >= _threshold;
-            medians[i] = median;
-            if (accepted) acceptedMask |= 1 << i;
-            emit UpdateScored(round, i, address(uint160(_updates[i])), median, cnt, accepted);
+    ) private {
+        rd.finalized = true;
+        _advanceSeed(round, k, revealed);
+        if (n > 0) {
+            uint256 credited = _settleCommittee(round, n, k, revealed, decided, _agreed);
+            if (credited != 0) _addCredited(credited);
         }
-    }
-
-    /// Per decided update: its client's reputation, and its share of `clientRewardPerRound`,
-    /// credited in proportion to its median score (the committee's measure of contribution). A
-    /// claimed sample count earns nothing: it is a claim, bounded only where it weighs in
-    /// aggregation. Returns the total credited.
-    function _settleClients(
-        uint256 round,
-        uint256 n,
-        uint256 acceptedMask,
-        uint256[] memory medians
-    ) private returns (uint256 credited) {
-        uint256 total;
-        for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) != 0) total += medians[i];
-        }
-        for (uint256 i = 0; i < n; ++i) {
-            bool accepted = acceptedMask & (1 << i) != 0;
-            uint256 amount = accepted ? (_clientReward * medians[i]) / total : 0;
-            _settleClient(round, address(uint160(_updates[i])), accepted, amount);
-            credited += amount;
-        }
+        emit RoundFinalized(round, n, rd.numAccepted, Bits.popcount(revealed));
+        if (round + 1 < _numRounds) _openRound(round + 1);
+        else emit TrainingFinished(_numRounds);
     }
 
     // =========================================================================

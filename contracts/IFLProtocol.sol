@@ -80,13 +80,16 @@ interface IFLProtocol {
     );
     event VotesCommitted(uint256 indexed round, address indexed miner, bytes32 commitment);
     event VotesRevealed(uint256 indexed round, address indexed miner, uint16[] scores, bytes32 salt);
-    event UpdateScored(
+    /// @notice One page of `round`'s outcomes: updates `firstIndex .. firstIndex + count - 1`, each
+    /// scored from `reveals` revealed scores. Bit j of `acceptedBits` is update `firstIndex + j`'s
+    /// acceptance; `medians` packs their lower medians 16 bits each, 16 per word, lowest bits first.
+    event UpdatesScored(
         uint256 indexed round,
-        uint256 indexed index,
-        address indexed client,
-        uint256 median,
+        uint256 firstIndex,
+        uint256 count,
         uint256 reveals,
-        bool accepted
+        uint256 acceptedBits,
+        uint256[] medians
     );
     event ReputationChanged(
         address indexed account,
@@ -99,12 +102,9 @@ interface IFLProtocol {
     /// @notice `account` claimed its whole credited reward: `amount` tokens were minted to it.
     event RewardsClaimed(address indexed account, uint256 amount);
     event Slashed(uint256 indexed round, address indexed miner, uint256 amount, uint256 remainingBond);
-    event RoundFinalized(
-        uint256 indexed round,
-        uint256[] acceptedIndices,
-        uint256 numSubmissions,
-        uint256 numReveals
-    );
+    /// @notice `round` is finalized: of its `numSubmissions` updates, `numAccepted` were accepted
+    /// (the `UpdatesScored` pages say which), scored from `numReveals` reveals.
+    event RoundFinalized(uint256 indexed round, uint256 numSubmissions, uint256 numAccepted, uint256 numReveals);
     /// @notice The last round (`rounds - 1`) was finalized: no further round opens.
     event TrainingFinished(uint256 rounds);
 

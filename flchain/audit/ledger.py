@@ -287,6 +287,9 @@ class Ledger:
         self.out += compare(
             r, "accepted set", "round", list(final.accepted), list(decision.accepted)
         )
+        self.out += compare(
+            r, "number accepted", "round", final.num_accepted, len(decision.accepted)
+        )
 
     def settle(
         self, rec: RoundRecord, d: RoundDecision, revealed: dict[int, tuple[int, ...]]

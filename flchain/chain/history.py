@@ -5,8 +5,8 @@
         record.submissions, record.committee, record.reveals, record.scored, ...
 
 Every event of ``FLProtocol`` is read once (paged ``eth_getLogs``), grouped per
-round into typed records; the effects of each ``finalizeRound`` transaction
-(reputation changes, rewards, slashes, miners dropped) are kept apart from
+round into typed records; the effects of a round's ``finalizeRound`` pages
+(outcomes, reputation changes, rewards, slashes, miners dropped) are kept apart from
 membership changes made by the parties themselves. Then the state an auditor
 compares against is read from views (client and miner records, certified
 CIDs) and from the reward token (balances, mints and transfers), and the gas of
@@ -48,7 +48,7 @@ from flchain.chain.history_types import (
     Slash,
     finalization,
     position,
-    scored,
+    scored_page,
     submission,
 )
 from flchain.chain.history_types import address as _address
@@ -234,8 +234,9 @@ class _Builder:
         reveal = Reveal(_address(a["miner"]), tuple(a["scores"]), bytes(a["salt"]), e.tx_hash)
         self.record(a["round"]).reveals.append(reveal)
 
-    def _on_update_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self.record(a["round"]).scored.append(scored(e))
+    def _on_updates_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        rec = self.record(a["round"])
+        rec.scored += scored_page(e, [s.client for s in rec.submissions])
 
     def _on_reputation_changed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         change = ReputationChange(_address(a["account"]), a["oldReputation"], a["newReputation"])

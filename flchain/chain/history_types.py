@@ -7,6 +7,7 @@ them too, built from decoded events by the functions at the end of this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,7 @@ class Reveal:
 
 @dataclass(frozen=True)
 class Scored:
-    """The chain's verdict on one update (``UpdateScored``)."""
+    """The chain's verdict on one update (its place in an ``UpdatesScored`` page)."""
 
     index: int
     client: Address
@@ -116,8 +117,8 @@ class Attestation:
 
 @dataclass(frozen=True)
 class Finalization:
-    """``RoundFinalized``: the accepted set, where the finalizing transaction sits, and
-    the verdict on every update (the ``UpdateScored`` events that precede it)."""
+    """``RoundFinalized``: the accepted set, where the last finalizing transaction sits, and
+    the verdict on every update (the ``UpdatesScored`` pages that precede it)."""
 
     accepted: tuple[int, ...]
     num_submissions: int
@@ -125,6 +126,7 @@ class Finalization:
     position: Position
     tx_hash: TxHash
     updates: tuple[Scored, ...] = ()
+    num_accepted: int = 0
 
 
 @dataclass
@@ -206,14 +208,31 @@ def submission(e: DecodedEvent) -> Submission:
     )
 
 
-def scored(e: DecodedEvent) -> Scored:
+def scored_page(e: DecodedEvent, clients: Sequence[Address]) -> list[Scored]:
+    """One ``UpdatesScored`` page as a :class:`Scored` per update; ``clients`` are the round's
+    submitters by index (from ``UpdateSubmitted``)."""
     a = e.args
-    return Scored(int(a["index"]), address(a["client"]), a["median"], a["reveals"], a["accepted"])
+    first, count, reveals, bits = a["firstIndex"], a["count"], a["reveals"], a["acceptedBits"]
+    words = a["medians"]
+    out = []
+    for j in range(count):
+        median = (words[j >> 4] >> (16 * (j & 15))) & 0xFFFF
+        i = first + j
+        client = clients[i] if i < len(clients) else address("0x" + "00" * 20)
+        out.append(Scored(i, client, median, reveals, bool((bits >> j) & 1)))
+    return out
 
 
-def finalization(e: DecodedEvent, updates: tuple[Scored, ...]) -> Finalization:
+def finalization(e: DecodedEvent, updates: Sequence[Scored]) -> Finalization:
+    """``RoundFinalized`` with the round's scored updates (the accepted set follows from them)."""
     a = e.args
-    accepted = tuple(int(i) for i in a["acceptedIndices"])
+    accepted = tuple(u.index for u in updates if u.accepted)
     return Finalization(
-        accepted, a["numSubmissions"], a["numReveals"], position(e), e.tx_hash, updates
+        accepted,
+        a["numSubmissions"],
+        a["numReveals"],
+        position(e),
+        e.tx_hash,
+        tuple(updates),
+        a["numAccepted"],
     )

@@ -175,7 +175,8 @@ class _Driver:
         if self.reader.phase(r) != Phase.CLOSED:
             rpc(self.w3, "evm_increaseTime", [self.params.reveal_duration + 1])
             rpc(self.w3, "evm_mine", [])
-        self.send([("finalizeRound", (r,), self.admin, 0)])
+        while self.reader.phase(r) != Phase.FINALIZED:  # one page per transaction
+            self.send([("finalizeRound", (r,), self.admin, 0)])
         outcome = self.reader.round_outcome(r)
         assert outcome is not None
         run.accepted.append(outcome.accepted)

@@ -9,7 +9,7 @@ from protocol_helpers import CLIENTS, MINERS, PARAMS, Protocol, make_cid
 
 from flchain.chain import TxRequest, account_from_key
 from flchain.chain.cidcodec import cid_to_bytes
-from flchain.chain.protocol_types import MemberStatus, Phase
+from flchain.chain.protocol_types import FINALIZE_PAGE, MemberStatus, Phase
 
 
 def test_phases_end_early_once_everybody_acted(proto: Protocol) -> None:
@@ -198,3 +198,48 @@ def test_many_updates_and_a_large_committee(deploy_with: Any) -> None:
     assert [u.median for u in outcome.updates] == medians
     assert outcome.accepted == tuple(i for i, m in enumerate(medians) if m >= 5_000)
     assert [u.client for u in outcome.updates] == clients
+
+
+def test_a_large_round_finalizes_in_pages(deploy_with: Any) -> None:
+    """70 updates with a quorum of reveals: 140 steps, two pages of at most FINALIZE_PAGE."""
+    n = 70
+    p: Protocol = deploy_with(max_updates_per_round=n)
+    (page,) = p.admin._view("FINALIZE_PAGE")
+    assert page == FINALIZE_PAGE < 2 * n
+    tx = p.transactor
+    clients = [tx.add_account(account_from_key(os.urandom(32))) for _ in range(n)]
+    tx.transact_many([TxRequest(p.address(0), c, b"", 10**18) for c in clients])
+    register = p.admin.abi.encode_call("registerClient")
+    target = p.deployment.protocol
+    tx.transact_many([TxRequest(c, target, register, PARAMS.client_bond) for c in clients])
+    p.register(clients=0, miners=3)
+    p.admin.start_training()
+    calls = [
+        p.admin.abi.encode_call("submitUpdate", 0, cid_to_bytes(make_cid(f"p{i}")), 1 + i)
+        for i in range(n)
+    ]
+    tx.transact_many([TxRequest(c, target, d) for c, d in zip(clients, calls, strict=True)])
+    committee = p.committee_clients(0)
+    votes = [[(i * 731 + s * 1_000) % 10_001 for i in range(n)] for s in range(3)]
+    salts = [os.urandom(32) for _ in committee]
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.commit_votes(0, m.vote_commitment(0, v, salt))
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.reveal_votes(0, v, salt)
+    p.admin.finalize_round(0)
+    assert p.admin.phase(0) is Phase.CLOSED and p.admin.round_outcome(0) is None
+    assert p.admin.finalization_progress(0) == (page, 2 * n)
+    receipts = p.as_(7).finalize(0)  # anyone pages on, to the end
+    assert len(receipts) == 1 and p.admin.phase(0) is Phase.FINALIZED
+    assert p.admin.finalization_progress(0) == (2 * n, 2 * n)
+    outcome = p.admin.round_outcome(0)
+    assert outcome is not None
+    medians = [sorted(v[i] for v in votes)[1] for i in range(n)]
+    assert [u.median for u in outcome.updates] == medians
+    assert outcome.accepted == tuple(i for i, m in enumerate(medians) if m >= 5_000)
+    assert outcome.num_accepted == len(outcome.accepted)
+    assert [u.client for u in outcome.updates] == clients
+    total = sum(m for m in medians if m >= 5_000)
+    for i in outcome.accepted[:5]:
+        expected = PARAMS.client_reward_per_round * medians[i] // total
+        assert p.admin.claimable(clients[i]) == expected

@@ -17,7 +17,8 @@ contract FLInvariantsTest is Fixture {
         super.setUp();
         IFLProtocol.TaskParams memory p = defaultParams();
         (p.rounds, p.maxUpdatesPerRound) = (TASK_ROUNDS, SLOTS);
-        deploy(p);
+        deploySmallPages(p); // rounds of up to 4 updates take up to 3 pages
+        assertLe(protocol.MAX_UPDATES(), 1 << 16, "agreement counts fit 16 bits");
         handler = new Handler(protocol);
         for (uint256 i = 0; i < 4; ++i) handler.registerClient(i, 0);
         for (uint256 i = 2; i < 6; ++i) handler.registerMiner(i, 0);
@@ -45,6 +46,7 @@ contract FLInvariantsTest is Fixture {
         _etherIsDepositsMinusWithdrawals();
         _supplyBoundedByFinalizedRounds();
         _supplyIsWhatWasClaimed();
+        _pagesWithinBudget();
         _oneCommitAndRevealPerSeat();
         _finalizedRoundsFrozenAndCertifiedCidFixed();
         _reputationWithinBounds();
@@ -124,6 +126,13 @@ contract FLInvariantsTest is Fixture {
         uint256 owed;
         for (uint256 i = 0; i < handler.ACTORS(); ++i) owed += protocol.claimable(handler.actor(i));
         assertEq(owed, protocol.totalCredited() - protocol.totalClaimed(), "claimable == credited - claimed");
+    }
+
+    /// No finalizeRound page exceeds the gas budget of any transaction (docs/protocol.md), and a
+    /// round took at least one page.
+    function _pagesWithinBudget() internal view {
+        assertLe(handler.largestPage(), 5_000_000, "page within the gas budget");
+        assertGe(handler.pages(), handler.finalizedRounds(), "a page per finalized round at least");
     }
 
     function _oneCommitAndRevealPerSeat() internal view {

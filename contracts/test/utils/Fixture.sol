@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {FLProtocol} from "../../FLProtocol.sol";
 import {FLToken} from "../../FLToken.sol";
 import {IFLProtocol} from "../../IFLProtocol.sol";
+import {FLProtocolSmallPages} from "./SmallPages.sol";
 import {Test} from "./Test.sol";
 import {vm} from "./Vm.sol";
 
@@ -56,6 +57,12 @@ abstract contract Fixture is Test {
     /// @dev Deploys a protocol with `p`; it creates its own token (and is its only minter).
     function deploy(IFLProtocol.TaskParams memory p) internal {
         protocol = new FLProtocol(p, NAME, SYMBOL);
+        token = FLToken(protocol.token());
+    }
+
+    /// @dev Deploys a protocol with `p` that finalizes 3 steps per `finalizeRound` call.
+    function deploySmallPages(IFLProtocol.TaskParams memory p) internal {
+        protocol = new FLProtocolSmallPages(p, NAME, SYMBOL);
         token = FLToken(protocol.token());
     }
 

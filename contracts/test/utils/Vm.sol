@@ -15,6 +15,9 @@ interface Vm {
     function deal(address account, uint256 balance) external;
     function store(address target, bytes32 slot, bytes32 value) external;
     function load(address target, bytes32 slot) external view returns (bytes32);
+    function cool(address target) external;
+    /// `context`: Foundry's ForgeContext (2 = Coverage).
+    function isContext(uint8 context) external view returns (bool);
     function label(address account, string calldata name) external;
     function assume(bool condition) external pure;
     function snapshotState() external returns (uint256 snapshotId);
