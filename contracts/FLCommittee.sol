@@ -19,8 +19,9 @@ import {CidBytes} from "./libraries/CidBytes.sol";
  * salts revealed by r's committee, in seat order. Each salt was committed
  * inside the member's vote commitment before anyone revealed.
  *
- * Seats, commitments and scores are rings reused every round and
- * pre-initialised to non-zero at deployment, so every write during a round is
+ * Seats, commitments and scores are rings reused every round and made
+ * non-zero before training (seats and commitments at deployment, scores with
+ * the update slots, see `prepareSlots`), so every write during a round is
  * non-zero -> non-zero. A miner's seat is recorded in its own slot, for the
  * last even and the last odd round.
  */
@@ -39,14 +40,19 @@ abstract contract FLCommittee is FLRegistry {
     mapping(uint256 round => mapping(address account => bytes32)) private _attestation;
     mapping(uint256 round => mapping(bytes32 cidHash => uint256)) private _attestCount;
 
-    /// @param p Task parameters: they fix round 0's seed and the rings to pre-initialise.
+    /// @param p Task parameters: they fix round 0's seed and the seats to pre-initialise.
     constructor(TaskParams memory p) {
         _seed = keccak256(abi.encode(block.chainid, address(this), p));
-        uint256 chunks = (uint256(p.maxUpdatesPerRound) + 15) / 16;
         for (uint256 s = 0; s < p.committeeSize; ++s) {
             _seats[s] = address(1);
             _commitments[s] = bytes32(uint256(1));
-            for (uint256 c = 0; c < chunks; ++c) _scores[s][c] = 1;
+        }
+    }
+
+    /// @dev Makes the score words `fromChunk .. toChunk - 1` (16 updates each) of every seat non-zero.
+    function _prewarmScores(uint256 fromChunk, uint256 toChunk) internal {
+        for (uint256 s = 0; s < _committeeSize; ++s) {
+            for (uint256 c = fromChunk; c < toChunk; ++c) _scores[s][c] = 1;
         }
     }
 

@@ -18,9 +18,11 @@ import {CidBytes} from "./libraries/CidBytes.sol";
 abstract contract FLParams is IFLProtocol {
     uint256 public constant MAX_SCORE = 10_000;
     uint256 public constant MAX_COMMITTEE = 16;
-    uint256 public constant MAX_UPDATES = 256;
+    uint256 public constant MAX_UPDATES = 2048;
     /// Steps one `finalizeRound` call takes at most (an update scored, or an update's client settled).
     uint256 public constant FINALIZE_PAGE = 128;
+    /// Update slots one `prepareSlots` call makes ready at most (a multiple of 16).
+    uint256 public constant PREPARE_PAGE = 64;
     /// Bound on `rounds * clientRewardPerRound` and `rounds * minerRewardPerRound` (2^88 - 1).
     uint256 public constant MAX_TASK_REWARD = type(uint88).max;
 

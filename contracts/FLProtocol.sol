@@ -21,8 +21,9 @@ import {CidBytes} from "./libraries/CidBytes.sol";
  *
  * Storage is laid out for cheap submissions: the full CID only goes to the
  * event log; per update one word `(client, samples, cid tag)` is written into
- * a ring of slots pre-initialised at deployment, so every write during a
- * round is non-zero -> non-zero. See docs/protocol.md.
+ * a ring of slots made non-zero before training (`prepareSlots`, in pages
+ * after deployment), so every write during a round is non-zero -> non-zero.
+ * See docs/protocol.md.
  *
  * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds,
  * reputation, rewards), {FLCommittee} (committee draw, seats, settlement,
@@ -56,6 +57,8 @@ contract FLProtocol is FLScoring {
     uint256 private _currentRound;
     mapping(uint256 round => Round) private _rounds;
     Progress private _progress;
+    /// Update slots made ready (non-zero) so far, by `prepareSlots`.
+    uint256 private _preparedSlots;
 
     /// @param p Task parameters; fixed for the contract's lifetime.
     /// @param tokenName Name of the reward token this contract creates (and alone mints).
@@ -64,18 +67,30 @@ contract FLProtocol is FLScoring {
         TaskParams memory p,
         string memory tokenName,
         string memory tokenSymbol
-    ) FLParams(p, tokenName, tokenSymbol) FLCommittee(p) {
-        // Pre-initialise the reused slots so in-round writes are non-zero -> non-zero.
-        _prewarmUpdates(p.maxUpdatesPerRound);
-    }
+    ) FLParams(p, tokenName, tokenSymbol) FLCommittee(p) {}
 
     // =========================================================================
     // Rounds
     // =========================================================================
 
-    /// @notice Opens round 0 and draws its committee. Admin only, once.
+    /// @notice Makes the next `PREPARE_PAGE` update slots (with their median and score words)
+    /// non-zero, so that no write during a round pays for a fresh slot. Admin only, before
+    /// training, until `slotsPrepared()` reports every one of `maxUpdatesPerRound` slots ready
+    /// (a deployment calls it `ceil(maxUpdatesPerRound / PREPARE_PAGE)` times).
+    function prepareSlots() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_trainingStarted()) revert TrainingAlreadyStarted();
+        uint256 from = _preparedSlots;
+        if (from >= _maxUpdates) revert SlotsAlreadyPrepared(_maxUpdates);
+        uint256 to = from + PREPARE_PAGE < _maxUpdates ? from + PREPARE_PAGE : _maxUpdates;
+        _preparedSlots = to;
+        _prewarmSlots(from, to);
+        emit SlotsPrepared(to, _maxUpdates);
+    }
+
+    /// @notice Opens round 0 and draws its committee. Admin only, once, after `prepareSlots`.
     function startTraining() external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (_rounds[0].openedAt != 0) revert TrainingAlreadyStarted();
+        if (_preparedSlots < _maxUpdates) revert SlotsNotPrepared(_preparedSlots, _maxUpdates);
         _openRound(0);
     }
 
@@ -136,14 +151,15 @@ contract FLProtocol is FLScoring {
         if (_voteCommitment(round, msg.sender, scores, salt) != _commitments[seat]) {
             revert CommitmentMismatch(round, msg.sender);
         }
-        for (uint256 chunk = 0; chunk * 16 < n; ++chunk) {
-            uint256 word;
-            for (uint256 j = 0; j < 16 && chunk * 16 + j < n; ++j) {
-                uint256 s = scores[chunk * 16 + j];
-                if (s > MAX_SCORE) revert ScoreOutOfRange(chunk * 16 + j, s);
-                word |= s << (16 * j);
+        uint256 word;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 score = scores[i];
+            if (score > MAX_SCORE) revert ScoreOutOfRange(i, score);
+            word |= score << (16 * (i & 15));
+            if (i & 15 == 15 || i + 1 == n) {
+                _scores[seat][i >> 4] = word;
+                word = 0;
             }
-            _scores[seat][chunk] = word;
         }
         _commitments[seat] = salt; // the commitment is spent; the salt seeds the next draw
         uint16 mask = rd.revealedMask | bit;
@@ -199,6 +215,11 @@ contract FLProtocol is FLScoring {
     // =========================================================================
     // Views
     // =========================================================================
+
+    /// @notice Update slots made ready by `prepareSlots`, of the `maxUpdatesPerRound` training needs.
+    function slotsPrepared() external view returns (uint256 prepared, uint256 total) {
+        return (_preparedSlots, _maxUpdates);
+    }
 
     /// @notice True once round 0 has been opened.
     function trainingStarted() external view returns (bool) {

@@ -22,8 +22,8 @@ import {Median} from "./libraries/Median.sol";
  *    proportion to its median over the sum of the accepted medians (known once
  *    the first pass is over).
  *
- * The ring words are made non-zero before they are first used (see
- * {FLCommittee}), so every write during a round is non-zero -> non-zero.
+ * The ring words are made non-zero before training, a page at a time
+ * (`prepareSlots`), so every write during a round is non-zero -> non-zero.
  */
 abstract contract FLScoring is FLCommittee {
     /// Current round's updates, by index.
@@ -33,10 +33,13 @@ abstract contract FLScoring is FLCommittee {
     /// Per seat (16 bits each), updates on which the seat's score was on the outcome's side.
     uint256 internal _agreed;
 
-    /// @dev Makes the update and median words of a round of `maxUpdates` updates non-zero.
-    function _prewarmUpdates(uint256 maxUpdates) internal {
-        for (uint256 i = 0; i < maxUpdates; ++i) _updates[i] = 1;
-        for (uint256 c = 0; c < (maxUpdates + 15) / 16; ++c) _medians[c] = 1;
+    /// @dev Makes update slots `from .. to - 1` non-zero (`from` a multiple of 16), with their
+    /// median and score words.
+    function _prewarmSlots(uint256 from, uint256 to) internal {
+        for (uint256 i = from; i < to; ++i) _updates[i] = 1;
+        uint256 toChunk = (to + 15) / 16;
+        for (uint256 c = from / 16; c < toChunk; ++c) _medians[c] = 1;
+        _prewarmScores(from / 16, toChunk);
     }
 
     /// Working memory of one scoring page.

@@ -69,6 +69,9 @@ interface IFLProtocol {
 
     // --- rounds ---------------------------------------------------------------
 
+    /// @notice `prepared` of the task's `total` update slots are ready (see `prepareSlots`).
+    event SlotsPrepared(uint256 prepared, uint256 total);
+
     event RoundOpened(uint256 indexed round, uint256 openedAt, uint256 expectedSubmissions);
     event CommitteeDrawn(uint256 indexed round, address[] members, bytes32 seed);
     event UpdateSubmitted(
@@ -154,4 +157,6 @@ interface IFLProtocol {
     error NotAttester(uint256 round, address account);
     error AlreadyAttested(uint256 round, address account);
     error NothingToClaim(address account);
+    error SlotsNotPrepared(uint256 prepared, uint256 required);
+    error SlotsAlreadyPrepared(uint256 slots);
 }

@@ -76,11 +76,11 @@ contract FLParamsTest is Fixture {
 
     function testFuzz_sampleCapSlashAndUpdates(uint32 cap, uint16 slash, uint16 maxUpdates) public {
         IFLProtocol.TaskParams memory p = defaultParams();
-        maxUpdates = uint16(bound(maxUpdates, 0, 300));
+        maxUpdates = uint16(bound(maxUpdates, 0, protocol.MAX_UPDATES() + 100));
         (p.sampleCap, p.slashBps, p.maxUpdatesPerRound) = (cap, slash, maxUpdates);
         if (cap == 0) return expectInvalid(p, "sampleCap");
         if (slash > 10_000) return expectInvalid(p, "slashBps");
-        if (maxUpdates == 0 || maxUpdates > 256) return expectInvalid(p, "maxUpdatesPerRound");
+        if (maxUpdates == 0 || maxUpdates > protocol.MAX_UPDATES()) return expectInvalid(p, "maxUpdatesPerRound");
         assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().maxUpdatesPerRound, maxUpdates, "kept");
     }
 

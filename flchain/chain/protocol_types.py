@@ -12,10 +12,12 @@ from flchain.exceptions import ConfigError
 from flchain.types import MAX_SCORE, Address, CIDStr
 
 MAX_COMMITTEE = 16
-MAX_UPDATES = 256
+MAX_UPDATES = 2048
 FINALIZE_PAGE = 128
 """Steps one ``finalizeRound`` call takes at most (``FLParams.FINALIZE_PAGE``): a round of N
 updates takes N steps to score and, when its reveals reach the quorum, N more to settle."""
+PREPARE_PAGE = 64
+"""Update slots one ``prepareSlots`` call makes ready (``FLParams.PREPARE_PAGE``)."""
 MAX_TASK_REWARD = 2**88 - 1
 """Bound on ``rounds * client_reward_per_round`` and ``rounds * miner_reward_per_round``: a
 client's claimable reward is kept in 88 bits (``FLParams.MAX_TASK_REWARD``)."""

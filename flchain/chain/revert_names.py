@@ -48,6 +48,8 @@ class RevertName(StrEnum):
     RoundNotFinalized = "RoundNotFinalized"
     SafeCastOverflowedUintDowncast = "SafeCastOverflowedUintDowncast"
     ScoreOutOfRange = "ScoreOutOfRange"
+    SlotsAlreadyPrepared = "SlotsAlreadyPrepared"
+    SlotsNotPrepared = "SlotsNotPrepared"
     StillRegistered = "StillRegistered"
     TaskFinished = "TaskFinished"
     TooManyMiners = "TooManyMiners"

@@ -12,6 +12,7 @@ from flchain.chain.protocol_types import (
     MAX_COMMITTEE,
     MAX_TASK_REWARD,
     MAX_UPDATES,
+    PREPARE_PAGE,
 )
 from flchain.types import MAX_SCORE
 
@@ -39,6 +40,7 @@ def test_python_bounds_equal_the_contracts(proto: Protocol) -> None:
         ("MAX_UPDATES", MAX_UPDATES),
         ("MAX_TASK_REWARD", MAX_TASK_REWARD),
         ("FINALIZE_PAGE", FINALIZE_PAGE),
+        ("PREPARE_PAGE", PREPARE_PAGE),
     ):
         (on_chain,) = proto.admin._view(name)
         assert ours == on_chain, name
