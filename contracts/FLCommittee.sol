@@ -130,6 +130,30 @@ abstract contract FLCommittee is FLRegistry {
         return keccak256(abi.encode(block.chainid, address(this), round, miner, scores, salt));
     }
 
+    /// @dev `_voteCommitment(round, msg.sender, scores, salt)` hashed straight from calldata: the
+    /// same `abi.encode` layout (six head words, the array's offset 0xc0, its length, one word per
+    /// score), without decoding and re-encoding every score. Scores that are not clean uint16 words
+    /// hash differently from the view's, and `revealVotes` reverts on reading them anyway.
+    function _calldataCommitment(
+        uint256 round,
+        uint16[] calldata scores,
+        bytes32 salt
+    ) internal view returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let bytesLen := shl(5, scores.length)
+            mstore(ptr, chainid())
+            mstore(add(ptr, 0x20), address())
+            mstore(add(ptr, 0x40), round)
+            mstore(add(ptr, 0x60), caller())
+            mstore(add(ptr, 0x80), 0xc0)
+            mstore(add(ptr, 0xa0), salt)
+            mstore(add(ptr, 0xc0), scores.length)
+            calldatacopy(add(ptr, 0xe0), scores.offset, bytesLen)
+            h := keccak256(ptr, add(0xe0, bytesLen))
+        }
+    }
+
     function _hasSeat(Miner storage m, uint256 round) internal view returns (bool) {
         uint256 tag = round & 1 == 0 ? m.seatRoundPlusOne0 : m.seatRoundPlusOne1;
         return tag == round + 1;

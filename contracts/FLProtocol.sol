@@ -148,16 +148,18 @@ contract FLProtocol is FLScoring {
         if (rd.revealedMask & bit != 0) revert AlreadyRevealed(round, msg.sender);
         uint256 n = rd.numSubmissions;
         if (scores.length != n) revert WrongScoreCount(scores.length, n);
-        if (_voteCommitment(round, msg.sender, scores, salt) != _commitments[seat]) {
+        if (_calldataCommitment(round, scores, salt) != _commitments[seat]) {
             revert CommitmentMismatch(round, msg.sender);
         }
+        uint256[] memory packed = new uint256[]((n + 15) / 16);
         uint256 word;
         for (uint256 i = 0; i < n; ++i) {
-            uint256 score = scores[i];
+            uint256 score = scores[i]; // reverts on a score that is not a clean uint16
             if (score > MAX_SCORE) revert ScoreOutOfRange(i, score);
             word |= score << (16 * (i & 15));
             if (i & 15 == 15 || i + 1 == n) {
                 _scores[seat][i >> 4] = word;
+                packed[i >> 4] = word;
                 word = 0;
             }
         }
@@ -165,7 +167,7 @@ contract FLProtocol is FLScoring {
         uint16 mask = rd.revealedMask | bit;
         rd.revealedMask = mask;
         if (mask == rd.committedMask) rd.revealClosedAt = uint40(block.timestamp);
-        emit VotesRevealed(round, msg.sender, scores, salt);
+        emit VotesRevealed(round, msg.sender, n, packed, salt);
     }
 
     /// @notice Finalizes `round` one page at a time: each call takes at most `FINALIZE_PAGE` steps

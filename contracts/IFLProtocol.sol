@@ -82,7 +82,15 @@ interface IFLProtocol {
         uint256 numSamples
     );
     event VotesCommitted(uint256 indexed round, address indexed miner, bytes32 commitment);
-    event VotesRevealed(uint256 indexed round, address indexed miner, uint16[] scores, bytes32 salt);
+    /// @notice `miner` revealed its `count` scores of `round` (one per update, in index order), packed
+    /// 16 bits each, 16 per word, lowest bits first, and the salt of its commitment.
+    event VotesRevealed(
+        uint256 indexed round,
+        address indexed miner,
+        uint256 count,
+        uint256[] scores,
+        bytes32 salt
+    );
     /// @notice One page of `round`'s outcomes: updates `firstIndex .. firstIndex + count - 1`, each
     /// scored from `reveals` revealed scores. Bit j of `acceptedBits` is update `firstIndex + j`'s
     /// acceptance; `medians` packs their lower medians 16 bits each, 16 per word, lowest bits first.

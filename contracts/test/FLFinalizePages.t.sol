@@ -67,12 +67,15 @@ contract FLFinalizePagesTest is Fixture {
         for (uint256 s = 0; s < k; ++s) commitAs(m[s], 0, seatScores(n, s, 0), bytes32(s + 1));
         uint256 reveal;
         for (uint256 s = 0; s < k; ++s) {
-            uint16[] memory scores = seatScores(n, s, 0);
+            // encoded beforehand: what the test spends encoding is not the reveal's gas
+            bytes memory call = abi.encodeCall(protocol.revealVotes, (0, seatScores(n, s, 0), bytes32(s + 1)));
             vm.cool(address(protocol));
+            vm.prank(m[s]);
             uint256 before = gasleft();
-            revealAs(m[s], 0, scores, bytes32(s + 1));
+            (bool ok, ) = address(protocol).call(call);
             uint256 used = before - gasleft();
-            used += intrinsic(abi.encodeCall(protocol.revealVotes, (0, scores, bytes32(s + 1))));
+            assertTrue(ok, "revealed");
+            used += intrinsic(call);
             if (used > reveal) reveal = used;
         }
         (uint256 pages, uint256 largest) = finalizeInPages(0);

@@ -48,6 +48,7 @@ from flchain.chain.history_types import (
     Slash,
     finalization,
     position,
+    reveal,
     scored_page,
     submission,
 )
@@ -231,8 +232,7 @@ class _Builder:
         self.record(a["round"]).commits.append(commit)
 
     def _on_votes_revealed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        reveal = Reveal(_address(a["miner"]), tuple(a["scores"]), bytes(a["salt"]), e.tx_hash)
-        self.record(a["round"]).reveals.append(reveal)
+        self.record(a["round"]).reveals.append(reveal(e))
 
     def _on_updates_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         rec = self.record(a["round"])

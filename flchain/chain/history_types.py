@@ -208,15 +208,25 @@ def submission(e: DecodedEvent) -> Submission:
     )
 
 
+def unpack16(words: Sequence[int], count: int) -> list[int]:
+    """``count`` 16-bit values packed 16 per word, lowest bits first (medians, revealed scores)."""
+    return [(int(words[j >> 4]) >> (16 * (j & 15))) & 0xFFFF for j in range(count)]
+
+
+def reveal(e: DecodedEvent) -> Reveal:
+    """``VotesRevealed`` (its scores packed 16 per word) as a :class:`Reveal`."""
+    a = e.args
+    scores = tuple(unpack16(a["scores"], a["count"]))
+    return Reveal(address(a["miner"]), scores, bytes(a["salt"]), e.tx_hash)
+
+
 def scored_page(e: DecodedEvent, clients: Sequence[Address]) -> list[Scored]:
     """One ``UpdatesScored`` page as a :class:`Scored` per update; ``clients`` are the round's
     submitters by index (from ``UpdateSubmitted``)."""
     a = e.args
     first, count, reveals, bits = a["firstIndex"], a["count"], a["reveals"], a["acceptedBits"]
-    words = a["medians"]
     out = []
-    for j in range(count):
-        median = (words[j >> 4] >> (16 * (j & 15))) & 0xFFFF
+    for j, median in enumerate(unpack16(a["medians"], count)):
         i = first + j
         client = clients[i] if i < len(clients) else address("0x" + "00" * 20)
         out.append(Scored(i, client, median, reveals, bool((bits >> j) & 1)))

@@ -11,6 +11,7 @@ from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain import iter_logs
 from flchain.chain.cidcodec import bytes_to_cid
+from flchain.chain.history_types import unpack16
 from flchain.chain.protocol_types import Phase
 
 
@@ -58,7 +59,7 @@ def test_a_round_rebuilt_from_logs(proto: Protocol) -> None:
     assert {e["miner"]: e["commitment"] for e in log["VotesCommitted"]}[a.account] == (
         a.vote_commitment(0, votes[a.account], salts[a.account])
     )
-    revealed = {e["miner"]: list(e["scores"]) for e in log["VotesRevealed"]}
+    revealed = {e["miner"]: unpack16(e["scores"], e["count"]) for e in log["VotesRevealed"]}
     assert revealed == votes
 
     # the auditor's recomputation: lower median of the revealed scores, threshold, quorum
