@@ -18,7 +18,7 @@ import {CidBytes} from "./libraries/CidBytes.sol";
 abstract contract FLParams is IFLProtocol {
     uint256 public constant MAX_SCORE = 10_000;
     uint256 public constant MAX_COMMITTEE = 16;
-    uint256 public constant MAX_UPDATES = 2048;
+    uint256 public constant MAX_UPDATES = 4096;
     /// Steps one `finalizeRound` call takes at most (an update scored, or an update's client settled).
     uint256 public constant FINALIZE_PAGE = 128;
     /// Update slots one `prepareSlots` call makes ready at most (a multiple of 16).

@@ -151,18 +151,8 @@ contract FLProtocol is FLScoring {
         if (_calldataCommitment(round, scores, salt) != _commitments[seat]) {
             revert CommitmentMismatch(round, msg.sender);
         }
-        uint256[] memory packed = new uint256[]((n + 15) / 16);
-        uint256 word;
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 score = scores[i]; // reverts on a score that is not a clean uint16
-            if (score > MAX_SCORE) revert ScoreOutOfRange(i, score);
-            word |= score << (16 * (i & 15));
-            if (i & 15 == 15 || i + 1 == n) {
-                _scores[seat][i >> 4] = word;
-                packed[i >> 4] = word;
-                word = 0;
-            }
-        }
+        uint256[] memory packed = _packScores(scores);
+        for (uint256 c = 0; c < packed.length; ++c) _scores[seat][c] = packed[c];
         _commitments[seat] = salt; // the commitment is spent; the salt seeds the next draw
         uint16 mask = rd.revealedMask | bit;
         rd.revealedMask = mask;

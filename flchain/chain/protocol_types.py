@@ -12,7 +12,7 @@ from flchain.exceptions import ConfigError
 from flchain.types import MAX_SCORE, Address, CIDStr
 
 MAX_COMMITTEE = 16
-MAX_UPDATES = 2048
+MAX_UPDATES = 4096
 FINALIZE_PAGE = 128
 """Steps one ``finalizeRound`` call takes at most (``FLParams.FINALIZE_PAGE``): a round of N
 updates takes N steps to score and, when its reveals reach the quorum, N more to settle."""
