@@ -19,8 +19,9 @@ import {CidBytes} from "./libraries/CidBytes.sol";
  * salts revealed by r's committee, in seat order. Each salt was committed
  * inside the member's vote commitment before anyone revealed.
  *
- * Seats, commitments and scores are rings reused every round and
- * pre-initialised to non-zero at deployment, so every write during a round is
+ * Seats, commitments and scores are rings reused every round and made
+ * non-zero before training (seats and commitments at deployment, scores with
+ * the update slots, see `prepareSlots`), so every write during a round is
  * non-zero -> non-zero. A miner's seat is recorded in its own slot, for the
  * last even and the last odd round.
  */
@@ -39,14 +40,19 @@ abstract contract FLCommittee is FLRegistry {
     mapping(uint256 round => mapping(address account => bytes32)) private _attestation;
     mapping(uint256 round => mapping(bytes32 cidHash => uint256)) private _attestCount;
 
-    /// @param p Task parameters: they fix round 0's seed and the rings to pre-initialise.
+    /// @param p Task parameters: they fix round 0's seed and the seats to pre-initialise.
     constructor(TaskParams memory p) {
         _seed = keccak256(abi.encode(block.chainid, address(this), p));
-        uint256 chunks = (uint256(p.maxUpdatesPerRound) + 15) / 16;
         for (uint256 s = 0; s < p.committeeSize; ++s) {
             _seats[s] = address(1);
             _commitments[s] = bytes32(uint256(1));
-            for (uint256 c = 0; c < chunks; ++c) _scores[s][c] = 1;
+        }
+    }
+
+    /// @dev Makes the score words `fromChunk .. toChunk - 1` (16 updates each) of every seat non-zero.
+    function _prewarmScores(uint256 fromChunk, uint256 toChunk) internal {
+        for (uint256 s = 0; s < _committeeSize; ++s) {
+            for (uint256 c = fromChunk; c < toChunk; ++c) _scores[s][c] = 1;
         }
     }
 
@@ -124,6 +130,30 @@ abstract contract FLCommittee is FLRegistry {
         return keccak256(abi.encode(block.chainid, address(this), round, miner, scores, salt));
     }
 
+    /// @dev `_voteCommitment(round, msg.sender, scores, salt)` hashed straight from calldata: the
+    /// same `abi.encode` layout (six head words, the array's offset 0xc0, its length, one word per
+    /// score), without decoding and re-encoding every score. Scores that are not clean uint16 words
+    /// hash differently from the view's, and `revealVotes` reverts on reading them anyway.
+    function _calldataCommitment(
+        uint256 round,
+        uint16[] calldata scores,
+        bytes32 salt
+    ) internal view returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let bytesLen := shl(5, scores.length)
+            mstore(ptr, chainid())
+            mstore(add(ptr, 0x20), address())
+            mstore(add(ptr, 0x40), round)
+            mstore(add(ptr, 0x60), caller())
+            mstore(add(ptr, 0x80), 0xc0)
+            mstore(add(ptr, 0xa0), salt)
+            mstore(add(ptr, 0xc0), scores.length)
+            calldatacopy(add(ptr, 0xe0), scores.offset, bytesLen)
+            h := keccak256(ptr, add(0xe0, bytesLen))
+        }
+    }
+
     function _hasSeat(Miner storage m, uint256 round) internal view returns (bool) {
         uint256 tag = round & 1 == 0 ? m.seatRoundPlusOne0 : m.seatRoundPlusOne1;
         return tag == round + 1;
@@ -177,36 +207,33 @@ abstract contract FLCommittee is FLRegistry {
         _seed = keccak256(abi.encodePacked(_seed, round, salts));
     }
 
-    /// Rewards revealers in proportion to their agreement with the outcome; slashes
-    /// members who did not commit or did not reveal.
+    /// Credits revealers in proportion to their agreement with the outcome (`agreed`: 16 bits per
+    /// seat, counted while scoring); slashes members who did not commit or did not reveal.
+    /// Returns the total credited.
     function _settleCommittee(
         uint256 round,
         uint256 n,
         uint256 k,
         uint256 revealed,
         bool decided,
-        uint256 acceptedMask
-    ) internal {
+        uint256 agreed
+    ) internal returns (uint256 credited) {
         for (uint256 s = 0; s < k; ++s) {
             address miner = _seats[s];
             Miner storage m = _minerOf[miner];
             if (revealed & (1 << s) != 0) {
                 if (!decided) continue;
-                uint256 agreed;
-                for (uint256 i = 0; i < n; ++i) {
-                    uint256 score = (_scores[s][i >> 4] >> (16 * (i & 15))) & 0xFFFF;
-                    if ((score >= _threshold) == (acceptedMask & (1 << i) != 0)) ++agreed;
-                }
+                uint256 seatAgreed = (agreed >> (16 * s)) & 0xFFFF;
                 uint32 old = m.reputation;
                 uint32 rep;
-                if (agreed * 2 >= n) rep = old + MINER_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + MINER_GAIN;
+                if (seatAgreed * 2 >= n) rep = old + MINER_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + MINER_GAIN;
                 else rep = old > MINER_LOSS ? old - MINER_LOSS : 1;
                 m.reputation = rep;
                 emit ReputationChanged(miner, round, old, rep);
-                uint256 amount = (_minerReward * agreed) / (n * k);
+                uint256 amount = (_minerReward * seatAgreed) / (n * k);
                 if (amount != 0) {
-                    _token.mint(miner, amount);
-                    emit Rewarded(round, miner, amount);
+                    _creditMiner(round, miner, amount);
+                    credited += amount;
                 }
             } else {
                 // Absent at commit or at reveal: slashed the same way.

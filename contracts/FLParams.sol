@@ -18,7 +18,13 @@ import {CidBytes} from "./libraries/CidBytes.sol";
 abstract contract FLParams is IFLProtocol {
     uint256 public constant MAX_SCORE = 10_000;
     uint256 public constant MAX_COMMITTEE = 16;
-    uint256 public constant MAX_UPDATES = 256;
+    uint256 public constant MAX_UPDATES = 4096;
+    /// Steps one `finalizeRound` call takes at most (an update scored, or an update's client settled).
+    uint256 public constant FINALIZE_PAGE = 128;
+    /// Update slots one `prepareSlots` call makes ready at most (a multiple of 16).
+    uint256 public constant PREPARE_PAGE = 64;
+    /// Bound on `rounds * clientRewardPerRound` and `rounds * minerRewardPerRound` (2^88 - 1).
+    uint256 public constant MAX_TASK_REWARD = type(uint88).max;
 
     FLToken internal immutable _token;
     uint32 internal immutable _numRounds;
@@ -106,6 +112,9 @@ abstract contract FLParams is IFLProtocol {
         if (p.submitDuration == 0) revert InvalidParameter("submitDuration");
         if (p.commitDuration == 0) revert InvalidParameter("commitDuration");
         if (p.revealDuration == 0) revert InvalidParameter("revealDuration");
+        // A client's claimable reward is kept in 88 bits: a whole task's client reward must fit.
+        if (p.clientRewardPerRound > MAX_TASK_REWARD / p.rounds) revert InvalidParameter("clientRewardPerRound");
+        if (p.minerRewardPerRound > MAX_TASK_REWARD / p.rounds) revert InvalidParameter("minerRewardPerRound");
         if (p.sampleCap == 0) revert InvalidParameter("sampleCap");
         if (p.slashBps > 10_000) revert InvalidParameter("slashBps");
         if (p.maxUpdatesPerRound == 0 || p.maxUpdatesPerRound > MAX_UPDATES) {

@@ -3,30 +3,33 @@ pragma solidity 0.8.37;
 
 import {FLCommittee} from "./FLCommittee.sol";
 import {FLParams} from "./FLParams.sol";
+import {FLScoring} from "./FLScoring.sol";
 import {Bits} from "./libraries/Bits.sol";
 import {CidBytes} from "./libraries/CidBytes.sol";
-import {Median} from "./libraries/Median.sol";
 
 /**
  * @title FLProtocol
  * @notice Rounds of federated learning with a proof-of-quality committee.
  *
- * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`
- * scores every update (median of revealed scores), rewards, slashes and opens
- * round r + 1 with a freshly drawn committee, unless r was the task's last
- * round. Every phase ends by time, and early once everybody expected has
+ * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`,
+ * called page by page (at most `FINALIZE_PAGE` steps each, so no call's gas
+ * grows with the round), scores every update (median of revealed scores),
+ * credits rewards, slashes and opens round r + 1 with a freshly drawn
+ * committee, unless r was the task's last round. Every phase ends by time, and early once everybody expected has
  * acted. The aggregate of the accepted updates is certified afterwards by the
  * attestations of the round's committee.
  *
  * Storage is laid out for cheap submissions: the full CID only goes to the
  * event log; per update one word `(client, samples, cid tag)` is written into
- * a ring of slots pre-initialised at deployment, so every write during a
- * round is non-zero -> non-zero. See docs/protocol.md.
+ * a ring of slots made non-zero before training (`prepareSlots`, in pages
+ * after deployment), so every write during a round is non-zero -> non-zero.
+ * See docs/protocol.md.
  *
  * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds,
- * reputation) and {FLCommittee} (committee draw, seats, settlement, certification).
+ * reputation, rewards), {FLCommittee} (committee draw, seats, settlement,
+ * certification) and {FLScoring} (the round's updates and the finalization passes).
  */
-contract FLProtocol is FLCommittee {
+contract FLProtocol is FLScoring {
     using CidBytes for bytes;
 
     /// One slot per round.
@@ -44,12 +47,18 @@ contract FLProtocol is FLCommittee {
         bool finalized;
     }
 
+    /// Where the current round's paged finalization is (one slot: only the current round finalizes).
+    struct Progress {
+        uint32 roundPlusOne; // the round these steps belong to, plus one
+        uint16 cursor; // steps done: [0, N) scoring, [N, 2N) settling clients
+        uint32 medianTotal; // sum of the medians of the updates accepted so far
+    }
+
     uint256 private _currentRound;
     mapping(uint256 round => Round) private _rounds;
-
-    /// Current round's updates, reused every round (pre-initialised non-zero).
-    uint256[MAX_UPDATES] private _updates;
-
+    Progress private _progress;
+    /// Update slots made ready (non-zero) so far, by `prepareSlots`.
+    uint256 private _preparedSlots;
 
     /// @param p Task parameters; fixed for the contract's lifetime.
     /// @param tokenName Name of the reward token this contract creates (and alone mints).
@@ -58,18 +67,30 @@ contract FLProtocol is FLCommittee {
         TaskParams memory p,
         string memory tokenName,
         string memory tokenSymbol
-    ) FLParams(p, tokenName, tokenSymbol) FLCommittee(p) {
-        // Pre-initialise the reused slots so in-round writes are non-zero -> non-zero.
-        for (uint256 i = 0; i < p.maxUpdatesPerRound; ++i) _updates[i] = 1;
-    }
+    ) FLParams(p, tokenName, tokenSymbol) FLCommittee(p) {}
 
     // =========================================================================
     // Rounds
     // =========================================================================
 
-    /// @notice Opens round 0 and draws its committee. Admin only, once.
+    /// @notice Makes the next `PREPARE_PAGE` update slots (with their median and score words)
+    /// non-zero, so that no write during a round pays for a fresh slot. Admin only, before
+    /// training, until `slotsPrepared()` reports every one of `maxUpdatesPerRound` slots ready
+    /// (a deployment calls it `ceil(maxUpdatesPerRound / PREPARE_PAGE)` times).
+    function prepareSlots() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_trainingStarted()) revert TrainingAlreadyStarted();
+        uint256 from = _preparedSlots;
+        if (from >= _maxUpdates) revert SlotsAlreadyPrepared(_maxUpdates);
+        uint256 to = from + PREPARE_PAGE < _maxUpdates ? from + PREPARE_PAGE : _maxUpdates;
+        _preparedSlots = to;
+        _prewarmSlots(from, to);
+        emit SlotsPrepared(to, _maxUpdates);
+    }
+
+    /// @notice Opens round 0 and draws its committee. Admin only, once, after `prepareSlots`.
     function startTraining() external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (_rounds[0].openedAt != 0) revert TrainingAlreadyStarted();
+        if (_preparedSlots < _maxUpdates) revert SlotsNotPrepared(_preparedSlots, _maxUpdates);
         _openRound(0);
     }
 
@@ -84,7 +105,7 @@ contract FLProtocol is FLCommittee {
         Round storage rd = _rounds[round];
         Phase phase = _phase(rd);
         if (phase != Phase.Submit) revert NotInPhase(round, Phase.Submit, phase);
-        if (c.lastRoundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
+        if (c.roundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
         if (numSamples > type(uint32).max) revert TooManySamples(numSamples, type(uint32).max);
@@ -96,7 +117,7 @@ contract FLProtocol is FLCommittee {
             uint256(uint160(msg.sender)) |
             (numSamples << 160) |
             (uint256(uint64(bytes8(keccak256(cid)))) << 192);
-        c.lastRoundPlusOne = uint32(round + 1);
+        c.roundPlusOne = uint32(round + 1);
         rd.numSubmissions = uint16(index + 1);
         if (index + 1 >= rd.expectedSubmissions) rd.submitClosedAt = uint40(block.timestamp);
         emit UpdateSubmitted(round, msg.sender, index, cid, numSamples);
@@ -127,30 +148,26 @@ contract FLProtocol is FLCommittee {
         if (rd.revealedMask & bit != 0) revert AlreadyRevealed(round, msg.sender);
         uint256 n = rd.numSubmissions;
         if (scores.length != n) revert WrongScoreCount(scores.length, n);
-        if (_voteCommitment(round, msg.sender, scores, salt) != _commitments[seat]) {
+        if (_calldataCommitment(round, scores, salt) != _commitments[seat]) {
             revert CommitmentMismatch(round, msg.sender);
         }
-        for (uint256 chunk = 0; chunk * 16 < n; ++chunk) {
-            uint256 word;
-            for (uint256 j = 0; j < 16 && chunk * 16 + j < n; ++j) {
-                uint256 s = scores[chunk * 16 + j];
-                if (s > MAX_SCORE) revert ScoreOutOfRange(chunk * 16 + j, s);
-                word |= s << (16 * j);
-            }
-            _scores[seat][chunk] = word;
-        }
+        uint256[] memory packed = _packScores(scores);
+        for (uint256 c = 0; c < packed.length; ++c) _scores[seat][c] = packed[c];
         _commitments[seat] = salt; // the commitment is spent; the salt seeds the next draw
         uint16 mask = rd.revealedMask | bit;
         rd.revealedMask = mask;
         if (mask == rd.committedMask) rd.revealClosedAt = uint40(block.timestamp);
-        emit VotesRevealed(round, msg.sender, scores, salt);
+        emit VotesRevealed(round, msg.sender, n, packed, salt);
     }
 
-    /// @notice Closes `round`: scores, rewards and slashes, emits the accepted set, opens the next
-    /// round (or, after the last round, finishes the task). Anyone may call once the round is `Closed`.
-    /// The round is marked finalized before any token is minted.
+    /// @notice Finalizes `round` one page at a time: each call takes at most `FINALIZE_PAGE` steps
+    /// (scoring every update, then, when the reveals reach the quorum, settling every update's
+    /// client: reputation and reward credited), so no call's gas grows with the round's size. The
+    /// call that takes the last step settles the committee, fixes the next seed, emits
+    /// `RoundFinalized` and opens the next round (or, after the last round, finishes the task).
+    /// Anyone may call, as often as it takes, once the round is `Closed`.
     /// @param round The current round.
-    function finalizeRound(uint256 round) external nonReentrant {
+    function finalizeRound(uint256 round) external {
         _inTask(round);
         Round storage rd = _rounds[round];
         if (rd.finalized) revert RoundAlreadyFinalized(round);
@@ -160,29 +177,41 @@ contract FLProtocol is FLCommittee {
         uint256 n = rd.numSubmissions;
         uint256 k = rd.committeeSize;
         uint256 revealed = rd.revealedMask;
-        uint256 numReveals = Bits.popcount(revealed);
-        bool decided = numReveals >= _quorum;
-        (uint256 acceptedMask, uint256[] memory medians) = _scoreUpdates(round, n, k, revealed);
-        uint256 numAccepted = Bits.popcount(acceptedMask);
-        rd.finalized = true;
-        rd.numAccepted = uint16(numAccepted);
-        _advanceSeed(round, k, revealed);
-        if (acceptedMask != 0) _rewardClients(round, n, acceptedMask, medians);
-        if (n > 0) _settleCommittee(round, n, k, revealed, decided, acceptedMask);
-
-        uint256[] memory accepted = new uint256[](numAccepted);
-        uint256 a;
-        for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) != 0) accepted[a++] = i;
+        bool decided = Bits.popcount(revealed) >= _quorum;
+        Progress memory p = _progress;
+        if (p.roundPlusOne != round + 1) p = Progress(uint32(round + 1), 0, 0);
+        uint256 budget = _finalizePage();
+        uint256 cursor = p.cursor;
+        if (cursor < n) {
+            uint256 count = n - cursor < budget ? n - cursor : budget;
+            (uint256 accepted, uint256 total) = _scorePage(round, cursor, count, k, revealed, decided);
+            if (accepted != 0) {
+                rd.numAccepted += uint16(accepted);
+                p.medianTotal += uint32(total);
+            }
+            cursor += count;
+            budget -= count;
         }
-        emit RoundFinalized(round, accepted, n, numReveals);
-        if (round + 1 < _numRounds) _openRound(round + 1);
-        else emit TrainingFinished(_numRounds);
+        if (decided && cursor >= n && cursor < 2 * n && budget != 0) {
+            uint256 count = 2 * n - cursor < budget ? 2 * n - cursor : budget;
+            uint256 credited = _settleClientsPage(round, cursor - n, count, p.medianTotal);
+            if (credited != 0) _addCredited(credited);
+            cursor += count;
+        }
+        p.cursor = uint16(cursor);
+        _progress = p;
+        if (cursor < (decided ? 2 * n : n)) return;
+        _closeRound(round, rd, n, k, revealed, decided);
     }
 
     // =========================================================================
     // Views
     // =========================================================================
+
+    /// @notice Update slots made ready by `prepareSlots`, of the `maxUpdatesPerRound` training needs.
+    function slotsPrepared() external view returns (uint256 prepared, uint256 total) {
+        return (_preparedSlots, _maxUpdates);
+    }
 
     /// @notice True once round 0 has been opened.
     function trainingStarted() external view returns (bool) {
@@ -220,6 +249,17 @@ contract FLProtocol is FLCommittee {
         info.numReveals = uint8(Bits.popcount(rd.revealedMask));
         info.numAccepted = rd.numAccepted;
         info.certified = _certified[round].length != 0;
+    }
+
+    /// @notice How far `round`'s paged finalization is: `done` of `total` steps (`total` is the
+    /// number of updates, twice that when the reveals reach the quorum; all done once finalized).
+    function finalizationProgress(uint256 round) external view returns (uint256 done, uint256 total) {
+        Round storage rd = _rounds[round];
+        total = rd.numSubmissions;
+        if (Bits.popcount(rd.revealedMask) >= _quorum) total *= 2;
+        if (rd.finalized) return (total, total);
+        Progress storage p = _progress;
+        done = p.roundPlusOne == round + 1 ? p.cursor : 0;
     }
 
     /// @notice The current round's stored record of submission `index`.
@@ -291,53 +331,25 @@ contract FLProtocol is FLCommittee {
         emit CommitteeDrawn(round, members, seed);
     }
 
-    /// Median of the revealed scores per update; updates client reputation.
-    function _scoreUpdates(
+    /// The last step of `finalizeRound`: settles the committee, fixes the next seed, records the
+    /// outcome and opens the next round (or finishes the task).
+    function _closeRound(
         uint256 round,
+        Round storage rd,
         uint256 n,
         uint256 k,
-        uint256 revealed
-    ) private returns (uint256 acceptedMask, uint256[] memory medians) {
-        medians = new uint256[](n);
-        uint256[] memory buf = new uint256[](k);
-        bool decided = Bits.popcount(revealed) >= _quorum;
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 cnt;
-            for (uint256 s = 0; s < k; ++s) {
-                if (revealed & (1 << s) == 0) continue;
-                buf[cnt++] = (_scores[s][i >> 4] >> (16 * (i & 15))) & 0xFFFF;
-            }
-            uint256 median = Median.lowerMedian(buf, cnt);
-            bool accepted = decided && median >= _threshold;
-            medians[i] = median;
-            if (accepted) acceptedMask |= 1 << i;
-            address client = address(uint160(_updates[i]));
-            emit UpdateScored(round, i, client, median, cnt, accepted);
-            if (decided) _updateClientReputation(round, client, accepted);
-        }
-    }
-
-    /// Splits `clientRewardPerRound` over accepted updates in proportion to their median score
-    /// (the committee's measure of contribution). A claimed sample count earns nothing: it is a
-    /// claim, bounded only where it weighs in aggregation.
-    function _rewardClients(
-        uint256 round,
-        uint256 n,
-        uint256 acceptedMask,
-        uint256[] memory medians
+        uint256 revealed,
+        bool decided
     ) private {
-        if (_clientReward == 0) return;
-        uint256 total;
-        for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) != 0) total += medians[i];
+        rd.finalized = true;
+        _advanceSeed(round, k, revealed);
+        if (n > 0) {
+            uint256 credited = _settleCommittee(round, n, k, revealed, decided, _agreed);
+            if (credited != 0) _addCredited(credited);
         }
-        for (uint256 i = 0; i < n; ++i) {
-            if (acceptedMask & (1 << i) == 0) continue;
-            uint256 amount = (_clientReward * medians[i]) / total;
-            address client = address(uint160(_updates[i]));
-            _token.mint(client, amount);
-            emit Rewarded(round, client, amount);
-        }
+        emit RoundFinalized(round, n, rd.numAccepted, Bits.popcount(revealed));
+        if (round + 1 < _numRounds) _openRound(round + 1);
+        else emit TrainingFinished(_numRounds);
     }
 
     // =========================================================================

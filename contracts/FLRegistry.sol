@@ -33,14 +33,17 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         Left
     }
 
-    /// One slot per client; non-zero once registered.
+    /// One slot per client; non-zero once registered. `roundPlusOne` is the last round the client
+    /// submitted in, plus one, while it is active; once it left, the round whose finalization
+    /// unlocks its bond, plus one (0: unlocked). `owed` is its claimable reward (see `claim`),
+    /// kept here so that crediting a client costs no storage write of its own.
     struct Client {
         uint96 bond;
-        uint32 reputation;
-        uint32 lastRoundPlusOne;
-        uint32 unlockRound; // bond locked until round unlockRound - 1 is finalized (0: unlocked)
+        uint24 reputation; // <= MAX_REPUTATION < 2^24
+        uint32 roundPlusOne;
         Status status;
         bool seen;
+        uint88 owed;
     }
 
     /// One slot per miner, with its seat in the last even and odd round's committee.
@@ -60,6 +63,11 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     address[] internal _miners;
     mapping(address account => Client) internal _clients;
     mapping(address account => Miner) internal _minerOf;
+    /// Claimable rewards of miners (a client's live in its `Client` slot).
+    mapping(address account => uint256) private _minerOwed;
+    /// Rewards credited by finalization, and claimed (minted), since deployment.
+    uint128 private _totalCredited;
+    uint128 private _totalClaimed;
 
     constructor() {
         _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
@@ -82,7 +90,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         c.status = Status.Active;
         if (!c.seen) {
             c.seen = true;
-            c.reputation = INITIAL_REPUTATION;
+            c.reputation = uint24(INITIAL_REPUTATION);
         }
         ++_activeClients;
         _expectOneMore(true);
@@ -112,9 +120,9 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Active) {
             c.status = Status.Left;
-            c.unlockRound = unlock;
             --_activeClients;
-            if (c.lastRoundPlusOne != round + 1) _expectOneMore(false);
+            if (c.roundPlusOne != round + 1) _expectOneMore(false);
+            c.roundPlusOne = unlock;
             emit ClientLeft(msg.sender, round);
             left = true;
         }
@@ -132,7 +140,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     function withdraw() external nonReentrant {
         uint256 amount;
         Client storage c = _clients[msg.sender];
-        if (_releasable(c.status, c.unlockRound)) {
+        if (_releasable(c.status, c.roundPlusOne)) {
             amount += c.bond;
             c.bond = 0;
             c.status = Status.None;
@@ -153,15 +161,50 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     }
 
     // =========================================================================
+    // Rewards (pull payment)
+    // =========================================================================
+
+    /// @notice Mints the caller's whole claimable reward (credited by `finalizeRound`) to the caller.
+    /// Reverts `NothingToClaim` when nothing is owed.
+    /// @return amount The tokens minted.
+    function claim() external nonReentrant returns (uint256 amount) {
+        Client storage c = _clients[msg.sender];
+        amount = uint256(c.owed) + _minerOwed[msg.sender];
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        if (c.owed != 0) c.owed = 0;
+        if (_minerOwed[msg.sender] != 0) _minerOwed[msg.sender] = 0;
+        _totalClaimed += uint128(amount);
+        emit RewardsClaimed(msg.sender, amount);
+        _token.mint(msg.sender, amount);
+    }
+
+    /// @notice Reward tokens `account` may claim now (credited and not yet claimed).
+    function claimable(address account) external view returns (uint256) {
+        return uint256(_clients[account].owed) + _minerOwed[account];
+    }
+
+    /// @notice Rewards credited by finalization since deployment (claimed or not).
+    function totalCredited() external view returns (uint256) {
+        return _totalCredited;
+    }
+
+    /// @notice Rewards claimed since deployment: the reward token's total supply.
+    function totalClaimed() external view returns (uint256) {
+        return _totalClaimed;
+    }
+
+    // =========================================================================
     // Views
     // =========================================================================
 
-    /// @notice A client's status (0 none, 1 active, 2 left), bond, reputation and last submitted round + 1.
+    /// @notice A client's status (0 none, 1 active, 2 left), bond, reputation and round tag: while active, the
+    /// last round it submitted in plus one (0: none); once left, the round whose finalization unlocks its
+    /// bond plus one (0: unlocked).
     function clientInfo(
         address account
     ) external view returns (uint8 status, uint256 bond, uint256 reputation, uint256 lastRoundPlusOne) {
         Client storage c = _clients[account];
-        return (uint8(c.status), c.bond, c.reputation, c.lastRoundPlusOne);
+        return (uint8(c.status), c.bond, c.reputation, c.roundPlusOne);
     }
 
     /// @notice A miner's status (0 none, 1 active, 2 left), bond and reputation.
@@ -199,14 +242,31 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         return true;
     }
 
-    function _updateClientReputation(uint256 round, address client, bool accepted) internal {
+    /// @dev A decided update's effect on its client: reputation up (accepted) or down, and `amount`
+    /// reward credited, in one write of the client's slot.
+    function _settleClient(uint256 round, address client, bool accepted, uint256 amount) internal {
         Client storage c = _clients[client];
         uint32 old = c.reputation;
         uint32 rep;
         if (accepted) rep = old + CLIENT_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + CLIENT_GAIN;
         else rep = old > CLIENT_LOSS ? old - CLIENT_LOSS : 0;
-        c.reputation = rep;
+        c.reputation = uint24(rep);
         emit ReputationChanged(client, round, old, rep);
+        if (amount != 0) {
+            c.owed += uint88(amount); // fits: at most clientRewardPerRound per round (see FLParams)
+            emit Rewarded(round, client, amount);
+        }
+    }
+
+    /// @dev Credits `amount` reward to `miner` (claimable through `claim`).
+    function _creditMiner(uint256 round, address miner, uint256 amount) internal {
+        _minerOwed[miner] += amount;
+        emit Rewarded(round, miner, amount);
+    }
+
+    /// @dev Adds `amount` to the total credited (once per finalization).
+    function _addCredited(uint256 amount) internal {
+        _totalCredited += uint128(amount);
     }
 
     function _slash(uint256 round, address miner, Miner storage m) internal {

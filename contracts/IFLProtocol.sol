@@ -69,6 +69,9 @@ interface IFLProtocol {
 
     // --- rounds ---------------------------------------------------------------
 
+    /// @notice `prepared` of the task's `total` update slots are ready (see `prepareSlots`).
+    event SlotsPrepared(uint256 prepared, uint256 total);
+
     event RoundOpened(uint256 indexed round, uint256 openedAt, uint256 expectedSubmissions);
     event CommitteeDrawn(uint256 indexed round, address[] members, bytes32 seed);
     event UpdateSubmitted(
@@ -79,14 +82,25 @@ interface IFLProtocol {
         uint256 numSamples
     );
     event VotesCommitted(uint256 indexed round, address indexed miner, bytes32 commitment);
-    event VotesRevealed(uint256 indexed round, address indexed miner, uint16[] scores, bytes32 salt);
-    event UpdateScored(
+    /// @notice `miner` revealed its `count` scores of `round` (one per update, in index order), packed
+    /// 16 bits each, 16 per word, lowest bits first, and the salt of its commitment.
+    event VotesRevealed(
         uint256 indexed round,
-        uint256 indexed index,
-        address indexed client,
-        uint256 median,
+        address indexed miner,
+        uint256 count,
+        uint256[] scores,
+        bytes32 salt
+    );
+    /// @notice One page of `round`'s outcomes: updates `firstIndex .. firstIndex + count - 1`, each
+    /// scored from `reveals` revealed scores. Bit j of `acceptedBits` is update `firstIndex + j`'s
+    /// acceptance; `medians` packs their lower medians 16 bits each, 16 per word, lowest bits first.
+    event UpdatesScored(
+        uint256 indexed round,
+        uint256 firstIndex,
+        uint256 count,
         uint256 reveals,
-        bool accepted
+        uint256 acceptedBits,
+        uint256[] medians
     );
     event ReputationChanged(
         address indexed account,
@@ -94,14 +108,14 @@ interface IFLProtocol {
         uint256 oldReputation,
         uint256 newReputation
     );
+    /// @notice `amount` reward tokens were credited to `account` for `round` (claimable through `claim`).
     event Rewarded(uint256 indexed round, address indexed account, uint256 amount);
+    /// @notice `account` claimed its whole credited reward: `amount` tokens were minted to it.
+    event RewardsClaimed(address indexed account, uint256 amount);
     event Slashed(uint256 indexed round, address indexed miner, uint256 amount, uint256 remainingBond);
-    event RoundFinalized(
-        uint256 indexed round,
-        uint256[] acceptedIndices,
-        uint256 numSubmissions,
-        uint256 numReveals
-    );
+    /// @notice `round` is finalized: of its `numSubmissions` updates, `numAccepted` were accepted
+    /// (the `UpdatesScored` pages say which), scored from `numReveals` reveals.
+    event RoundFinalized(uint256 indexed round, uint256 numSubmissions, uint256 numAccepted, uint256 numReveals);
     /// @notice The last round (`rounds - 1`) was finalized: no further round opens.
     event TrainingFinished(uint256 rounds);
 
@@ -150,4 +164,7 @@ interface IFLProtocol {
     error CertificationClosed(uint256 round, uint256 currentRound);
     error NotAttester(uint256 round, address account);
     error AlreadyAttested(uint256 round, address account);
+    error NothingToClaim(address account);
+    error SlotsNotPrepared(uint256 prepared, uint256 required);
+    error SlotsAlreadyPrepared(uint256 slots);
 }

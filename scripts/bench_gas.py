@@ -2,10 +2,16 @@
 
 For each number of updates N and committee size k: deploy, register N clients
 and k miners, run one warm-up round, then measure a full round (submit, commit,
-reveal, finalize, certify). Prints a table, or JSON with ``--json`` (top-level
-``submit`` is the gas of one submission in the largest configuration).
+reveal, every page of finalize, certify) and one claim by a client and by a miner.
+Prints a table, or JSON with ``--json`` (top-level ``submit`` is the gas of one
+submission in the largest configuration).
 
-    python scripts/bench_gas.py [--json] [--updates 10 50 100] [--committee 3 5]
+"per update" is what one update costs the protocol per round:
+
+    submit + (commit + reveal) * k / N + finalize pages / N + certification / N
+    + claim * (N + k) / (10 * N)      (every account claims once per 10 rounds)
+
+    python scripts/bench_gas.py [--json] [--updates 10 100 1000] [--committee 3 5]
 """
 
 from __future__ import annotations
@@ -84,7 +90,7 @@ def run_round(
     )
     out["reveal"] = gas([m.reveal_votes(round, scores, s) for m, s in pairs])
     assert protocol.phase(round) is Phase.CLOSED
-    out["finalize"] = gas([protocol.finalize_round(round)])
+    out["finalize"] = gas(protocol.finalize(round))
     aggregate = cid(f"aggregate {round}")
     out["certify"] = gas([m.certify_aggregate(round, aggregate) for m in committee[:quorum]])
     return out
@@ -98,10 +104,11 @@ def measure(rpc_url: str, mnemonic: str, n: int, k: int) -> dict[str, Any]:
     params = replace(BASE, committee_size=k, quorum=k // 2 + 1, max_updates_per_round=n)
     deploy_start = tx.block_number()
     deployment = deploy_protocol(tx, admin, params)
-    deploy_gas = sum(
+    # one transaction per block (automine): the deployment, then the prepareSlots pages
+    deploy_txs = [
         int(rpc(w3, "eth_getBlockByNumber", [hex(b), False])["gasUsed"], 16)
         for b in range(deploy_start + 1, tx.block_number() + 1)
-    )
+    ]
     by_address = {
         a: ProtocolClient(tx, deployment.protocol, a, from_block=deployment.block) for a in accounts
     }
@@ -116,11 +123,23 @@ def measure(rpc_url: str, mnemonic: str, n: int, k: int) -> dict[str, Any]:
     start = gas([protocol.start_training()])
     run_round(tx, protocol, clients, by_address, 0, params.quorum)  # warm-up
     steps = run_round(tx, protocol, clients, by_address, 1, params.quorum)
+    payee = next(c for c in clients if by_address[c].claimable())
+    member = next(m for m in miners if by_address[m].claimable())
+    claims = gas([by_address[payee].claim(), by_address[member].claim()])
     committee_total = sum(steps["commit"]) + sum(steps["reveal"]) + sum(steps["finalize"])
+    per_update = (
+        statistics.median(steps["submit"])
+        + (sum(steps["commit"]) + sum(steps["reveal"])) / n
+        + sum(steps["finalize"]) / n
+        + sum(steps["certify"]) / n
+        + max(claims) * (n + k) / (10 * n)
+    )
     return {
         "updates": n,
         "committee": k,
-        "deploy": deploy_gas,
+        "deploy": deploy_txs[0],
+        "prepare_pages": len(deploy_txs) - 1,
+        "prepare_page_max": max(deploy_txs[1:], default=0),
         "register_client": int(statistics.median(reg_c)),
         "register_miner": int(statistics.median(reg_m)),
         "start_training": start[0],
@@ -128,7 +147,13 @@ def measure(rpc_url: str, mnemonic: str, n: int, k: int) -> dict[str, Any]:
         "submit_max": max(steps["submit"]),
         "commit": int(statistics.median(steps["commit"])),
         "reveal": int(statistics.median(steps["reveal"])),
-        "finalize": steps["finalize"][0],
+        "finalize_pages": len(steps["finalize"]),
+        "finalize_page_max": max(steps["finalize"]),
+        "finalize": sum(steps["finalize"]),
+        "claim_client": claims[0],
+        "claim_miner": claims[1],
+        "per_update": int(per_update),
+        "largest_tx": max(max(max(v) for v in steps.values()), *claims, *deploy_txs),
         "certify": steps["certify"][0],
         "certify_quorum": steps["certify"][-1],
         "committee_per_update": committee_total // n,
@@ -143,21 +168,28 @@ COLUMNS = [
     ("submit_max", "submit max"),
     ("commit", "commit"),
     ("reveal", "reveal"),
+    ("finalize_pages", "fin pages"),
+    ("finalize_page_max", "fin page max"),
     ("finalize", "finalize"),
+    ("claim_client", "claim"),
     ("certify", "attest"),
     ("certify_quorum", "certifying"),
     ("committee_per_update", "committee/upd"),
     ("round_per_update", "round/upd"),
+    ("per_update", "per update"),
+    ("largest_tx", "largest tx"),
     ("register_client", "reg client"),
     ("register_miner", "reg miner"),
     ("deploy", "deploy"),
+    ("prepare_pages", "prep pages"),
+    ("prepare_page_max", "prep page max"),
 ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--updates", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--updates", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--committee", type=int, nargs="+", default=[3, 5])
     args = parser.parse_args()
 
@@ -184,8 +216,10 @@ def main() -> int:
         print("".join(f"{row[key]:>14,}" for key, _ in COLUMNS))
     print(
         "\ngas per transaction (medians); attest = first attestation, certifying = the q-th"
-        "\ncommittee/upd = (k commits + k reveals + finalize) / N;"
-        " round/upd adds submissions and attestations"
+        "\ncommittee/upd = (k commits + k reveals + finalize pages) / N;"
+        " round/upd adds submissions and attestations;"
+        "\nper update adds one claim per account every 10 rounds; largest tx: any measured"
+        " (deployment and prepareSlots pages included)"
     )
     return 0
 

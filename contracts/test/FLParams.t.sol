@@ -33,7 +33,20 @@ contract FLParamsTest is Fixture {
         IFLProtocol.TaskParams memory p = defaultParams();
         p.rounds = rounds;
         if (rounds == 0) return expectInvalid(p, "rounds");
+        if (CLIENT_REWARD > protocol.MAX_TASK_REWARD() / rounds) return expectInvalid(p, "clientRewardPerRound");
         assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().rounds, rounds, "rounds kept");
+    }
+
+    /// A whole task's reward (rounds x reward per round) must fit the 88 bits a client's claim is kept in.
+    function testFuzz_taskRewardFits(uint32 rounds, uint256 clientReward, uint256 minerReward) public {
+        IFLProtocol.TaskParams memory p = defaultParams();
+        p.rounds = uint32(bound(rounds, 1, type(uint32).max));
+        p.clientRewardPerRound = bound(clientReward, 0, type(uint96).max);
+        p.minerRewardPerRound = bound(minerReward, 0, type(uint96).max);
+        uint256 max = protocol.MAX_TASK_REWARD();
+        if (p.clientRewardPerRound * p.rounds > max) return expectInvalid(p, "clientRewardPerRound");
+        if (p.minerRewardPerRound * p.rounds > max) return expectInvalid(p, "minerRewardPerRound");
+        assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().clientRewardPerRound, p.clientRewardPerRound, "kept");
     }
 
     function testFuzz_committeeAndQuorum(uint8 size, uint8 quorum) public {
@@ -63,11 +76,11 @@ contract FLParamsTest is Fixture {
 
     function testFuzz_sampleCapSlashAndUpdates(uint32 cap, uint16 slash, uint16 maxUpdates) public {
         IFLProtocol.TaskParams memory p = defaultParams();
-        maxUpdates = uint16(bound(maxUpdates, 0, 300));
+        maxUpdates = uint16(bound(maxUpdates, 0, protocol.MAX_UPDATES() + 100));
         (p.sampleCap, p.slashBps, p.maxUpdatesPerRound) = (cap, slash, maxUpdates);
         if (cap == 0) return expectInvalid(p, "sampleCap");
         if (slash > 10_000) return expectInvalid(p, "slashBps");
-        if (maxUpdates == 0 || maxUpdates > 256) return expectInvalid(p, "maxUpdatesPerRound");
+        if (maxUpdates == 0 || maxUpdates > protocol.MAX_UPDATES()) return expectInvalid(p, "maxUpdatesPerRound");
         assertEq(new FLProtocol(p, NAME, SYMBOL).taskParams().maxUpdatesPerRound, maxUpdates, "kept");
     }
 

@@ -219,4 +219,26 @@ contract FLProtocolTest is Fixture {
         assertEq(protocol.currentRound(), 1, "next round open");
         assertEq(phase(0), uint256(IFLProtocol.Phase.Finalized), "finalized");
     }
+
+    /// The reveal hashes its scores straight from calldata: a score word with bits above 16 can
+    /// match a commitment computed over those very bytes, and the reveal still refuses it.
+    function testFuzz_dirtyScoreWordReverts(uint256 high) public {
+        started(2, 3);
+        submitAll(0, 2);
+        address[] memory m = protocol.committee();
+        uint256[] memory dirty = new uint256[](2);
+        (dirty[0], dirty[1]) = (9000, (bound(high, 1, type(uint240).max) << 16) | 9000);
+        bytes32 salt = bytes32("s");
+        bytes32 c = keccak256(abi.encode(block.chainid, address(protocol), uint256(0), m[0], dirty, salt));
+        vm.prank(m[0]);
+        protocol.commitVotes(0, c);
+        for (uint256 s = 1; s < 3; ++s) commitAs(m[s], 0, uniform(2, 9000), bytes32(s));
+        vm.prank(m[0]);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.ScoreOutOfRange.selector, 1, dirty[1]));
+        (bool ok, ) = address(protocol).call(
+            abi.encodeWithSelector(protocol.revealVotes.selector, uint256(0), dirty, salt)
+        );
+        assertTrue(ok, "expectRevert turns the refusal into success");
+        assertEq(protocol.roundInfo(0).numReveals, 0, "nothing revealed");
+    }
 }

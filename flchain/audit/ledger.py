@@ -7,9 +7,11 @@ the salts revealed before (no block data enters a draw) and redraws the
 committee from it with its own reputations; when a
 round is finalized it checks every reveal against its commitment, recomputes
 the medians and acceptances (:mod:`flchain.audit.checks`), the reputation
-changes, rewards and slashes, applies them to its own books and compares each
-with what the chain emitted. At the end its books are compared with the
-contract's state (reputations, bonds) and the token's balances.
+changes, rewards credited and slashes, applies them to its own books and compares
+each with what the chain emitted. At the end its books are compared with the
+contract's state (reputations, bonds, claimable rewards and their totals) and the
+token's balances and supply: tokens are minted only by claims, so every account's
+claimable reward is what it was credited minus what it claimed.
 
 Everything the auditor computes starts from the chain's *inputs* (who
 registered with what, scores revealed, samples claimed), never from the
@@ -285,6 +287,9 @@ class Ledger:
         self.out += compare(
             r, "accepted set", "round", list(final.accepted), list(decision.accepted)
         )
+        self.out += compare(
+            r, "number accepted", "round", final.num_accepted, len(decision.accepted)
+        )
 
     def settle(
         self, rec: RoundRecord, d: RoundDecision, revealed: dict[int, tuple[int, ...]]
@@ -344,11 +349,22 @@ class Ledger:
             acc = self.accounts.get(a, Account())
             self.out += compare(None, "miner reputation", a, miner.reputation, acc.miner_rep)
             self.out += compare(None, "miner bond", a, miner.bond, acc.miner_bond)
-        for a in sorted({*h.balances, *self.earned}):
-            earned = self.earned.get(a, 0)
-            self.out += compare(None, "reward tokens minted", a, h.minted.get(a, 0), earned)
-            expected = earned + h.transferred.get(a, 0)
+        # Rewards are credited at finalization and minted only by claims: per account,
+        # claimable == credited - claimed, minted == claimed; the supply is every claim.
+        claimed_total = sum(h.claimed.values())
+        for a in sorted({*h.balances, *self.earned, *h.claimed, *h.claimable}):
+            earned, claimed = self.earned.get(a, 0), h.claimed.get(a, 0)
+            self.out += compare(None, "reward tokens minted", a, h.minted.get(a, 0), claimed)
+            self.out += compare(
+                None, "claimable reward", a, h.claimable.get(a, 0), earned - claimed
+            )
+            expected = claimed + h.transferred.get(a, 0)
             self.out += compare(None, "reward token balance", a, h.balances.get(a, 0), expected)
+        self.out += compare(None, "token supply", "token", h.token_supply, claimed_total)
+        self.out += compare(
+            None, "rewards credited", "protocol", h.total_credited, sum(self.earned.values())
+        )
+        self.out += compare(None, "rewards claimed", "protocol", h.total_claimed, claimed_total)
 
 
 def _sequence(

@@ -1,4 +1,5 @@
-"""Deploying a task: one transaction creates the protocol, which creates its reward token."""
+"""Deploying a task: one transaction creates the protocol, which creates its reward token;
+then ``prepareSlots`` makes the round's update slots ready, a page per transaction."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ def _deploy(transactor: Transactor, deployer: Address, data: bytes) -> tuple[Add
     return Address(Web3.to_checksum_address(address)), int(receipt["blockNumber"])
 
 
+def prepare_slots(transactor: Transactor, admin: Address, protocol: Address) -> int:
+    """Call ``prepareSlots`` until every update slot is ready; the number of calls."""
+    abi = protocol_abi()
+    calls = 0
+    while True:
+        raw = transactor.call(protocol, abi.encode_call("slotsPrepared"))
+        prepared, total = abi.decode_result("slotsPrepared", raw)
+        if prepared >= total:
+            return calls
+        transactor.transact(admin, protocol, abi.encode_call("prepareSlots"))
+        calls += 1
+
+
 def deploy_protocol(
     transactor: Transactor,
     deployer: Address,
@@ -39,7 +53,8 @@ def deploy_protocol(
     token_name: str = "FLchain Reward",
     token_symbol: str = TOKEN_SYMBOL,
 ) -> Deployment:
-    """Deploy ``FLProtocol`` from ``deployer``; it creates ``FLToken`` and is its only minter."""
+    """Deploy ``FLProtocol`` from ``deployer`` (it creates ``FLToken`` and is its only minter)
+    and prepare its update slots (``ceil(max_updates_per_round / PREPARE_PAGE)`` transactions)."""
     protocol_artifact = load_artifact("FLProtocol")
     protocol = ContractABI(protocol_artifact["abi"])
     transactor.register_errors(token_abi().abi)
@@ -48,6 +63,7 @@ def deploy_protocol(
         protocol_artifact["bytecode"], params.to_abi(), token_name, token_symbol
     )
     protocol_address, block = _deploy(transactor, deployer, data)
+    prepare_slots(transactor, deployer, protocol_address)
     raw = transactor.call(protocol_address, protocol.encode_call("token"))
     token_address = Address(Web3.to_checksum_address(protocol.decode_result("token", raw)[0]))
     return Deployment(

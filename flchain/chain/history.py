@@ -5,8 +5,8 @@
         record.submissions, record.committee, record.reveals, record.scored, ...
 
 Every event of ``FLProtocol`` is read once (paged ``eth_getLogs``), grouped per
-round into typed records; the effects of each ``finalizeRound`` transaction
-(reputation changes, rewards, slashes, miners dropped) are kept apart from
+round into typed records; the effects of a round's ``finalizeRound`` pages
+(outcomes, reputation changes, rewards, slashes, miners dropped) are kept apart from
 membership changes made by the parties themselves. Then the state an auditor
 compares against is read from views (client and miner records, certified
 CIDs) and from the reward token (balances, mints and transfers), and the gas of
@@ -48,7 +48,8 @@ from flchain.chain.history_types import (
     Slash,
     finalization,
     position,
-    scored,
+    reveal,
+    scored_page,
     submission,
 )
 from flchain.chain.history_types import address as _address
@@ -101,6 +102,9 @@ def read_history(
     accounts = builder.accounts()
     transfers = list(iter_logs(w3, token, token_abi().abi, ["Transfer"], from_block, last))
     minted, transferred = _token_flows(transfers)
+    rewarded = {r.account for rec in rounds for r in rec.rewards}
+    holders = sorted({*accounts, *minted, *rewarded, *builder.claimed})
+    credited, claimed = reader.reward_totals()
     history = ProtocolHistory(
         chain_id=reader.transactor.chain_id,
         protocol=reader.address,
@@ -113,9 +117,14 @@ def read_history(
         memberships=builder.memberships,
         clients={a: reader.client_state(a) for a in accounts},
         miners={a: reader.miner_state(a) for a in accounts},
-        balances={a: reader.token_balance(a) for a in sorted({*accounts, *minted})},
+        balances={a: reader.token_balance(a) for a in holders},
         minted=minted,
         transferred=transferred,
+        claimed=dict(builder.claimed),
+        claimable={a: reader.claimable(a) for a in holders},
+        token_supply=reader.token_supply(),
+        total_credited=credited,
+        total_claimed=claimed,
     )
     for record in rounds:
         record.certified_state = reader.certified_aggregate(record.round)
@@ -147,6 +156,7 @@ class _Builder:
         self.memberships: list[Membership] = []
         self._finalize_tx: dict[TxHash, int] = {}
         self._pending_drops: list[tuple[TxHash, Membership]] = []
+        self.claimed: dict[Address, int] = defaultdict(int)
 
     @classmethod
     def handles(cls, event: str) -> bool:
@@ -222,11 +232,11 @@ class _Builder:
         self.record(a["round"]).commits.append(commit)
 
     def _on_votes_revealed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        reveal = Reveal(_address(a["miner"]), tuple(a["scores"]), bytes(a["salt"]), e.tx_hash)
-        self.record(a["round"]).reveals.append(reveal)
+        self.record(a["round"]).reveals.append(reveal(e))
 
-    def _on_update_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self.record(a["round"]).scored.append(scored(e))
+    def _on_updates_scored(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        rec = self.record(a["round"])
+        rec.scored += scored_page(e, [s.client for s in rec.submissions])
 
     def _on_reputation_changed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         change = ReputationChange(_address(a["account"]), a["oldReputation"], a["newReputation"])
@@ -234,6 +244,9 @@ class _Builder:
 
     def _on_rewarded(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self.record(a["round"]).rewards.append(Reward(_address(a["account"]), a["amount"]))
+
+    def _on_rewards_claimed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
+        self.claimed[_address(a["account"])] += int(a["amount"])
 
     def _on_slashed(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         slash = Slash(_address(a["miner"]), a["amount"], a["remainingBond"])

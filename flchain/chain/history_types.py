@@ -7,6 +7,7 @@ them too, built from decoded events by the functions at the end of this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,7 @@ class Reveal:
 
 @dataclass(frozen=True)
 class Scored:
-    """The chain's verdict on one update (``UpdateScored``)."""
+    """The chain's verdict on one update (its place in an ``UpdatesScored`` page)."""
 
     index: int
     client: Address
@@ -116,8 +117,8 @@ class Attestation:
 
 @dataclass(frozen=True)
 class Finalization:
-    """``RoundFinalized``: the accepted set, where the finalizing transaction sits, and
-    the verdict on every update (the ``UpdateScored`` events that precede it)."""
+    """``RoundFinalized``: the accepted set, where the last finalizing transaction sits, and
+    the verdict on every update (the ``UpdatesScored`` pages that precede it)."""
 
     accepted: tuple[int, ...]
     num_submissions: int
@@ -125,6 +126,7 @@ class Finalization:
     position: Position
     tx_hash: TxHash
     updates: tuple[Scored, ...] = ()
+    num_accepted: int = 0
 
 
 @dataclass
@@ -173,6 +175,11 @@ class ProtocolHistory:
     balances: dict[Address, int]
     minted: dict[Address, int]
     transferred: dict[Address, int]  # net non-mint token transfers received
+    claimed: dict[Address, int] = field(default_factory=dict)  # RewardsClaimed, summed
+    claimable: dict[Address, int] = field(default_factory=dict)  # the claimable view
+    token_supply: int = 0
+    total_credited: int = 0  # the totalCredited view
+    total_claimed: int = 0  # the totalClaimed view
     setup_gas: int = 0  # gas of transactions that belong to no round (registrations, ...)
 
 
@@ -201,14 +208,41 @@ def submission(e: DecodedEvent) -> Submission:
     )
 
 
-def scored(e: DecodedEvent) -> Scored:
-    a = e.args
-    return Scored(int(a["index"]), address(a["client"]), a["median"], a["reveals"], a["accepted"])
+def unpack16(words: Sequence[int], count: int) -> list[int]:
+    """``count`` 16-bit values packed 16 per word, lowest bits first (medians, revealed scores)."""
+    return [(int(words[j >> 4]) >> (16 * (j & 15))) & 0xFFFF for j in range(count)]
 
 
-def finalization(e: DecodedEvent, updates: tuple[Scored, ...]) -> Finalization:
+def reveal(e: DecodedEvent) -> Reveal:
+    """``VotesRevealed`` (its scores packed 16 per word) as a :class:`Reveal`."""
     a = e.args
-    accepted = tuple(int(i) for i in a["acceptedIndices"])
+    scores = tuple(unpack16(a["scores"], a["count"]))
+    return Reveal(address(a["miner"]), scores, bytes(a["salt"]), e.tx_hash)
+
+
+def scored_page(e: DecodedEvent, clients: Sequence[Address]) -> list[Scored]:
+    """One ``UpdatesScored`` page as a :class:`Scored` per update; ``clients`` are the round's
+    submitters by index (from ``UpdateSubmitted``)."""
+    a = e.args
+    first, count, reveals, bits = a["firstIndex"], a["count"], a["reveals"], a["acceptedBits"]
+    out = []
+    for j, median in enumerate(unpack16(a["medians"], count)):
+        i = first + j
+        client = clients[i] if i < len(clients) else address("0x" + "00" * 20)
+        out.append(Scored(i, client, median, reveals, bool((bits >> j) & 1)))
+    return out
+
+
+def finalization(e: DecodedEvent, updates: Sequence[Scored]) -> Finalization:
+    """``RoundFinalized`` with the round's scored updates (the accepted set follows from them)."""
+    a = e.args
+    accepted = tuple(u.index for u in updates if u.accepted)
     return Finalization(
-        accepted, a["numSubmissions"], a["numReveals"], position(e), e.tx_hash, updates
+        accepted,
+        a["numSubmissions"],
+        a["numReveals"],
+        position(e),
+        e.tx_hash,
+        tuple(updates),
+        a["numAccepted"],
     )

@@ -25,7 +25,7 @@ from flchain.chain.cidcodec import bytes_to_cid, cid_to_bytes
 from flchain.chain.connection import rpc
 from flchain.chain.deploy import protocol_abi, token_abi
 from flchain.chain.events import DecodedEvent, iter_logs
-from flchain.chain.history_types import Finalization, finalization, scored, submission
+from flchain.chain.history_types import Finalization, finalization, scored_page, submission
 from flchain.chain.protocol_types import (
     ClientState,
     MemberStatus,
@@ -118,6 +118,10 @@ class ProtocolClient:
         """Pull back the bond(s) of roles left in an already finalized round."""
         return self._send("withdraw")
 
+    def claim(self) -> TxReceipt:
+        """Mint this account's whole claimable reward to it (``NothingToClaim`` when none)."""
+        return self._send("claim")
+
     def start_training(self) -> TxReceipt:
         """Open round 0 (admin only)."""
         return self._send("startTraining")
@@ -154,8 +158,25 @@ class ProtocolClient:
         rpc(self.transactor.w3, "evm_mine", [])
 
     def finalize_round(self, round: int) -> TxReceipt:
-        """Close ``round`` (anyone, once it is ``CLOSED``) and open the next, if any."""
+        """One page of ``round``'s finalization (anyone, once it is ``CLOSED``): at most
+        ``FINALIZE_PAGE`` steps; the page that takes the last step opens the next round."""
         return self._send("finalizeRound", round)
+
+    def finalize(self, round: int) -> list[TxReceipt]:
+        """Send pages of ``round``'s finalization until it is finalized; their receipts.
+
+        Somebody else's pages count too; a page refused because another party took the
+        last step first raises ``RoundAlreadyFinalized`` like a single call would.
+        """
+        receipts = [self.finalize_round(round)]
+        while self.phase(round) != Phase.FINALIZED:
+            receipts.append(self.finalize_round(round))
+        return receipts
+
+    def finalization_progress(self, round: int) -> tuple[int, int]:
+        """Steps of ``round``'s finalization done, and in all (2 per update when decided)."""
+        done, total = self._view("finalizationProgress", round)
+        return int(done), int(total)
 
     def certify_aggregate(self, round: int, cid: str) -> TxReceipt:
         """Attest the CID of ``round``'s aggregate (members of ``round``'s committee only).
@@ -234,7 +255,8 @@ class ProtocolClient:
         finals = self.events("RoundFinalized", round)
         if not finals:
             return None
-        updates = tuple(scored(e) for e in self.events("UpdateScored", round))
+        clients = [s.client for s in self.submissions(round)]
+        updates = [u for e in self.events("UpdatesScored", round) for u in scored_page(e, clients)]
         return finalization(finals[0], updates)
 
     def accepted_updates(self, round: int) -> list[Submission]:
@@ -271,6 +293,20 @@ class ProtocolClient:
     def miners(self) -> tuple[Address, ...]:
         """Active miners."""
         return tuple(Address(Web3.to_checksum_address(a)) for a in self._view("miners")[0])
+
+    def claimable(self, account: str | None = None) -> int:
+        """Reward tokens credited to ``account`` (default: ours) and not yet claimed."""
+        return int(self._view("claimable", account or self.account)[0])
+
+    def reward_totals(self) -> tuple[int, int]:
+        """Rewards credited by finalization and claimed (minted), since deployment."""
+        return int(self._view("totalCredited")[0]), int(self._view("totalClaimed")[0])
+
+    def token_supply(self) -> int:
+        """The reward token's total supply (everything claimed so far)."""
+        data = self._token_abi.encode_call("totalSupply")
+        raw = self.transactor.call(self.token_address, data)
+        return int(self._token_abi.decode_result("totalSupply", raw)[0])
 
     def token_balance(self, account: str | None = None) -> int:
         """Reward-token balance of ``account`` (default: ours)."""

@@ -12,7 +12,15 @@ from flchain.exceptions import ConfigError
 from flchain.types import MAX_SCORE, Address, CIDStr
 
 MAX_COMMITTEE = 16
-MAX_UPDATES = 256
+MAX_UPDATES = 4096
+FINALIZE_PAGE = 128
+"""Steps one ``finalizeRound`` call takes at most (``FLParams.FINALIZE_PAGE``): a round of N
+updates takes N steps to score and, when its reveals reach the quorum, N more to settle."""
+PREPARE_PAGE = 64
+"""Update slots one ``prepareSlots`` call makes ready (``FLParams.PREPARE_PAGE``)."""
+MAX_TASK_REWARD = 2**88 - 1
+"""Bound on ``rounds * client_reward_per_round`` and ``rounds * miner_reward_per_round``: a
+client's claimable reward is kept in 88 bits (``FLParams.MAX_TASK_REWARD``)."""
 
 
 class Phase(IntEnum):
@@ -72,8 +80,12 @@ class TaskParams:
             "submit_duration": 0 < self.submit_duration < 2**32,
             "commit_duration": 0 < self.commit_duration < 2**32,
             "reveal_duration": 0 < self.reveal_duration < 2**32,
-            "client_reward_per_round": 0 <= self.client_reward_per_round < 2**200,
-            "miner_reward_per_round": 0 <= self.miner_reward_per_round < 2**200,
+            "client_reward_per_round": 0
+            <= self.client_reward_per_round * self.rounds
+            <= MAX_TASK_REWARD,
+            "miner_reward_per_round": 0
+            <= self.miner_reward_per_round * self.rounds
+            <= MAX_TASK_REWARD,
             "sample_cap": 0 < self.sample_cap < 2**32,
             "slash_bps": 0 <= self.slash_bps <= 10_000,
             "max_updates_per_round": 1 <= self.max_updates_per_round <= MAX_UPDATES,

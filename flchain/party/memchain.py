@@ -10,10 +10,12 @@ It keeps the rules of ``contracts/FLProtocol.sol``, ``FLRegistry.sol`` and
 client per round in Submit, committee-only commit and reveal with the commitment
 checked, phases that end by time or early once everybody expected has acted, the
 lower median of revealed scores against the threshold with a quorum of reveals,
-finalization once Closed, and certification by a quorum of the round's committee.
-Each refusal raises the :class:`ContractRevertError` the contract would. Bonds,
-rewards, reputation and slashing are left out, and the committee is the miners
-by address, rotated by the round (the contract draws by reputation).
+finalization once Closed, rewards credited at finalization (the auditor's mirror of
+the contract's rules, :mod:`flchain.audit.checks`) and claimed whole, and
+certification by a quorum of the round's committee. Each refusal raises the
+:class:`ContractRevertError` the contract would. Bonds, reputation and slashing
+are left out, and the committee is the miners by address, rotated by the round
+(the contract draws by reputation).
 Every call holds one lock, so parties may run in threads.
 """
 
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flchain.audit.checks import client_rewards, decide_updates, miner_agreement, miner_reward
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.protocol import vote_commitment
 from flchain.chain.protocol_types import (
@@ -76,6 +79,8 @@ class MemChain:
         self.clients: dict[Address, MemberStatus] = {}
         self.miners: list[Address] = []
         self.rounds: dict[int, _Round] = {}
+        self.owed: dict[Address, int] = {}
+        self.minted: dict[Address, int] = {}
         self.current = 0
         self.lock = threading.RLock()
 
@@ -83,6 +88,8 @@ class MemChain:
 
     def port(self, account: str) -> ChainPort:
         """The :class:`ChainPort` of ``account``."""
+        from flchain.party.memport import MemPort
+
         return MemPort(self, Address(account))
 
     def advance(self, seconds: int) -> None:
@@ -238,14 +245,31 @@ class MemChain:
         if rd is not None and rd.accepted is not None:
             self._revert(function, RevertName.RoundAlreadyFinalized, r)
         rd = self.in_phase(function, r, Phase.CLOSED)
-        revealed = [rd.reveals[m] for m in rd.committee if m in rd.reveals]
-        decided = len(revealed) >= self.params.quorum
-        rd.accepted = [
-            s.index
-            for s in rd.submissions
-            if decided and _lower_median([v[s.index] for v in revealed]) >= self.threshold
-        ]
+        p, n = self.params, len(rd.submissions)
+        revealed = {s: rd.reveals[m] for s, m in enumerate(rd.committee) if m in rd.reveals}
+        decision = decide_updates(n, revealed, quorum=p.quorum, threshold=self.threshold)
+        rd.accepted = list(decision.accepted)
+        if decision.decided:
+            amounts = client_rewards(p.client_reward_per_round, decision.updates)
+            for sub, amount in zip(rd.submissions, amounts, strict=True):
+                self.credit(sub.client, amount)
+            accepted = [u.accepted for u in decision.updates]
+            for seat, scores in revealed.items() if n else ():
+                agreed = miner_agreement(scores, accepted, self.threshold)
+                amount = miner_reward(p.miner_reward_per_round, agreed, n, len(rd.committee))
+                self.credit(rd.committee[seat], amount)
         self._open(r + 1)
+        return self._write()
+
+    def credit(self, account: Address, amount: int) -> None:
+        if amount:
+            self.owed[account] = self.owed.get(account, 0) + amount
+
+    def claim(self, account: Address) -> TxResult:
+        amount = self.owed.pop(account, 0)
+        if not amount:
+            self._revert("claim", RevertName.NothingToClaim, account)
+        self.minted[account] = self.minted.get(account, 0) + amount
         return self._write()
 
     @property
@@ -296,89 +320,3 @@ class MemChain:
             num_accepted=len(rd.accepted or ()),
             certified=rd.certified is not None,
         )
-
-
-def _lower_median(values: list[int]) -> int:
-    """``Median.lowerMedian``: the lower middle value, 0 for none."""
-    return sorted(values)[(len(values) - 1) // 2] if values else 0
-
-
-class MemPort:
-    """One account's :class:`ChainPort` on a :class:`MemChain`."""
-
-    def __init__(self, chain: MemChain, account: Address) -> None:
-        self.chain = chain
-        self.account = account
-        self.task = TASK
-        self.chain_id = chain.chain_id
-        self.task_params = chain.params
-
-    def register_client(self) -> TxResult:
-        with self.chain.lock:
-            return self.chain.register(self.account, miner=False)
-
-    def register_miner(self) -> TxResult:
-        with self.chain.lock:
-            return self.chain.register(self.account, miner=True)
-
-    def current_round(self) -> int:
-        with self.chain.lock:
-            return self.chain.current
-
-    def phase(self, round: int) -> Phase:
-        with self.chain.lock:
-            return self.chain.phase_of(round)
-
-    def round_info(self, round: int) -> RoundInfo:
-        with self.chain.lock:
-            return self.chain.info(round)
-
-    def submissions(self, round: int) -> list[Submission]:
-        with self.chain.lock:
-            rd = self.chain.rounds.get(round)
-            return list(rd.submissions) if rd else []
-
-    def submit_update(self, round: int, cid: str, num_samples: int) -> TxResult:
-        with self.chain.lock:
-            return self.chain.submit(self.account, round, cid, num_samples)
-
-    def committee(self, round: int) -> tuple[Address, ...]:
-        with self.chain.lock:
-            rd = self.chain.rounds.get(round)
-            return rd.committee if rd else ()
-
-    def vote_commitment(self, round: int, scores: Sequence[int], salt: bytes) -> bytes:
-        return self.chain.commitment(round, self.account, scores, salt)
-
-    def commit_votes(self, round: int, commitment: bytes) -> TxResult:
-        with self.chain.lock:
-            return self.chain.commit(self.account, round, commitment)
-
-    def reveal_votes(self, round: int, scores: Sequence[int], salt: bytes) -> TxResult:
-        with self.chain.lock:
-            return self.chain.reveal(self.account, round, scores, salt)
-
-    def finalize_round(self, round: int) -> TxResult:
-        with self.chain.lock:
-            return self.chain.finalize(round)
-
-    def certify_aggregate(self, round: int, cid: str) -> TxResult:
-        with self.chain.lock:
-            return self.chain.certify(self.account, round, cid)
-
-    def accepted_updates(self, round: int) -> list[Submission]:
-        with self.chain.lock:
-            rd = self.chain.rounds.get(round)
-            if rd is None or rd.accepted is None:
-                return []
-            return [s for s in rd.submissions if s.index in rd.accepted]
-
-    def certified_aggregate(self, round: int) -> CIDStr | None:
-        with self.chain.lock:
-            rd = self.chain.rounds.get(round)
-            return rd.certified if rd else None
-
-    def mine_block(self) -> None:
-        with self.chain.lock:
-            self.chain.block += 1
-            self.chain.empty_blocks += 1

@@ -1,6 +1,7 @@
 """What a client and a miner have in common: a seat in one task, run round by round.
 
-    register → load the initial model → for each round r: play_round(r) → finish
+    register → load the initial model → for each round r: play_round(r)
+             → claim the rewards credited over the task → finish
 
 Both roles register (a restarted party is already registered), wait for the
 chain's phases, fetch updates by CID (decoded within the task's limits) and
@@ -78,6 +79,7 @@ class Participant:
         for r in range(self.party.spec.rounds):
             self.play_round(r)
             self.cache.clear()
+        self.claim_rewards()
         return self.finish()
 
     def play_round(self, r: int) -> None:
@@ -103,6 +105,23 @@ class Participant:
                 raise
             self.log.emit("registered", gas=0, round=-1, again=True)
         self.log.info("registered as %s %d (%s)", self.role, self.index, self.behaviour)
+
+    def claim_rewards(self) -> None:
+        """Once the task's last round is finalized: mint the rewards credited over the task
+        (one claim, so the token balance ends where minting at every finalization left it)."""
+        protocol = self.party.protocol
+        owed = protocol.claimable()
+        if owed == 0:
+            self.log.emit("claimed", amount="0", gas=0, round=-1)
+            return
+        try:
+            tx = protocol.claim()
+        except ContractRevertError as exc:  # claimed meanwhile (a restarted party)
+            if exc.name != RevertName.NothingToClaim:
+                raise
+            return
+        self.log.emit("claimed", amount=str(owed), gas=tx.gas_used, round=-1)
+        self.log.info("claimed %d reward units", owed)
 
     def wait_for_phase(self, r: int, ok: Callable[[Phase], bool], what: str) -> RoundInfo:
         """Poll ``roundInfo(r)`` until ``ok(phase)``; mine a block past a phase deadline."""

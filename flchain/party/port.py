@@ -57,9 +57,19 @@ class ChainPort(Protocol):
 
     def reveal_votes(self, round: int, scores: Sequence[int], salt: bytes) -> TxResult: ...
 
-    def finalize_round(self, round: int) -> TxResult: ...
+    def finalize_round(self, round: int) -> TxResult:
+        """Finalize ``round`` to the end, in as many pages as it takes (gas summed)."""
+        ...
 
     def certify_aggregate(self, round: int, cid: str) -> TxResult: ...
+
+    def claimable(self) -> int:
+        """Reward tokens credited to this account and not yet claimed."""
+        ...
+
+    def claim(self) -> TxResult:
+        """Mint the whole claimable reward to this account (``NothingToClaim`` when none)."""
+        ...
 
     def accepted_updates(self, round: int) -> list[Submission]: ...
 
@@ -125,10 +135,17 @@ class NodePort:
         return TxResult.from_receipt(self.protocol.reveal_votes(round, scores, salt))
 
     def finalize_round(self, round: int) -> TxResult:
-        return TxResult.from_receipt(self.protocol.finalize_round(round))
+        results = [TxResult.from_receipt(r) for r in self.protocol.finalize(round)]
+        return TxResult(sum(r.gas_used for r in results), results[-1].tx_hash)
 
     def certify_aggregate(self, round: int, cid: str) -> TxResult:
         return TxResult.from_receipt(self.protocol.certify_aggregate(round, cid))
+
+    def claimable(self) -> int:
+        return self.protocol.claimable()
+
+    def claim(self) -> TxResult:
+        return TxResult.from_receipt(self.protocol.claim())
 
     def accepted_updates(self, round: int) -> list[Submission]:
         return self.protocol.accepted_updates(round)

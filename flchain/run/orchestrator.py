@@ -364,7 +364,10 @@ def _summary(
             behaviour = by_address.get(update.client, "unknown")
             bucket = accepted if update.accepted else rejected
             bucket[behaviour] = bucket.get(behaviour, 0) + 1
-    rewards = {a: to_units(viewer.token_balance(a)) for a in addresses.values()}
+    # claimed (minted) plus still claimable: a party that stopped before its claim still earned it
+    rewards = {
+        a: to_units(viewer.token_balance(a) + viewer.claimable(a)) for a in addresses.values()
+    }
     states = {
         n: viewer.miner_state(a) if n.startswith("miner") else viewer.client_state(a)
         for n, a in addresses.items()

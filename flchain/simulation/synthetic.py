@@ -137,6 +137,11 @@ class _Driver:
         ]
         self.tx.transact_many(txs)
 
+    def claim_all(self) -> None:
+        """Every party claims its rewards once the task is finished, as the real parties do."""
+        owed = [a for a in (*self.clients, *self.miners) if self.reader.claimable(a)]
+        self.send([("claim", (), a, 0) for a in owed])
+
     # --- one round -------------------------------------------------------------------
 
     def play_round(self, r: int, run: SyntheticRun) -> None:
@@ -170,7 +175,8 @@ class _Driver:
         if self.reader.phase(r) != Phase.CLOSED:
             rpc(self.w3, "evm_increaseTime", [self.params.reveal_duration + 1])
             rpc(self.w3, "evm_mine", [])
-        self.send([("finalizeRound", (r,), self.admin, 0)])
+        while self.reader.phase(r) != Phase.FINALIZED:  # one page per transaction
+            self.send([("finalizeRound", (r,), self.admin, 0)])
         outcome = self.reader.round_outcome(r)
         assert outcome is not None
         run.accepted.append(outcome.accepted)
@@ -253,4 +259,5 @@ def build_history(
     run = driver.deploy()
     for r in range(task.rounds):
         driver.play_round(r, run)
+    driver.claim_all()
     return run

@@ -199,6 +199,18 @@ def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -
     assert later <= {(2, "committee seed")}
 
 
+def test_claims_are_checked_against_credits_and_supply(clean_task: BuiltTask) -> None:
+    history = copy.deepcopy(_history(clean_task))
+    assert history.claimed and history.token_supply == sum(history.claimed.values())
+    assert audit_history(history, None).verified
+    who = next(iter(history.claimed))
+    history.claimable[who] += 1  # the contract would owe more than was credited
+    history.token_supply += 1  # and a token was minted without a claim
+    report = audit_history(history, None)
+    found = {(d.check, d.subject) for d in report.discrepancies}
+    assert found == {("claimable reward", who), ("token supply", "token")}
+
+
 def test_a_malformed_reveal_is_flagged_not_crashed_on(clean_task: BuiltTask) -> None:
     history = copy.deepcopy(_history(clean_task))
     rec = history.rounds[1]

@@ -11,7 +11,7 @@ from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain.cidcodec import bytes_to_cid, check_cid_bytes, cid_to_bytes
 from flchain.chain.protocol import vote_commitment
-from flchain.chain.protocol_types import TaskParams
+from flchain.chain.protocol_types import MAX_TASK_REWARD, MAX_UPDATES, TaskParams
 from flchain.exceptions import CIDError, ConfigError
 
 digests = st.binary(min_size=32, max_size=32).filter(any)
@@ -96,8 +96,8 @@ def test_task_params_round_trip_through_the_contract(proto: Protocol) -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("committee_size", 0), ("committee_size", 17), ("quorum", 4), ("acceptance_threshold", 0),
-     ("max_updates_per_round", 257), ("slash_bps", 10_001), ("submit_duration", 0),
-     ("rounds", 0)],
+     ("max_updates_per_round", MAX_UPDATES + 1), ("slash_bps", 10_001), ("submit_duration", 0),
+     ("rounds", 0), ("client_reward_per_round", MAX_TASK_REWARD)],
 )  # fmt: skip
 def test_task_params_validation_names_the_field(field: str, value: int) -> None:
     kwargs = {f: getattr(PARAMS, f) for f in PARAMS.__dataclass_fields__}

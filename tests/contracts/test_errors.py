@@ -5,6 +5,7 @@ Bad input goes to the contract as raw calldata, past the Python client's own che
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -12,7 +13,8 @@ from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.deploy import protocol_abi
-from flchain.chain.protocol_types import Phase
+from flchain.chain.protocol import ProtocolClient
+from flchain.chain.protocol_types import PREPARE_PAGE, Phase
 from flchain.chain.revert_names import RevertName
 from flchain.exceptions import ContractRevertError
 
@@ -21,6 +23,12 @@ def raw(p: Protocol, who: int, fn: str, *args: Any, value: int = 0) -> Any:
     """Send ``fn(*args)`` from account ``who`` without client-side validation."""
     data = p.admin.abi.encode_call(fn, *args)
     return p.transactor.transact(p.address(who), p.deployment.protocol, data, value=value)
+
+
+def raw_to(p: Protocol, who: int, contract: str, fn: str, *args: Any) -> Any:
+    """Send ``fn(*args)`` to another protocol ``contract`` from account ``who``."""
+    data = p.admin.abi.encode_call(fn, *args)
+    return p.transactor.transact(p.address(who), contract, data)
 
 
 def reverts(name: str, *args: Any) -> Any:
@@ -74,6 +82,37 @@ def test_invalid_parameter_rejected_by_constructor(proto: Protocol) -> None:
     data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
     with reverts(RevertName.InvalidParameter, "rounds"):
         proto.transactor.transact(proto.address(0), None, data)
+    (max_task_reward,) = proto.admin._view("MAX_TASK_REWARD")
+    for field, name in ((9, "clientRewardPerRound"), (10, "minerRewardPerRound")):
+        bad = list(PARAMS.to_abi())
+        bad[field] = max_task_reward // PARAMS.rounds + 1  # the whole task's reward overflows
+        data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
+        with reverts(RevertName.InvalidParameter, name):
+            proto.transactor.transact(proto.address(0), None, data)
+
+
+def test_slots_are_prepared_before_training(proto: Protocol) -> None:
+    from flchain.chain.artifacts import load_artifact
+    from flchain.chain.deploy import prepare_slots
+
+    artifact = load_artifact("FLProtocol")
+    params = dataclasses.replace(PARAMS, max_updates_per_round=PREPARE_PAGE + 1)
+    data = protocol_abi().encode_deploy(artifact["bytecode"], params.to_abi(), "T", "T")
+    receipt = proto.transactor.transact(proto.address(0), None, data)
+    fresh = ProtocolClient(proto.transactor, receipt["contractAddress"], proto.address(0))
+    with reverts(RevertName.SlotsNotPrepared, 0, PREPARE_PAGE + 1):
+        fresh.start_training()
+    fresh._send("prepareSlots")
+    with reverts(RevertName.SlotsNotPrepared, PREPARE_PAGE, PREPARE_PAGE + 1):
+        fresh.start_training()
+    with reverts("AccessControlUnauthorizedAccount"):
+        raw_to(proto, 1, fresh.address, "prepareSlots")
+    assert prepare_slots(proto.transactor, proto.address(0), fresh.address) == 1
+    with reverts(RevertName.SlotsAlreadyPrepared, PREPARE_PAGE + 1):
+        fresh._send("prepareSlots")
+    fresh.start_training()
+    with reverts(RevertName.TrainingAlreadyStarted):
+        fresh._send("prepareSlots")
 
 
 def test_registration_errors(proto: Protocol) -> None:
@@ -246,6 +285,16 @@ def test_finalize_errors(proto: Protocol) -> None:
     proto.run_round(0, lambda n: [9_000] * n)
     with reverts("RoundAlreadyFinalized", 0):
         proto.admin.finalize_round(0)
+
+
+def test_claim_errors(proto: Protocol) -> None:
+    started(proto)
+    with reverts(RevertName.NothingToClaim, proto.address(1)):
+        proto.as_(1).claim()  # nothing credited before a round is finalized
+    proto.run_round(0, lambda n: [9_000] * n)
+    proto.as_(1).claim()
+    with reverts(RevertName.NothingToClaim, proto.address(1)):
+        proto.as_(1).claim()  # the whole credit went in one claim
 
 
 def test_certify_errors(proto: Protocol) -> None:

@@ -11,6 +11,7 @@ from protocol_helpers import PARAMS, Protocol, make_cid
 
 from flchain.chain import iter_logs
 from flchain.chain.cidcodec import bytes_to_cid
+from flchain.chain.history_types import unpack16
 from flchain.chain.protocol_types import Phase
 
 
@@ -58,22 +59,26 @@ def test_a_round_rebuilt_from_logs(proto: Protocol) -> None:
     assert {e["miner"]: e["commitment"] for e in log["VotesCommitted"]}[a.account] == (
         a.vote_commitment(0, votes[a.account], salts[a.account])
     )
-    revealed = {e["miner"]: list(e["scores"]) for e in log["VotesRevealed"]}
+    revealed = {e["miner"]: unpack16(e["scores"], e["count"]) for e in log["VotesRevealed"]}
     assert revealed == votes
 
     # the auditor's recomputation: lower median of the revealed scores, threshold, quorum
-    scored = log["UpdateScored"]
-    for e in scored:
-        column = sorted(s[e["index"]] for s in revealed.values())
-        assert e["median"] == column[(len(column) - 1) // 2] == statistics.median_low(column)
-        assert e["reveals"] == 2
-        assert e["accepted"] == (e["median"] >= PARAMS.acceptance_threshold)
-    assert [e["accepted"] for e in scored] == [True, False, False]
+    (page,) = log["UpdatesScored"]  # three updates: one page
+    assert (page["firstIndex"], page["count"], page["reveals"]) == (0, 3, 2)
+    medians = [(page["medians"][0] >> (16 * i)) & 0xFFFF for i in range(3)]
+    accepted = [bool((page["acceptedBits"] >> i) & 1) for i in range(3)]
+    for i in range(3):
+        column = sorted(s[i] for s in revealed.values())
+        assert medians[i] == column[(len(column) - 1) // 2] == statistics.median_low(column)
+        assert accepted[i] == (medians[i] >= PARAMS.acceptance_threshold)
+    assert accepted == [True, False, False]
     final = log["RoundFinalized"][0]
-    assert (list(final["acceptedIndices"]), final["numSubmissions"], final["numReveals"]) == (
-        [0],
-        3,
-        2,
+    counts = (final["numSubmissions"], final["numAccepted"], final["numReveals"])
+    assert counts == (3, 1, 2)
+    outcome = proto.admin.round_outcome(0)
+    assert outcome is not None and outcome.accepted == (0,)
+    assert [(u.client, u.median) for u in outcome.updates] == list(
+        zip([proto.address(i) for i in (1, 2, 3)], medians, strict=True)
     )
 
     rewards = {(e["account"], e["amount"]) for e in log["Rewarded"]}

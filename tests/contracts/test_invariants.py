@@ -148,7 +148,13 @@ def make_machine(p: Protocol) -> type[RuleBasedStateMachine]:
             reveals = Counter((e["round"], e["miner"]) for e in log["VotesRevealed"])
             assert all(count == 1 for count in reveals.values())
 
-            accepted = {(e["round"], e["client"]) for e in log["UpdateScored"] if e["accepted"]}
+            clients = {(e["round"], e["index"]): e["client"] for e in log["UpdateSubmitted"]}
+            accepted = {
+                (e["round"], clients[(e["round"], e["firstIndex"] + j)])
+                for e in log["UpdatesScored"]
+                for j in range(e["count"])
+                if (e["acceptedBits"] >> j) & 1
+            }
             committees = {(e["round"], m) for e in log["CommitteeDrawn"] for m in e["members"]}
             for e in log["Rewarded"]:
                 key = (e["round"], e["account"])

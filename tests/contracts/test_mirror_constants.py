@@ -7,7 +7,13 @@ import pytest
 from protocol_helpers import Protocol
 
 from flchain.audit import checks
-from flchain.chain.protocol_types import MAX_COMMITTEE, MAX_UPDATES
+from flchain.chain.protocol_types import (
+    FINALIZE_PAGE,
+    MAX_COMMITTEE,
+    MAX_TASK_REWARD,
+    MAX_UPDATES,
+    PREPARE_PAGE,
+)
 from flchain.types import MAX_SCORE
 
 MIRRORED = (
@@ -32,6 +38,9 @@ def test_python_bounds_equal_the_contracts(proto: Protocol) -> None:
         ("MAX_SCORE", MAX_SCORE),
         ("MAX_COMMITTEE", MAX_COMMITTEE),
         ("MAX_UPDATES", MAX_UPDATES),
+        ("MAX_TASK_REWARD", MAX_TASK_REWARD),
+        ("FINALIZE_PAGE", FINALIZE_PAGE),
+        ("PREPARE_PAGE", PREPARE_PAGE),
     ):
         (on_chain,) = proto.admin._view(name)
         assert ours == on_chain, name

@@ -9,7 +9,7 @@ from protocol_helpers import CLIENTS, MINERS, PARAMS, Protocol, make_cid
 
 from flchain.chain import TxRequest, account_from_key
 from flchain.chain.cidcodec import cid_to_bytes
-from flchain.chain.protocol_types import MemberStatus, Phase
+from flchain.chain.protocol_types import FINALIZE_PAGE, MemberStatus, Phase
 
 
 def test_phases_end_early_once_everybody_acted(proto: Protocol) -> None:
@@ -57,7 +57,7 @@ def test_rewards_follow_the_median_score_not_the_claimed_samples(proto: Protocol
     proto.run_round(0, lambda n: [8_000] * n)
     for i in list(CLIENTS)[:3]:
         expected = PARAMS.client_reward_per_round // 3
-        assert proto.admin.token_balance(proto.address(i)) == expected
+        assert proto.admin.claimable(proto.address(i)) == expected
         state = proto.admin.client_state(proto.address(i))
         assert state.reputation == 110
         assert state.last_submitted_round == 0
@@ -67,7 +67,7 @@ def test_a_higher_median_earns_more(proto: Protocol) -> None:
     proto.register(clients=3, miners=3)
     proto.admin.start_training()
     proto.run_round(0, lambda n: [2_000, 4_000, 2_000][:n])
-    balances = [proto.admin.token_balance(proto.address(i)) for i in list(CLIENTS)[:3]]
+    balances = [proto.admin.claimable(proto.address(i)) for i in list(CLIENTS)[:3]]
     assert balances[1] == 2 * balances[0] == 2 * balances[2]
     assert sum(balances) <= PARAMS.client_reward_per_round
 
@@ -78,11 +78,35 @@ def test_agreeing_miners_are_rewarded_and_gain_reputation(proto: Protocol) -> No
     committee = proto.run_round(0, lambda n: [9_000, 0, 7_000][:n])
     for m in committee:
         # 3 updates, all agreeing, committee of 3 -> 3 / (3 * 3) of the pool
-        assert m.token_balance() == PARAMS.miner_reward_per_round * 3 // 9
+        assert m.claimable() == PARAMS.miner_reward_per_round * 3 // 9
         assert m.miner_state().reputation == 105
     rejected = proto.admin.client_state(proto.address(2))
     assert rejected.reputation == 80
-    assert proto.admin.token_balance(proto.address(2)) == 0
+    assert proto.admin.claimable(proto.address(2)) == 0
+
+
+def test_rewards_are_minted_only_when_claimed(proto: Protocol) -> None:
+    proto.register(clients=3, miners=3)
+    proto.admin.start_training()
+    committee = proto.run_round(0, lambda n: [8_000] * n)
+    proto.run_round(1, lambda n: [8_000] * n)
+    client = proto.as_(1)
+    owed = client.claimable()
+    assert owed == 2 * (PARAMS.client_reward_per_round // 3)
+    assert client.token_balance() == 0 and client.token_supply() == 0
+    logs = client.events("Rewarded", 0, client.account)
+    assert [e.args["amount"] for e in logs] == [PARAMS.client_reward_per_round // 3]
+    client.claim()
+    assert (client.token_balance(), client.claimable()) == (owed, 0)
+    (claimed,) = client.events("RewardsClaimed")
+    assert (claimed.args["account"], claimed.args["amount"]) == (client.account, owed)
+    for m in committee:
+        m.claim()
+    credited, total_claimed = client.reward_totals()
+    assert credited == 2 * (PARAMS.client_reward_per_round // 3 * 3 + PARAMS.miner_reward_per_round)
+    assert (
+        total_claimed == client.token_supply() == owed + sum(m.token_balance() for m in committee)
+    )
 
 
 def test_certification_by_committee_quorum(proto: Protocol) -> None:
@@ -174,3 +198,48 @@ def test_many_updates_and_a_large_committee(deploy_with: Any) -> None:
     assert [u.median for u in outcome.updates] == medians
     assert outcome.accepted == tuple(i for i, m in enumerate(medians) if m >= 5_000)
     assert [u.client for u in outcome.updates] == clients
+
+
+def test_a_large_round_finalizes_in_pages(deploy_with: Any) -> None:
+    """70 updates with a quorum of reveals: 140 steps, two pages of at most FINALIZE_PAGE."""
+    n = 70
+    p: Protocol = deploy_with(max_updates_per_round=n)
+    (page,) = p.admin._view("FINALIZE_PAGE")
+    assert page == FINALIZE_PAGE < 2 * n
+    tx = p.transactor
+    clients = [tx.add_account(account_from_key(os.urandom(32))) for _ in range(n)]
+    tx.transact_many([TxRequest(p.address(0), c, b"", 10**18) for c in clients])
+    register = p.admin.abi.encode_call("registerClient")
+    target = p.deployment.protocol
+    tx.transact_many([TxRequest(c, target, register, PARAMS.client_bond) for c in clients])
+    p.register(clients=0, miners=3)
+    p.admin.start_training()
+    calls = [
+        p.admin.abi.encode_call("submitUpdate", 0, cid_to_bytes(make_cid(f"p{i}")), 1 + i)
+        for i in range(n)
+    ]
+    tx.transact_many([TxRequest(c, target, d) for c, d in zip(clients, calls, strict=True)])
+    committee = p.committee_clients(0)
+    votes = [[(i * 731 + s * 1_000) % 10_001 for i in range(n)] for s in range(3)]
+    salts = [os.urandom(32) for _ in committee]
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.commit_votes(0, m.vote_commitment(0, v, salt))
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.reveal_votes(0, v, salt)
+    p.admin.finalize_round(0)
+    assert p.admin.phase(0) is Phase.CLOSED and p.admin.round_outcome(0) is None
+    assert p.admin.finalization_progress(0) == (page, 2 * n)
+    receipts = p.as_(7).finalize(0)  # anyone pages on, to the end
+    assert len(receipts) == 1 and p.admin.phase(0) is Phase.FINALIZED
+    assert p.admin.finalization_progress(0) == (2 * n, 2 * n)
+    outcome = p.admin.round_outcome(0)
+    assert outcome is not None
+    medians = [sorted(v[i] for v in votes)[1] for i in range(n)]
+    assert [u.median for u in outcome.updates] == medians
+    assert outcome.accepted == tuple(i for i, m in enumerate(medians) if m >= 5_000)
+    assert outcome.num_accepted == len(outcome.accepted)
+    assert [u.client for u in outcome.updates] == clients
+    total = sum(m for m in medians if m >= 5_000)
+    for i in outcome.accepted[:5]:
+        expected = PARAMS.client_reward_per_round * medians[i] // total
+        assert p.admin.claimable(clients[i]) == expected

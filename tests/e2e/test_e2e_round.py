@@ -42,6 +42,8 @@ def test_three_rounds_four_clients_three_miners(tmp_path: Path) -> None:
         verified = {e["round"]: e["cid"] for e in events if e["event"] == "verified"}
         assert verified == dict(enumerate(certified)), f"client {i}"
         assert not [e for e in events if e["event"] == "aggregate_mismatch"]
+        (claimed,) = [e for e in events if e["event"] == "claimed"]  # one claim, at the end
+        assert int(claimed["amount"]) > 0 and claimed["gas"] > 0
     for address, reward in summary["rewards"].items():
         assert reward > 0, address
     assert not (tmp_path / "cli-home" / "testnet.json").exists()  # the run stopped its node

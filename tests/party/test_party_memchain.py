@@ -124,6 +124,33 @@ def test_finalize_takes_the_lower_median_with_a_quorum(chain: MemChain) -> None:
         m1.finalize_round(0)
 
 
+def test_finalize_credits_rewards_that_a_claim_takes_whole(chain: MemChain) -> None:
+    (c0, c1), (m0, m1, _) = _seats(chain)
+    _submit_all(chain, [c0, c1])
+    with _reverts("NothingToClaim"):
+        c0.claim()
+    _vote(m0, [9000, 4000])
+    _vote(m1, [6000, 9000])
+    m0.reveal_votes(0, [9000, 4000], SALT)
+    m1.reveal_votes(0, [6000, 9000], SALT)
+    m0.finalize_round(0)
+    p = chain.params
+    # update 0 alone accepted; m0 agreed on both updates, m1 on one (of n * k = 4)
+    owed = [c0.claimable(), c1.claimable(), m0.claimable(), m1.claimable()]
+    assert owed == [
+        p.client_reward_per_round,
+        0,
+        p.miner_reward_per_round * 2 // 4,
+        p.miner_reward_per_round // 4,
+    ]
+    c0.claim()
+    assert (c0.claimable(), chain.minted[c0.account]) == (0, p.client_reward_per_round)
+    with _reverts("NothingToClaim"):
+        c0.claim()
+    with _reverts("NothingToClaim"):
+        c1.claim()
+
+
 def test_without_a_quorum_of_reveals_nothing_is_accepted(chain: MemChain) -> None:
     clients, (m0, m1, _) = _seats(chain)
     _submit_all(chain, clients)

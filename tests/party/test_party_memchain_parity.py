@@ -36,6 +36,7 @@ def _script(
         a.register_client,  # AlreadyRegistered
         lambda: a.submit_update(0, cid, 10),  # NotInPhase: not opened
         start,
+        a.claim,  # NothingToClaim: nothing credited yet
         lambda: m0.submit_update(0, cid, 10),  # NotClient
         lambda: a.submit_update(0, cid, 10),
         lambda: a.submit_update(0, cid, 10),  # AlreadySubmitted
@@ -55,6 +56,9 @@ def _script(
         lambda: m0.certify_aggregate(0, cid),
         lambda: m0.certify_aggregate(0, cid),  # AlreadyAttested
         lambda: m1.certify_aggregate(0, cid),
+        a.claim,
+        a.claim,  # NothingToClaim: claimed whole
+        m0.claim,
     ]
     outcomes = []
     for step in steps:
@@ -67,6 +71,7 @@ def _script(
             outcomes.append("ConfigError")
     accepted = [s.index for s in a.accepted_updates(0)]
     outcomes.append(f"accepted {accepted}, certified {a.certified_aggregate(0) == cid}")
+    outcomes.append(f"claimable {[p.claimable() for p in (a, b, m0, m1, m2)]}")
     return outcomes
 
 
@@ -96,9 +101,10 @@ def test_the_memory_chain_refuses_what_the_contract_refuses(
         task.params.initial_model_cid,
     )
     assert fake == real
-    assert [o for o in real[:-1] if o != "ok"] == [
+    assert [o for o in real[:-2] if o != "ok"] == [
         "AlreadyRegistered",
         "NotInPhase",
+        "NothingToClaim",
         "NotClient",
         "AlreadySubmitted",
         "ConfigError",
@@ -111,5 +117,9 @@ def test_the_memory_chain_refuses_what_the_contract_refuses(
         "NotInPhase",
         "RoundAlreadyFinalized",
         "AlreadyAttested",
+        "NothingToClaim",
     ]
-    assert real.count("ok") == 17 and real[-1] == "accepted [0, 1], certified True"
+    assert real.count("ok") == 19 and real[-2] == "accepted [0, 1], certified True"
+    p = task.params  # m0 claimed; both updates accepted, both agreed on by all three members
+    owed = [0, p.client_reward_per_round // 2, 0, *[p.miner_reward_per_round * 2 // 6] * 2]
+    assert real[-1] == f"claimable {owed}"

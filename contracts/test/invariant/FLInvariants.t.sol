@@ -17,13 +17,14 @@ contract FLInvariantsTest is Fixture {
         super.setUp();
         IFLProtocol.TaskParams memory p = defaultParams();
         (p.rounds, p.maxUpdatesPerRound) = (TASK_ROUNDS, SLOTS);
-        deploy(p);
+        deploySmallPages(p); // rounds of up to 4 updates take up to 3 pages
+        assertLe(protocol.MAX_UPDATES(), 1 << 16, "agreement counts fit 16 bits");
         handler = new Handler(protocol);
         for (uint256 i = 0; i < 4; ++i) handler.registerClient(i, 0);
         for (uint256 i = 2; i < 6; ++i) handler.registerMiner(i, 0);
         protocol.startTraining();
         targetContract(address(handler));
-        bytes4[] memory s = new bytes4[](11);
+        bytes4[] memory s = new bytes4[](12);
         s[0] = Handler.registerClient.selector;
         s[1] = Handler.registerMiner.selector;
         s[2] = Handler.deregister.selector;
@@ -35,6 +36,7 @@ contract FLInvariantsTest is Fixture {
         s[8] = Handler.certify.selector;
         s[9] = Handler.warp.selector;
         s[10] = Handler.submit.selector; // submissions twice as likely: rounds have updates to score
+        s[11] = Handler.claim.selector;
         targetSelectors(address(handler), s);
     }
 
@@ -43,6 +45,8 @@ contract FLInvariantsTest is Fixture {
         _etherHeldIsBondsPlusSlashed();
         _etherIsDepositsMinusWithdrawals();
         _supplyBoundedByFinalizedRounds();
+        _supplyIsWhatWasClaimed();
+        _pagesWithinBudget();
         _oneCommitAndRevealPerSeat();
         _finalizedRoundsFrozenAndCertifiedCidFixed();
         _reputationWithinBounds();
@@ -62,10 +66,12 @@ contract FLInvariantsTest is Fixture {
     /// `ClientSlotsFull` (more actors than slots), `BondLocked` and `TaskFinished`.
     function test_campaignReachesEveryRefusal() public {
         _drive(1, 600);
+        for (uint256 i = 0; i < handler.ACTORS(); ++i) handler.claim(i); // everyone claims at the end
         assertTrue(protocol.taskFinished(), "task finished");
         assertGe(handler.refusedJoins(), 1, "ClientSlotsFull met");
         assertGe(handler.lockedWithdrawals(), 1, "BondLocked met");
         assertGe(handler.pastEndRefusals(), 1, "TaskFinished met");
+        if (protocol.totalCredited() != 0) assertGe(handler.claims(), 1, "rewards claimed");
         invariant_protocol();
     }
 
@@ -73,6 +79,7 @@ contract FLInvariantsTest is Fixture {
         for (uint256 i = 0; i < steps; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint256 op = r % 11;
+            if ((r >> 64) % 8 == 0) handler.claim(r >> 72); // a claim now and then, besides the action
             if (op == 0) handler.registerClient(r >> 8, uint96(r >> 16));
             else if (op == 1) handler.registerMiner(r >> 8, uint96(r >> 16));
             else if (op == 2) handler.deregister(r >> 8);
@@ -104,10 +111,31 @@ contract FLInvariantsTest is Fixture {
 
     function _supplyBoundedByFinalizedRounds() internal view {
         uint256 perRound = CLIENT_REWARD + MINER_REWARD;
-        assertLe(token.totalSupply(), handler.finalizedRounds() * perRound, "minted at most the rewards");
+        // the round being finalized credits its clients page by page, before it counts as finalized
+        (uint256 done, ) = protocol.finalizationProgress(protocol.currentRound());
+        uint256 paid = handler.finalizedRounds() + (done != 0 && !protocol.taskFinished() ? 1 : 0);
+        assertLe(protocol.totalCredited(), paid * perRound, "credited at most the rewards");
         uint256 finished = protocol.taskFinished() ? 1 : 0;
         assertEq(handler.finalizedRounds(), protocol.currentRound() + finished, "one finalization per round");
         assertLe(handler.finalizedRounds(), TASK_ROUNDS, "no round past the task's end");
+    }
+
+    /// Token supply == total claimed (the claims' own amounts); claimed <= credited; what every
+    /// account may still claim is exactly credited - claimed.
+    function _supplyIsWhatWasClaimed() internal view {
+        assertEq(token.totalSupply(), protocol.totalClaimed(), "supply == total claimed");
+        assertEq(handler.claimed(), protocol.totalClaimed(), "claims add up");
+        assertLe(protocol.totalClaimed(), protocol.totalCredited(), "claimed <= credited");
+        uint256 owed;
+        for (uint256 i = 0; i < handler.ACTORS(); ++i) owed += protocol.claimable(handler.actor(i));
+        assertEq(owed, protocol.totalCredited() - protocol.totalClaimed(), "claimable == credited - claimed");
+    }
+
+    /// No finalizeRound page exceeds the gas budget of any transaction (docs/protocol.md), and a
+    /// round took at least one page.
+    function _pagesWithinBudget() internal view {
+        assertLe(handler.largestPage(), 5_000_000, "page within the gas budget");
+        assertGe(handler.pages(), handler.finalizedRounds(), "a page per finalized round at least");
     }
 
     function _oneCommitAndRevealPerSeat() internal view {

@@ -22,6 +22,10 @@ contract Handler {
     uint256 public refusedJoins; // registerClient refused with ClientSlotsFull
     uint256 public lockedWithdrawals; // withdraw refused with BondLocked
     uint256 public pastEndRefusals; // finalizeRound(rounds) refused with TaskFinished
+    uint256 public pages; // finalizeRound calls that took a page of steps
+    uint256 public largestPage; // gas of the costliest finalizeRound page
+    uint256 public claimed; // tokens minted to claimers, as the claims returned
+    uint256 public claims; // successful claims
     mapping(uint256 round => bytes32) public frozen; // roundInfo (certified flag aside) at finalization
     mapping(uint256 round => bytes32) public certifiedHash;
 
@@ -152,6 +156,7 @@ contract Handler {
         } catch {}
     }
 
+    /// One page of the current round's finalization; the bookkeeping once the round is finalized.
     function finalize() external {
         uint256 round = protocol.currentRound();
         if (protocol.taskFinished()) return _finalizePastTheEnd(round + 1);
@@ -161,7 +166,15 @@ contract Handler {
             (uint8 ms, , ) = protocol.minerInfo(actor(i));
             wasActive[i] = ms == 1;
         }
+        (uint256 before, ) = protocol.finalizationProgress(round);
+        uint256 g = gasleft();
         protocol.finalizeRound(round);
+        g -= gasleft();
+        if (g > largestPage) largestPage = g;
+        ++pages;
+        (uint256 done, uint256 total) = protocol.finalizationProgress(round);
+        if (done <= before && total != 0) ++violations; // a page that took no step
+        if (protocol.currentPhase(round) != IFLProtocol.Phase.Finalized) return;
         ++finalizedRounds;
         frozen[round] = frozenInfo(round);
         for (uint256 i = 0; i < ACTORS; ++i) {
@@ -185,6 +198,20 @@ contract Handler {
         try protocol.certifyAggregate(round, c) {} catch {}
         bytes memory got = protocol.certifiedAggregate(round);
         if (got.length != 0 && certifiedHash[round] == bytes32(0)) certifiedHash[round] = keccak256(got);
+    }
+
+    /// Claims the actor's credit: the whole claimable amount is minted, or `NothingToClaim` when none.
+    function claim(uint256 who) external {
+        address a = actor(who);
+        uint256 owed = protocol.claimable(a);
+        vm.prank(a);
+        try protocol.claim() returns (uint256 amount) {
+            if (amount != owed || amount == 0 || protocol.claimable(a) != 0) ++violations;
+            claimed += amount;
+            ++claims;
+        } catch (bytes memory err) {
+            if (bytes4(err) != IFLProtocol.NothingToClaim.selector || owed != 0) ++violations;
+        }
     }
 
     function warp(uint256 dt) external {

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {FLProtocol} from "../../FLProtocol.sol";
 import {FLToken} from "../../FLToken.sol";
 import {IFLProtocol} from "../../IFLProtocol.sol";
+import {FLProtocolSmallPages} from "./SmallPages.sol";
 import {Test} from "./Test.sol";
 import {vm} from "./Vm.sol";
 
@@ -57,6 +58,20 @@ abstract contract Fixture is Test {
     function deploy(IFLProtocol.TaskParams memory p) internal {
         protocol = new FLProtocol(p, NAME, SYMBOL);
         token = FLToken(protocol.token());
+        prepare();
+    }
+
+    /// @dev Prepares every update slot, a page at a time, as a deployment does.
+    function prepare() internal {
+        (uint256 prepared, uint256 total) = protocol.slotsPrepared();
+        for (; prepared < total; (prepared, ) = protocol.slotsPrepared()) protocol.prepareSlots();
+    }
+
+    /// @dev Deploys a protocol with `p` that finalizes 3 steps per `finalizeRound` call.
+    function deploySmallPages(IFLProtocol.TaskParams memory p) internal {
+        protocol = new FLProtocolSmallPages(p, NAME, SYMBOL);
+        token = FLToken(protocol.token());
+        prepare();
     }
 
     /// @dev A valid CIDv1 (raw, sha2-256) with a digest derived from `seed`.

@@ -3,6 +3,14 @@ pragma solidity 0.8.37;
 
 /// @notice The subset of Foundry's cheatcodes these tests use, at the standard cheatcode address.
 interface Vm {
+    struct Gas {
+        uint64 gasLimit;
+        uint64 gasTotalUsed;
+        uint64 gasMemoryUsed;
+        int64 gasRefunded;
+        uint64 gasRemaining;
+    }
+
     struct Log {
         bytes32[] topics;
         bytes data;
@@ -15,6 +23,11 @@ interface Vm {
     function deal(address account, uint256 balance) external;
     function store(address target, bytes32 slot, bytes32 value) external;
     function load(address target, bytes32 slot) external view returns (bytes32);
+    function cool(address target) external;
+    /// Gas of the last call the test made, measured in the callee's own frame.
+    function lastCallGas() external view returns (Gas memory gas);
+    /// `context`: Foundry's ForgeContext (2 = Coverage).
+    function isContext(uint8 context) external view returns (bool);
     function label(address account, string calldata name) external;
     function assume(bool condition) external pure;
     function snapshotState() external returns (uint256 snapshotId);
