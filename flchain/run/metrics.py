@@ -8,7 +8,10 @@ transaction a party logged for that round.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
+
+from flchain.task.spec import DPSpec
 
 # phase name in metrics.jsonl → the event names that measure it
 PHASE_EVENTS: dict[str, tuple[str, ...]] = {
@@ -97,4 +100,19 @@ def bytes_summary(
         "per_update": round(sum(sizes) / len(sizes)) if sizes else 0,
         "per_round": round(sum(sizes) / len(per_round)) if per_round else 0,
         "by_client": dict(sorted(totals.items())),
+    }
+
+
+def dp_summary(
+    dp: DPSpec, epsilons: Sequence[Mapping[str, float] | None], names: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The DP settings and each client's ε after the last round that reported one, by party
+    name (``names``: lower-case address → name); None without DP."""
+    if not dp.enabled:
+        return None
+    last = next((e for e in reversed(epsilons) if e is not None), {})
+    return {
+        **asdict(dp),
+        "epsilon": {names.get(a.lower(), a): eps for a, eps in last.items()},
+        "max_epsilon": max(last.values(), default=0.0),
     }

@@ -32,7 +32,7 @@ from flchain.exceptions import ConfigError, RoundTimeoutError, RunError, Storage
 from flchain.party.behaviours import HONEST, assign_client_behaviours
 from flchain.party.workload import Workload, load_workload
 from flchain.run.engine import Engine, EngineOptions, open_engine
-from flchain.run.metrics import bytes_summary, decisions_changed, mismatches
+from flchain.run.metrics import bytes_summary, decisions_changed, dp_summary, mismatches
 from flchain.run.monitor import Monitor, RoundReport
 from flchain.run.network import Network, ensure_testnet
 from flchain.run.progress import Progress
@@ -200,28 +200,13 @@ def _run(
     ]
     summary["app_cid"] = spec.app or None
     summary["task_module"] = asdict(spec.task) if spec.task.cid else None
-    summary["dp"] = _dp_summary(spec, monitor.reports, addresses)
     names = {a.lower(): n for n, a in addresses.items()}
+    summary["dp"] = dp_summary(spec.dp, [r.dp_epsilon for r in monitor.reports], names)
     rows = [{a.lower(): b for a, b in r.bytes_pinned.items()} for r in monitor.reports]
     summary["bytes_pinned"] = bytes_summary(spec.compression, rows, names)
     summary["out"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return RunResult(monitor.reports, summary, out)
-
-
-def _dp_summary(
-    spec: TaskSpec, reports: list[RoundReport], addresses: dict[str, Address]
-) -> dict[str, Any] | None:
-    """The DP settings and each client's ε after the last reported round (None without DP)."""
-    if not spec.dp.enabled:
-        return None
-    last = next((r.dp_epsilon for r in reversed(reports) if r.dp_epsilon is not None), {})
-    names = {a: n for n, a in addresses.items()}
-    return {
-        **asdict(spec.dp),
-        "epsilon": {names.get(Address(a), a): eps for a, eps in last.items()},
-        "max_epsilon": max(last.values(), default=0.0),
-    }
 
 
 def client_groups(clients: int, procs: int | None, cores: int | None = None) -> list[range]:
