@@ -80,7 +80,7 @@ def start_ray(ray: Any, address: str | None) -> None:
             return
         except Exception as exc:  # Ray raises RuntimeError, ConnectionError, ValueError
             ray.shutdown()
-            if attempt == 1 and _startup_timed_out(exc):
+            if attempt == 1 and startup_timed_out(exc):
                 continue
             if address is None:
                 raise RunError(f"could not start a local Ray: {exc}") from exc
@@ -90,7 +90,8 @@ def start_ray(ray: Any, address: str | None) -> None:
             ) from exc
 
 
-def _startup_timed_out(exc: BaseException | None) -> bool:
+def startup_timed_out(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is Ray's own start-up timing out, worth a retry."""
     while exc is not None:
         if RAY_STARTUP_TIMEOUT in str(exc):
             return True

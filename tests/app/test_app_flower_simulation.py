@@ -28,6 +28,8 @@ from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.simulation.run_simulation import _run_simulation
 
+from flchain.run.rayengine import startup_timed_out
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one Ray at a time
 
 NODES = 6
@@ -111,10 +113,6 @@ def assert_learned(accuracy: dict[int, float]) -> None:
     assert accuracy[0] < accuracy[1] < accuracy[2] + 0.02 and accuracy[2] > accuracy[0] + 0.1
 
 
-RAY_STARTUP_TIMEOUT = "timed out during startup"
-"""Ray gives its raylet a fixed 30 s to register; a loaded machine can take longer."""
-
-
 def simulate(app_dir: Path, client_app: Any, server_app: Any, config: dict[str, Any]) -> float:
     """Run the apps on ``NODES`` simulated SuperNodes with the app's run config; the wall time.
     Ray's own start-up timing out is retried once (it says nothing about the apps)."""
@@ -136,15 +134,7 @@ def simulate(app_dir: Path, client_app: Any, server_app: Any, config: dict[str, 
             )
             break
         except RuntimeError as exc:
-            if attempt == 2 or not _ray_startup_timed_out(exc):
+            if attempt == 2 or not startup_timed_out(exc):
                 raise
             ray.shutdown()
     return time.monotonic() - start
-
-
-def _ray_startup_timed_out(exc: BaseException | None) -> bool:
-    while exc is not None:
-        if RAY_STARTUP_TIMEOUT in str(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False

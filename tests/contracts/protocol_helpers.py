@@ -53,6 +53,15 @@ PARAMS = TaskParams(
 )
 
 
+def vote(committee: list[ProtocolClient], round_id: int, votes: list[list[int]]) -> None:
+    """Every member commits its scores (``votes[s]`` for seat ``s``), then every one reveals."""
+    salts = [os.urandom(32) for _ in committee]
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.commit_votes(round_id, m.vote_commitment(round_id, v, salt))
+    for m, v, salt in zip(committee, votes, salts, strict=True):
+        m.reveal_votes(round_id, v, salt)
+
+
 def advance(w3: Web3, seconds: int) -> None:
     """Move the node's clock forward and mine a block."""
     from flchain.chain import rpc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from protocol_helpers import CLIENTS, MINERS, PARAMS, Protocol, make_cid
+from protocol_helpers import CLIENTS, MINERS, PARAMS, Protocol, make_cid, vote
 
 from flchain.chain import TxRequest, account_from_key
 from flchain.chain.cidcodec import cid_to_bytes
@@ -186,11 +186,7 @@ def test_many_updates_and_a_large_committee(deploy_with: Any) -> None:
     assert len(committee) == 5
     # member s scores update i as (i * 500 + s * 1_000) % 10_001
     votes = [[(i * 500 + s * 1_000) % 10_001 for i in range(20)] for s in range(5)]
-    salts = [os.urandom(32) for _ in committee]
-    for m, v, salt in zip(committee, votes, salts, strict=True):
-        m.commit_votes(0, m.vote_commitment(0, v, salt))
-    for m, v, salt in zip(committee, votes, salts, strict=True):
-        m.reveal_votes(0, v, salt)
+    vote(committee, 0, votes)
     p.admin.finalize_round(0)
     outcome = p.admin.round_outcome(0)
     assert outcome is not None
@@ -221,11 +217,7 @@ def test_a_large_round_finalizes_in_pages(deploy_with: Any) -> None:
     tx.transact_many([TxRequest(c, target, d) for c, d in zip(clients, calls, strict=True)])
     committee = p.committee_clients(0)
     votes = [[(i * 731 + s * 1_000) % 10_001 for i in range(n)] for s in range(3)]
-    salts = [os.urandom(32) for _ in committee]
-    for m, v, salt in zip(committee, votes, salts, strict=True):
-        m.commit_votes(0, m.vote_commitment(0, v, salt))
-    for m, v, salt in zip(committee, votes, salts, strict=True):
-        m.reveal_votes(0, v, salt)
+    vote(committee, 0, votes)
     p.admin.finalize_round(0)
     assert p.admin.phase(0) is Phase.CLOSED and p.admin.round_outcome(0) is None
     assert p.admin.finalization_progress(0) == (page, 2 * n)

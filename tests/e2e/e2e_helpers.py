@@ -63,6 +63,28 @@ def assert_exited_cleanly(summary: dict[str, Any]) -> None:
 SMALL_TASK = ("--clients", "3", "--miners", "2", "--committee", "2", "--rounds", "2")
 
 
+def learned_and_verified(
+    out: Path, summary: dict[str, Any], audit: subprocess.CompletedProcess[str], label: str
+) -> dict[str, Any]:
+    """A 3-client, 2-round run of a user's task: every update accepted, accuracy rising,
+    every party agreeing, and an audit that verifies each certified aggregate; the audit's
+    report."""
+    rows = accepted_rows(out, rounds=2, accepted=3)
+    assert summary["initial_accuracy"] < rows[0]["accuracy"] < rows[1]["accuracy"] + 0.02
+    assert_exited_cleanly(summary)
+    submitted = [e for e in events_of(out, "client-0") if e["event"] == "submitted"]
+    assert len(submitted) == 2
+    print(
+        f"{label} under flchain: accuracy {summary['initial_accuracy']:.3f} -> "
+        f"{[row['accuracy'] for row in rows]}, wall {summary['wall_s']:.1f} s"
+    )
+    report = verified_report(audit)
+    finalized = [r for r in report["rounds"] if r["finalized"]]
+    assert [r["certified_cid"] for r in finalized] == [row["certified_cid"] for row in rows]
+    assert all(r["aggregate_status"] == "match" for r in finalized)
+    return report
+
+
 def small_run_then_audit(
     tmp_path: Path, *run_args: str, plain_audit: bool = False, task: tuple[str, ...] = SMALL_TASK
 ) -> tuple[subprocess.CompletedProcess[str], ...]:

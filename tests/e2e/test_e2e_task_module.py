@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from e2e_helpers import accepted_rows, assert_exited_cleanly, events_of, verified_report
+from e2e_helpers import learned_and_verified
 from flchain_cli import run_flchain
 
 from flchain.app.source import locate_task
@@ -56,19 +56,6 @@ def test_a_task_module_runs_is_audited_and_a_changed_copy_is_refused(tmp_path: P
     spec = json.loads((out / "spec.json").read_text())
     assert spec["task"] == {"name": "mnist1d_task", "cid": certified}
     assert spec["train"]["epochs"] == 2 and spec["train"]["lr"] == 0.005  # the module's
-    rows = accepted_rows(out, rounds=2, accepted=3)
-    assert summary["initial_accuracy"] < rows[0]["accuracy"] < rows[1]["accuracy"] + 0.02
-    assert_exited_cleanly(summary)
-    submitted = [e for e in events_of(out, "client-0") if e["event"] == "submitted"]
-    assert len(submitted) == 2
-    print(
-        f"pytorch-task under flchain: accuracy {summary['initial_accuracy']:.3f} -> "
-        f"{[row['accuracy'] for row in rows]}, wall {summary['wall_s']:.1f} s"
-    )
-
-    report = verified_report(audit)
+    report = learned_and_verified(out, summary, audit, "pytorch-task")
     assert report["task"]["task_cid"] == certified
     assert report["task"]["task_module"] == "mnist1d_task"
-    finalized = [r for r in report["rounds"] if r["finalized"]]
-    assert [r["certified_cid"] for r in finalized] == [row["certified_cid"] for row in rows]
-    assert all(r["aggregate_status"] == "match" for r in finalized)
