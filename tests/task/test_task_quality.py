@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flchain.task import signals
 from flchain.task.aggregate import bounded_samples
 from flchain.task.quality import (
     Evaluation,
@@ -16,18 +17,6 @@ from flchain.task.quality import (
     score_round,
     size_verdict,
 )
-from flchain.task.signals import (
-    apply_delta,
-    cosine,
-    find_copies,
-    find_group,
-    flat_delta,
-    mean_of,
-    mean_without,
-    norm,
-    principal_scores,
-    weighted_sum,
-)
 from flchain.task.spec import ScoreRules
 
 RULES = ScoreRules()
@@ -39,30 +28,30 @@ def _global() -> dict[str, np.ndarray]:
 
 
 def _with(delta: np.ndarray) -> dict[str, np.ndarray]:
-    return apply_delta(_global(), delta)
+    return signals.apply_delta(_global(), delta)
 
 
 def test_flat_delta_is_in_sorted_name_order() -> None:
     g = {"b": np.zeros(2, np.float32), "a": np.zeros(1, np.float32)}
     w = {"b": np.array([1.0, 2.0], np.float32), "a": np.array([5.0], np.float32)}
-    assert flat_delta(w, g).tolist() == [5.0, 1.0, 2.0]
+    assert signals.flat_delta(w, g).tolist() == [5.0, 1.0, 2.0]
 
 
 def test_near_copies_are_found_whatever_their_scale() -> None:
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=100), rng.normal(size=100)
     shrunk_copy = 0.9 * a + 1e-4 * rng.normal(size=100)
-    assert find_copies([a, b, shrunk_copy], 0.05) == {2: 0}
-    assert find_copies([a, b], 0.05) == {}
+    assert signals.find_copies([a, b, shrunk_copy], 0.05) == {2: 0}
+    assert signals.find_copies([a, b], 0.05) == {}
 
 
 def _copies_pairwise(deltas: list[np.ndarray], tolerance: float) -> dict[int, int]:
     """The rule as defined: every pair, earliest original first."""
-    units = [d / norm(d) if norm(d) > 0 else d for d in deltas]
+    units = [d / signals.norm(d) if signals.norm(d) > 0 else d for d in deltas]
     copies: dict[int, int] = {}
     for i in range(len(units)):
         for j in range(i):
-            if j not in copies and norm(units[i] - units[j]) <= tolerance:
+            if j not in copies and signals.norm(units[i] - units[j]) <= tolerance:
                 copies[i] = j
                 break
     return copies
@@ -73,31 +62,34 @@ def test_near_copies_match_the_pairwise_rule_at_the_tolerance() -> None:
     base = [rng.normal(size=50) for _ in range(6)]
     deltas = [*base, np.zeros(50), np.zeros(50)]
     for k, scale in enumerate((0.5, 2.0, 1.0, 1.0)):
-        unit = base[k] / norm(base[k])
+        unit = base[k] / signals.norm(base[k])
         side = rng.normal(size=50)
         side -= (side @ unit) * unit
-        side /= norm(side)
+        side /= signals.norm(side)
         # at, just inside and just outside the tolerance, and a copy of a copy
         offset = (0.05, 0.0499999, 0.0500001, 0.01)[k]
-        deltas.append(scale * (unit + offset * side) / norm(unit + offset * side))
+        deltas.append(scale * (unit + offset * side) / signals.norm(unit + offset * side))
     deltas.append(deltas[-1] * 3.0)
-    assert find_copies(deltas, 0.05) == _copies_pairwise(deltas, 0.05)
-    assert find_copies(deltas, 0.0) == _copies_pairwise(deltas, 0.0)
-    assert find_copies(deltas[:1], 0.05) == {}
+    assert signals.find_copies(deltas, 0.05) == _copies_pairwise(deltas, 0.05)
+    assert signals.find_copies(deltas, 0.0) == _copies_pairwise(deltas, 0.0)
+    assert signals.find_copies(deltas[:1], 0.05) == {}
 
 
 def test_leave_one_out_means_equal_the_mean_of_the_rest() -> None:
     rng = np.random.default_rng(2)
     deltas = [rng.normal(size=30) for _ in range(5)]
     weights = [3.0, 1.0, 4.0, 1.0, 5.0]
-    total = weighted_sum(deltas, weights)
+    total = signals.weighted_sum(deltas, weights)
     for i in range(5):
         rest = [j for j in range(5) if j != i]
         expected = sum(weights[j] * deltas[j] for j in rest) / sum(weights[j] for j in rest)
-        got = mean_without(total, sum(weights), deltas[i], weights[i])
+        got = signals.mean_without(total, sum(weights), deltas[i], weights[i])
         assert np.allclose(got, expected, rtol=0, atol=1e-12)
-    assert mean_of(total, 0.0).tolist() == [0.0] * 30
-    assert mean_without(weighted_sum(deltas[:1], [2.0]), 2.0, deltas[0], 2.0).tolist() == [0.0] * 30
+    assert signals.mean_of(total, 0.0).tolist() == [0.0] * 30
+    assert (
+        signals.mean_without(signals.weighted_sum(deltas[:1], [2.0]), 2.0, deltas[0], 2.0).tolist()
+        == [0.0] * 30
+    )
 
 
 def test_size_rule_names_free_riding_and_boosting() -> None:
@@ -186,14 +178,16 @@ def test_score_round_orders_checks_and_names_each_signal() -> None:
         "accepted",
     ]
     for i in (0, 4, 7):
-        d = flat_delta(updates[i], _global())  # type: ignore[arg-type]
-        assert verdicts[i].score == contribution(cosine(d, reference), norm(d), _median(updates))
+        d = signals.flat_delta(updates[i], _global())  # type: ignore[arg-type]
+        assert verdicts[i].score == contribution(
+            signals.cosine(d, reference), signals.norm(d), _median(updates)
+        )
 
 
 def _median(updates: list) -> float:
-    sizes = [norm(flat_delta(u, _global())) for u in updates if u is not None]
+    sizes = [signals.norm(signals.flat_delta(u, _global())) for u in updates if u is not None]
     rng = np.random.default_rng(1)
-    return float(np.median([*sizes, norm(rng.normal(size=SIZE))]))
+    return float(np.median([*sizes, signals.norm(rng.normal(size=SIZE))]))
 
 
 def test_direction_is_measured_on_the_head_when_named() -> None:
@@ -230,7 +224,7 @@ def test_leave_one_out_rejects_the_update_that_hurts_the_aggregate() -> None:
 
     def evaluate(w: dict[str, np.ndarray]) -> Evaluation:
         # The validation accuracy drops whenever update 2's change is part of the model.
-        d = flat_delta(w, _global())
+        d = signals.flat_delta(w, _global())
         return Evaluation(0.6 if float(d @ poison) > 0.5 else 0.9, 0.5)
 
     verdicts = score_round(
@@ -257,13 +251,13 @@ def _round_with_colluders(seed: int, shared: float) -> list[np.ndarray]:
 def test_principal_scores_ignore_scale() -> None:
     deltas = _round_with_colluders(4, 2.0)
     scaled = [d * (1 + i) for i, d in enumerate(deltas)]
-    a, b = principal_scores(deltas), principal_scores(scaled)
+    a, b = signals.principal_scores(deltas), signals.principal_scores(scaled)
     assert np.allclose(np.abs(a), np.abs(b))
 
 
 def test_a_colluding_minority_is_found_and_rejected_by_the_cluster_rule() -> None:
     deltas = _round_with_colluders(4, 2.0)
-    group = find_group(deltas)
+    group = signals.find_group(deltas)
     assert group is not None and group.members == COLLUDERS
     assert group.separation > RULES.cluster_separation
     indices = list(range(100, 120))  # the rule reports update indices, not positions
@@ -281,19 +275,19 @@ def test_a_colluding_minority_is_found_and_rejected_by_the_cluster_rule() -> Non
 def test_honest_updates_in_many_directions_form_no_group() -> None:
     for seed in range(5):
         deltas = _round_with_colluders(seed, 0.0)
-        group = find_group(deltas)
+        group = signals.find_group(deltas)
         assert group is not None and group.separation <= RULES.cluster_separation
         assert cluster_verdicts(list(range(20)), deltas, RULES) == {}
 
 
 def test_a_group_is_a_strict_minority_of_at_least_two() -> None:
     rng = np.random.default_rng(5)
-    assert find_group([rng.normal(size=SIZE) for _ in range(4)]) is None
+    assert signals.find_group([rng.normal(size=SIZE) for _ in range(4)]) is None
     hidden = rng.normal(size=SIZE)
     # 11 of 20 move together: the rule can only ever set apart fewer than half,
     # so it assumes (as FLAME does) that colluders are a minority of the round
     deltas = [rng.normal(size=SIZE) + (3 * hidden if i < 11 else 0) for i in range(20)]
-    group = find_group(deltas)
+    group = signals.find_group(deltas)
     assert group is not None and 2 <= len(group.members) <= 9
 
 
@@ -306,7 +300,7 @@ def test_a_lone_outlier_and_its_nearest_neighbour_are_no_group() -> None:
     common = rng.normal(size=SIZE)
     deltas = [common + 0.02 * rng.normal(size=SIZE) for _ in range(4)]
     deltas += [common + 0.3 * rng.normal(size=SIZE), -common]
-    group = find_group(deltas)
+    group = signals.find_group(deltas)
     assert group is not None and group.members == (4, 5)
     assert group.separation < 0.1
     assert cluster_verdicts(list(range(6)), deltas, RULES) == {}
@@ -318,8 +312,8 @@ def test_a_round_of_five_has_no_group_its_split_is_chance() -> None:
     common = rng.normal(size=SIZE)
     deltas = [common + 0.01 * rng.normal(size=SIZE) for _ in range(3)]
     deltas += [-common + 0.01 * rng.normal(size=SIZE) for _ in range(2)]
-    assert find_group(deltas) is None
-    assert find_group([*deltas, common + 0.01 * rng.normal(size=SIZE)]) is not None
+    assert signals.find_group(deltas) is None
+    assert signals.find_group([*deltas, common + 0.01 * rng.normal(size=SIZE)]) is not None
 
 
 def test_score_round_names_the_cluster_signal() -> None:
