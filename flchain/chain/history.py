@@ -105,6 +105,8 @@ def read_history(
     rewarded = {r.account for rec in rounds for r in rec.rewards}
     holders = sorted({*accounts, *minted, *rewarded, *builder.claimed})
     credited, claimed = reader.reward_totals()
+    clients, miners = reader.states_of(sorted(accounts))
+    balances, claimable = reader.rewards_of(holders)
     history = ProtocolHistory(
         chain_id=reader.transactor.chain_id,
         protocol=reader.address,
@@ -115,13 +117,13 @@ def read_history(
         current_round=reader.current_round(),
         rounds=rounds,
         memberships=builder.memberships,
-        clients={a: reader.client_state(a) for a in accounts},
-        miners={a: reader.miner_state(a) for a in accounts},
-        balances={a: reader.token_balance(a) for a in holders},
+        clients=clients,
+        miners=miners,
+        balances=balances,
         minted=minted,
         transferred=transferred,
         claimed=dict(builder.claimed),
-        claimable={a: reader.claimable(a) for a in holders},
+        claimable=claimable,
         token_supply=reader.token_supply(),
         total_credited=credited,
         total_claimed=claimed,

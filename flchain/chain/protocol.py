@@ -273,13 +273,38 @@ class ProtocolClient:
 
     def client_state(self, account: str | None = None) -> ClientState:
         """Status, bond, reputation and last submitted round of a client."""
-        status, bond, rep, last = self._view("clientInfo", account or self.account)
-        return ClientState(MemberStatus(status), bond, rep, last - 1 if last else None)
+        return _client_state(self._view("clientInfo", account or self.account))
 
     def miner_state(self, account: str | None = None) -> MinerState:
         """Status, bond and reputation of a miner."""
-        status, bond, rep = self._view("minerInfo", account or self.account)
-        return MinerState(MemberStatus(status), bond, rep)
+        return _miner_state(self._view("minerInfo", account or self.account))
+
+    def states_of(
+        self, accounts: Sequence[Address]
+    ) -> tuple[dict[Address, ClientState], dict[Address, MinerState]]:
+        """The client and the miner state of every account, in batched calls."""
+        calls = [
+            (self.address, self.abi.encode_call(fn, a)) for fn in _ROLE_VIEWS for a in accounts
+        ]
+        raw = self.transactor.call_many(calls)
+        n = len(accounts)
+        clients = [_client_state(self.abi.decode_result("clientInfo", r)) for r in raw[:n]]
+        miners = [_miner_state(self.abi.decode_result("minerInfo", r)) for r in raw[n:]]
+        return dict(zip(accounts, clients, strict=True)), dict(zip(accounts, miners, strict=True))
+
+    def rewards_of(
+        self, accounts: Sequence[Address]
+    ) -> tuple[dict[Address, int], dict[Address, int]]:
+        """The reward-token balance and the claimable reward of every account, batched."""
+        calls = [
+            (self.token_address, self._token_abi.encode_call("balanceOf", a)) for a in accounts
+        ]
+        calls += [(self.address, self.abi.encode_call("claimable", a)) for a in accounts]
+        raw = self.transactor.call_many(calls)
+        n = len(accounts)
+        balances = [int(self._token_abi.decode_result("balanceOf", r)[0]) for r in raw[:n]]
+        owed = [int(self.abi.decode_result("claimable", r)[0]) for r in raw[n:]]
+        return dict(zip(accounts, balances, strict=True)), dict(zip(accounts, owed, strict=True))
 
     def reputation(self, account: str | None = None, *, miner: bool = False) -> int:
         """Client (default) or miner reputation of ``account``."""
@@ -313,3 +338,16 @@ class ProtocolClient:
         data = self._token_abi.encode_call("balanceOf", account or self.account)
         raw = self.transactor.call(self.token_address, data)
         return int(self._token_abi.decode_result("balanceOf", raw)[0])
+
+
+_ROLE_VIEWS = ("clientInfo", "minerInfo")
+
+
+def _client_state(raw: tuple[Any, ...]) -> ClientState:
+    status, bond, rep, last = raw
+    return ClientState(MemberStatus(status), bond, rep, last - 1 if last else None)
+
+
+def _miner_state(raw: tuple[Any, ...]) -> MinerState:
+    status, bond, rep = raw
+    return MinerState(MemberStatus(status), bond, rep)

@@ -6,9 +6,8 @@ itself (:mod:`flchain.chain.signing`), sends them raw, and turns every failure
 into our exceptions: a custom-error revert becomes :class:`ContractRevertError`
 with the error's name and arguments. It is safe to use from many threads at once.
 
-For throughput, :meth:`Transactor.send_many` signs a list of transactions and
-sends them back to back (or in JSON-RPC batches); :meth:`Transactor.wait_many`
-collects their receipts in batches.
+For throughput, :meth:`Transactor.send_many` signs many transactions and sends them
+back to back or in batches; :meth:`Transactor.wait_many` batches their receipts.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from flchain.types import Address, TxHash
 PRIORITY_FEE = 10**9  # 1 gwei tip
 MAX_UNMINED = 100_000  # raw transactions kept for re-sending until their receipt
 GAS_MARGIN = 1.2  # estimates are exact; leave room for state changing before inclusion
+BATCH = 500  # JSON-RPC requests per batched round trip
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,16 @@ class Transactor:
             raise self._call_error(exc, HexBytes(payload)) from exc
         return bytes(HexBytes(result))
 
+    def call_many(self, calls: Sequence[tuple[Address, bytes]]) -> list[bytes]:
+        """Many ``eth_call``s at the latest block, in batched round trips; the return data in
+        order. The first that fails raises, decoded, as :meth:`call` does."""
+        requests_ = [("eth_call", [{"to": to, "data": hexdata(d)}, "latest"]) for to, d in calls]
+        replies = self._batch(requests_)
+        for (_, data), reply in zip(calls, replies, strict=True):
+            if isinstance(reply, RPCError):
+                raise self._call_error(reply, HexBytes(data)) from reply
+        return [bytes(HexBytes(reply)) for reply in replies]
+
     def estimate_gas(
         self, sender: Address, to: Address | None, data: bytes | str, *, value: int = 0
     ) -> int:
@@ -335,7 +345,8 @@ class Transactor:
                 return [rpc(self.w3, calls[0][0], calls[0][1])]
             except RPCError as exc:
                 return [exc]
-        return rpc_batch(self.w3, calls)
+        chunks = (calls[i : i + BATCH] for i in range(0, len(calls), BATCH))
+        return [reply for chunk in chunks for reply in rpc_batch(self.w3, chunk)]
 
     def _unstick(self, missing: Sequence[TxHash]) -> None:
         """Get stalled transactions mined on a development node.

@@ -66,3 +66,19 @@ def test_only_the_protocol_mints(proto: Protocol) -> None:
     assert minter == (proto.deployment.protocol.lower(),)
     abi_names = {e.get("name") for e in token.abi}
     assert not abi_names & {"grantRole", "revokeRole", "DEFAULT_ADMIN_ROLE", "MINTER_ROLE"}
+
+
+def test_batched_views_equal_one_call_each(proto: Protocol) -> None:
+    proto.register(clients=2, miners=3)
+    accounts = [proto.address(i) for i in (1, 2, 10, 11, 12, 5)]  # clients, miners, a stranger
+    clients, miners = proto.admin.states_of(accounts)
+    assert clients == {a: proto.admin.client_state(a) for a in accounts}
+    assert miners == {a: proto.admin.miner_state(a) for a in accounts}
+    balances, owed = proto.admin.rewards_of(accounts)
+    assert balances == {a: proto.admin.token_balance(a) for a in accounts}
+    assert owed == {a: proto.admin.claimable(a) for a in accounts}
+    assert proto.admin.states_of([]) == ({}, {})
+    claim = proto.admin.abi.encode_call("claim")  # as the zero address: nothing owed
+    with pytest.raises(ContractRevertError) as failed:  # a failing call raises, decoded
+        proto.admin.transactor.call_many([(proto.admin.address, claim)] * 2)
+    assert failed.value.name == RevertName.NothingToClaim
