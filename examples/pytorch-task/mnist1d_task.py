@@ -70,7 +70,7 @@ def load_partition(partition_id: int, num_partitions: int) -> tuple[Any, Any]:
 
 
 def train(model: nn.Module, data: tuple[np.ndarray, np.ndarray], config: Any, seed: int) -> float:
-    """Adam on cross-entropy for ``config.epochs``; the mean training loss."""
+    """Adam on cross-entropy for ``config.epochs``; the mean loss over its batches."""
     x, y = data
     loader = DataLoader(
         TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
@@ -80,16 +80,18 @@ def train(model: nn.Module, data: tuple[np.ndarray, np.ndarray], config: Any, se
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     criterion = nn.CrossEntropyLoss()
     model.train()
-    total, seen = 0.0, 0
+    losses: list[float] = []  # per batch
+
+    def step(xb: torch.Tensor, yb: torch.Tensor) -> float:
+        optimizer.zero_grad()
+        loss = criterion(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+
     for _ in range(config.epochs):
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(yb)
-            seen += len(yb)
-    return total / seen
+        losses.extend(step(xb, yb) for xb, yb in loader)
+    return sum(losses) / len(losses)
 
 
 @torch.no_grad()

@@ -149,10 +149,7 @@ class ModuleProgram:
     def __init__(
         self, task: TaskModule, partitions: Partitions, seed: int, config: TrainConfig
     ) -> None:
-        self.task = task
-        self.partitions = partitions
-        self.seed = seed
-        self.config = config
+        self.task, self.partitions, self.seed, self.config = task, partitions, seed, config
         self._splits: dict[int, tuple[ArrayPair, ArrayPair]] = {}
         with seeded(seed):
             try:

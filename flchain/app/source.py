@@ -43,16 +43,15 @@ _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 @dataclass(frozen=True)
 class TaskSource:
-    """A task module's code: its import name, its file, and the files certified with it."""
+    """A task module's code: its dotted import ``name``, its own file ``path``
+    (``__init__.py`` for a package), the ``root`` directory it is imported from (the top
+    package's parent), and the archive's entries ``files``: (archive path, file), in
+    archive order."""
 
     name: str
-    """The module's dotted import name."""
     path: Path
-    """The module's own file (``__init__.py`` for a package)."""
     root: Path
-    """The directory the module is imported from (the top package's parent)."""
     files: tuple[tuple[str, Path], ...]
-    """The archive's entries: (archive path, file), in archive order."""
 
     @property
     def packaged(self) -> bool:

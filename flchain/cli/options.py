@@ -52,11 +52,7 @@ ClientProcs = Annotated[
 # --- where the parties run (flchain run) ------------------------------------------------
 
 EngineKind = Annotated[
-    str,
-    typer.Option(
-        "--engine",
-        help="process: every party a local process; ray: the clients (pools) as Ray actors.",
-    ),
+    str, typer.Option(help="process: each party a local process; ray: client pools as Ray actors.")
 ]
 RayAddress = Annotated[
     str | None,

@@ -48,25 +48,19 @@ PARAMS = {"acceptance_threshold": ACCEPTANCE_THRESHOLD}
 
 
 class World:
-    """``clients``, ``miners_``, ``rounds`` and ``compression`` go to the spec, ``params`` (any
-    field of :class:`TaskParams`, e.g. ``committee_size``, ``quorum``) to the chain."""
+    """``clients``, ``miners_``, ``rounds`` (1) and ``compression`` go to the spec, the other
+    ``fields`` (any field of :class:`TaskParams`, e.g. ``committee_size``, ``quorum``) to the
+    chain."""
 
-    def __init__(
-        self,
-        tmp: Path,
-        clients: int = 2,
-        miners_: int = 3,
-        rounds: int = 1,
-        compression: str = "",
-        **params: Any,
-    ) -> None:
+    def __init__(self, tmp: Path, clients: int = 2, miners_: int = 3, **fields: Any) -> None:
         self.miners_ = miners_
+        rounds, compression = fields.pop("rounds", 1), fields.pop("compression", "")
         self.spec = replace(
             SPEC, clients=clients, miners=miners_, rounds=rounds, compression=compression
         )
         self.store = LocalStore(tmp / "store")
         spec_cid, initial_cid = pin_task_inputs(self.store, self.spec)
-        self.params = TaskParams(initial_cid, spec_cid, **{**PARAMS, **params})
+        self.params = TaskParams(initial_cid, spec_cid, **{**PARAMS, **fields})
         self.chain = MemChain(self.params)
         self.logs = tmp / "logs"
 

@@ -13,25 +13,15 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 
-class Net(nn.Module):
+class Net(nn.Sequential):
     """Three stride-2 1-D convolutions and a linear read-out (Greydanus, 2020)."""
 
     def __init__(self, length: int = 40, channels: int = 25) -> None:
-        super().__init__()
-        self.length = length
-        self.conv = nn.Sequential(
-            nn.Conv1d(1, channels, 5, stride=2, padding=1),
-            nn.ReLU(),
-            nn.Conv1d(channels, channels, 3, stride=2, padding=1),
-            nn.ReLU(),
-            nn.Conv1d(channels, channels, 3, stride=2, padding=1),
-            nn.ReLU(),
-            nn.Flatten(),
-        )
-        self.fc = nn.Linear(channels * 5, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.conv(x.reshape(x.shape[0], 1, self.length)))
+        convs = [nn.Conv1d(1, channels, 5, stride=2, padding=1)]
+        convs += [nn.Conv1d(channels, channels, 3, stride=2, padding=1) for _ in range(2)]
+        layers = [layer for conv in convs for layer in (conv, nn.ReLU())]
+        head = [nn.Flatten(), nn.Linear(channels * 5, 10)]
+        super().__init__(nn.Unflatten(1, (1, length)), *layers, *head)
 
 
 def _generate(num_samples: int) -> dict[str, np.ndarray]:

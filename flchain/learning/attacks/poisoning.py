@@ -77,13 +77,10 @@ def label_flip(data: ArrayPair, num_classes: int, rng: np.random.Generator) -> A
 
 
 def pair_flip(
-    data: ArrayPair,
-    num_classes: int,
-    rng: np.random.Generator,
-    source: int = 7,
-    target: int = 1,
+    data: ArrayPair, num_classes: int, rng: np.random.Generator, source: int = 7, target: int = 1
 ) -> ArrayPair:
-    """The labels of class ``source`` become ``target``; the others are kept."""
+    """The labels of class ``source`` become ``target``; the others are kept (``rng``: unused,
+    the data attacks' common signature)."""
     if not (0 <= source < num_classes and 0 <= target < num_classes):
         raise ConfigError(f"pair-flip classes {source} -> {target} outside 0..{num_classes - 1}")
     x, y = data
