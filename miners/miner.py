@@ -22,7 +22,7 @@ import numpy as np
 
 from flchain.chain.protocol_types import Phase, Submission
 from flchain.chain.revert_names import RevertName
-from flchain.exceptions import AppError, ContractRevertError, StorageError
+from flchain.exceptions import AppError, ContractRevertError, StorageError, TransactionFailedError
 from flchain.party.behaviours import MinerBehaviour, Role
 from flchain.party.participant import Participant
 from flchain.storage.codec import encode_weights
@@ -180,6 +180,10 @@ class Miner(Participant):
             if exc.name not in (RevertName.RoundAlreadyFinalized, RevertName.NotInPhase):
                 raise
             self.log.emit("finalize_raced", round=r, error=exc.name)
+        except TransactionFailedError:  # another's last page landed between estimate and ours
+            if self.party.protocol.phase(r) != Phase.FINALIZED:
+                raise
+            self.log.emit("finalize_raced", round=r, error="mined after the round was finalized")
 
     def aggregate(
         self, r: int, model: GlobalModel, accepted: list[AcceptedUpdate], member: bool

@@ -36,7 +36,7 @@ from flchain.chain.protocol_types import (
     TaskParams,
 )
 from flchain.chain.transactor import Transactor
-from flchain.exceptions import ConfigError
+from flchain.exceptions import ConfigError, ContractRevertError, TransactionFailedError
 from flchain.types import MAX_SCORE, Address, CIDStr
 
 CERTIFY_GAS = 250_000
@@ -165,12 +165,18 @@ class ProtocolClient:
     def finalize(self, round: int) -> list[TxReceipt]:
         """Send pages of ``round``'s finalization until it is finalized; their receipts.
 
-        Somebody else's pages count too; a page refused because another party took the
-        last step first raises ``RoundAlreadyFinalized`` like a single call would.
+        Somebody else's pages count too. A first page refused because another party took
+        the last step first raises as a single call would (``RoundAlreadyFinalized``, or a
+        failed transaction when theirs landed between our estimate and our page); a later
+        page that fails because the round got finalized meanwhile ends the loop.
         """
         receipts = [self.finalize_round(round)]
         while self.phase(round) != Phase.FINALIZED:
-            receipts.append(self.finalize_round(round))
+            try:
+                receipts.append(self.finalize_round(round))
+            except (ContractRevertError, TransactionFailedError):
+                if self.phase(round) != Phase.FINALIZED:
+                    raise
         return receipts
 
     def finalization_progress(self, round: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ and clock moves against a real node. After every step, from the logs and views:
 
 from __future__ import annotations
 
-import os
+import hashlib
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -96,7 +96,7 @@ def make_machine(p: Protocol) -> type[RuleBasedStateMachine]:
             r, miner = self.round, self.miner(m)
             n = p.admin.round_info(r).num_submissions
             scores = [9_000 if (seed >> i) & 1 else 1_000 for i in range(n)]
-            salt = os.urandom(32)
+            salt = hashlib.sha256(f"{r}:{m}:{seed}".encode()).digest()  # reproducible draws
             if self.attempt(lambda: miner.commit_votes(r, miner.vote_commitment(r, scores, salt))):
                 self.secrets[(r, miner.account)] = (scores, salt)
 
@@ -106,7 +106,7 @@ def make_machine(p: Protocol) -> type[RuleBasedStateMachine]:
             n = p.admin.round_info(r).num_submissions
             scores, salt = self.secrets.get((r, miner.account), ([0] * n, bytes(32)))
             if not honest:
-                salt = os.urandom(32)
+                salt = hashlib.sha256(salt).digest()
             self.attempt(lambda: miner.reveal_votes(r, scores, salt))
 
         @rule()
