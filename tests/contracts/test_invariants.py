@@ -59,6 +59,7 @@ def make_machine(p: Protocol) -> type[RuleBasedStateMachine]:
             self.secrets: dict[tuple[int, str], tuple[list[int], bytes]] = {}
             self.frozen: dict[int, Any] = {}
             self.actions = 0
+            self.cooperative_round(2**16 - 1)  # every run starts with a round that accepts all
 
         def teardown(self) -> None:
             if hasattr(self, "snapshot"):
