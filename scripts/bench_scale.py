@@ -12,7 +12,9 @@ least :data:`MIN_PER_CLIENT` training examples (``mnist1d-<N>``), its CNN,
   the whole process tree (chain node, pools, miners), sampled every 0.5 s;
 * ``gas_per_update``: all gas the parties spent over the rounds divided by the
   updates submitted; ``max_tx_gas``: the largest single transaction;
-* ``accuracy`` and ``baseline_accuracy`` (``flchain baseline`` on the same split).
+* ``accuracy`` and ``baseline_accuracy`` (``flchain baseline`` on the same split);
+* ``audit_s`` and ``audit_verified``: ``flchain audit --run --json`` of the run, in a
+  fresh process, while its node is still up (``--no-audit`` skips it).
 
     .venv/bin/python scripts/bench_scale.py                    # 1000 clients, 5 rounds
     .venv/bin/python scripts/bench_scale.py --clients 10 100 300 1000   # the curve
@@ -35,7 +37,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flchain.chain import testnet
+from flchain.chain.node import NodeConfig, free_port
 from flchain.party.roundlog import read_events
+from flchain.task.accounts import task_accounts
 
 CLI = [sys.executable, "-c", "from flchain.cli import main; main()"]
 MIN_PER_CLIENT = 24
@@ -103,9 +108,32 @@ class PeakSampler:
 
 
 def run_flchain(a: argparse.Namespace, clients: int, tmp: Path) -> dict[str, Any]:
-    out = tmp / "run"
+    """The run on a testnet started here (so that it outlives the run), then its audit."""
+    home = tmp / "home"
+    accounts = max(task_accounts(clients, a.miners)) + 1
+    config = NodeConfig(accounts=accounts).with_port(free_port())  # as `flchain run` starts one
+    testnet.up(testnet.UpOptions(config=config, home=home, deployments=tmp / "dep", deploy=False))
+    try:
+        figures = _run(a, clients, tmp / "run", home)
+        return {**figures, **(_audit(tmp / "run", home) if a.audit else {})}
+    finally:
+        testnet.down(home)
+
+
+def _audit(out: Path, home: Path) -> dict[str, Any]:
+    cmd = [*CLI, "audit", "--testnet", str(home / testnet.TESTNET_FILE), "--run", str(out)]
+    start = time.monotonic()
+    done = subprocess.run([*cmd, "--json"], capture_output=True, text=True, check=False)
+    elapsed = round(time.monotonic() - start, 1)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"flchain audit failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout)
+    return {"audit_s": elapsed, "audit_verified": bool(report["verified"])}
+
+
+def _run(a: argparse.Namespace, clients: int, out: Path, home: Path) -> dict[str, Any]:
     cmd = [*CLI, "run", *task_args(a, clients), "--miners", str(a.miners)]
-    cmd += ["--committee", str(a.committee), "--out", str(out), "--home", str(tmp / "home")]
+    cmd += ["--committee", str(a.committee), "--out", str(out), "--home", str(home)]
     cmd += ["--json"] + (["--client-procs", str(a.client_procs)] if a.client_procs else [])
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -163,6 +191,7 @@ def main() -> None:
     parser.add_argument("--local-epochs", type=int, default=1)
     parser.add_argument("--client-procs", type=int, default=0, help="pools (0: flchain's default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-audit", dest="audit", action="store_false", help="skip the audit")
     args = parser.parse_args()
     runs = [measure(args, n) for n in args.clients]
     print(json.dumps(runs[0] if len(runs) == 1 else {"curve": runs}))
