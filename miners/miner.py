@@ -180,7 +180,7 @@ class Miner(Participant):
             if exc.name not in (RevertName.RoundAlreadyFinalized, RevertName.NotInPhase):
                 raise
             self.log.emit("finalize_raced", round=r, error=exc.name)
-        except TransactionFailedError:  # another's last page landed between estimate and ours
+        except TransactionFailedError:  # another party's last page landed just before ours
             if self.party.protocol.phase(r) != Phase.FINALIZED:
                 raise
             self.log.emit("finalize_raced", round=r, error="mined after the round was finalized")

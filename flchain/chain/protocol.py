@@ -41,6 +41,9 @@ from flchain.types import MAX_SCORE, Address, CIDStr
 
 CERTIFY_GAS = 250_000
 """Gas limit of ``certifyAggregate`` (see :meth:`ProtocolClient.certify_aggregate`)."""
+TX_GAS_BUDGET = 5_000_000
+"""The protocol's stated bound on any one transaction (docs/protocol.md; every finalize page
+stays within it, checked by ``contracts/test/FLFinalizePages.t.sol``): the gas limit of a page."""
 
 
 def vote_commitment(
@@ -159,15 +162,21 @@ class ProtocolClient:
 
     def finalize_round(self, round: int) -> TxReceipt:
         """One page of ``round``'s finalization (anyone, once it is ``CLOSED``): at most
-        ``FINALIZE_PAGE`` steps; the page that takes the last step opens the next round."""
-        return self._send("finalizeRound", round)
+        ``FINALIZE_PAGE`` steps; the page that takes the last step opens the next round.
+
+        Its gas limit is the protocol's budget, not an estimate: what a page does depends on
+        where the cursor is when it is mined (scoring, settling, or the last step that also
+        settles the committee and opens the next round), and with several parties paging at
+        once that is not where it was when an estimate would have been taken. An estimate
+        would also run the page a dozen times on the node, for every party, at every page.
+        """
+        return self._send("finalizeRound", round, gas=TX_GAS_BUDGET)
 
     def finalize(self, round: int) -> list[TxReceipt]:
         """Send pages of ``round``'s finalization until it is finalized; their receipts.
 
         Somebody else's pages count too. A first page refused because another party took
-        the last step first raises as a single call would (``RoundAlreadyFinalized``, or a
-        failed transaction when theirs landed between our estimate and our page); a later
+        the last step first raises as a single call would (``RoundAlreadyFinalized``); a later
         page that fails because the round got finalized meanwhile ends the loop.
         """
         receipts = [self.finalize_round(round)]

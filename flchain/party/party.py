@@ -106,17 +106,17 @@ def join_task(
     account_index: int,
     store: ContentStore,
     log: EventLog,
+    port: Callable[[ProtocolClient], ChainPort] = NodePort,
 ) -> Party:
-    """Connect, derive the account, read the task parameters and spec."""
+    """Connect, derive the account, read the task parameters and spec; ``port`` wraps the
+    account's :class:`ProtocolClient` (a pool's clients share their settled reads)."""
     address = task or testnet.protocol
     if not address:
         raise ConfigError("no task address: pass --task or use a testnet file with a deployment")
     transactor = Transactor(connect(testnet.rpc_url))
     account = account_from_mnemonic(testnet.mnemonic, account_index)
     me = transactor.add_account(account)
-    protocol = NodePort(
-        ProtocolClient(transactor, address, me, from_block=testnet.deployment_block)
-    )
+    protocol = port(ProtocolClient(transactor, address, me, from_block=testnet.deployment_block))
     params = protocol.task_params
     try:
         raw = store.get(params.spec_cid, max_size=1 << 20)

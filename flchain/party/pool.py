@@ -15,7 +15,9 @@ import of torch and the model code, the task's data split, and
   per-thread state exists on those threads only (each client's own thread
   only waits: on the chain, the store, its turn);
 * the chain's request rate: a pool polls at most :data:`POLLS_PER_SECOND`
-  times a second in all, however many clients wait in it.
+  times a second in all, however many clients wait in it, and reads what a
+  round settled (its accepted updates, its certified CID) once for all its
+  clients (:class:`~flchain.party.settled.PooledPort`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from flchain.party.memo import AggregateMemo
 from flchain.party.participant import Participant, drive
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
+from flchain.party.settled import PooledPort, SettledReads
 from flchain.party.workload import Workload, load_workload
 from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account
@@ -167,6 +170,7 @@ class ClientPool:
         self.workload: Workload | None = None
         self.updates: SharedUpdates | None = None
         self.aggregates = AggregateMemo()
+        self.reads = SettledReads()
         self.members: list[Participant] = []
         self.status: dict[int, int] = {}
         """Exit status of each client: 0 done, 1 failures found, 2 stopped by an error."""
@@ -184,7 +188,11 @@ class ClientPool:
     ) -> None:
         """Join client ``index`` to the task as a member of this pool (``size`` clients)."""
         log = EventLog(log_dir, Role.CLIENT, index)
-        party = join_task(info, task, client_account(index), open_store(store_dir, kubo_url), log)
+        store = open_store(store_dir, kubo_url)
+        reads = self.reads
+        party = join_task(
+            info, task, client_account(index), store, log, lambda pc: PooledPort(pc, reads)
+        )
         if not 0 <= index < party.spec.clients:
             raise ConfigError(
                 f"client index {index} is not in this task (it has {party.spec.clients} clients)"
