@@ -134,7 +134,8 @@ class Participant:
             return info if ok(info.phase) else None
 
         def deadline() -> float | None:
-            if not latest or latest[0].phase in (Phase.NOT_OPENED, Phase.FINALIZED):
+            # Past the reveal phase a block shows nothing new: the round waits on finalization.
+            if not latest or latest[0].phase in (Phase.NOT_OPENED, Phase.CLOSED, Phase.FINALIZED):
                 return None
             info = latest[0]
             ends = {Phase.SUBMIT: info.submit_end, Phase.COMMIT: info.commit_end}

@@ -14,10 +14,11 @@ import of torch and the model code, the task's data split, and
   round's work runs a few at a time instead of all at once, and torch's
   per-thread state exists on those threads only (each client's own thread
   only waits: on the chain, the store, its turn);
-* the chain's request rate: a pool polls at most :data:`POLLS_PER_SECOND`
-  times a second in all, however many clients wait in it, and reads what a
-  round settled (its accepted updates, its certified CID) once for all its
-  clients (:class:`~flchain.party.settled.PooledPort`).
+* its view of the chain (:class:`~flchain.party.sharedport.PooledPort`): a
+  round's phase read once per 0.2 s for all its clients, what a round settled
+  (accepted updates, certified CID) read once, one empty block mined past a
+  deadline for all, and a few transactions in flight at a time, so that the
+  node's load does not grow with the number of clients waiting on it.
 """
 
 from __future__ import annotations
@@ -42,14 +43,12 @@ from flchain.party.memo import AggregateMemo
 from flchain.party.participant import Participant, drive
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
-from flchain.party.settled import PooledPort, SettledReads
+from flchain.party.sharedport import SHARED_MAX_AGE_S, PooledPort, SharedReads
 from flchain.party.workload import Workload, load_workload
 from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account
 from flchain.types import Weights
 
-POLLS_PER_SECOND = 200.0
-"""How often a whole pool may poll the chain: each client polls every ``n / 200`` s."""
 MAX_POOL_SIZE = 4096
 """The most clients one pool hosts (a bound on ``--indices``)."""
 
@@ -170,7 +169,7 @@ class ClientPool:
         self.workload: Workload | None = None
         self.updates: SharedUpdates | None = None
         self.aggregates = AggregateMemo()
-        self.reads = SettledReads()
+        self.shared = SharedReads()
         self.members: list[Participant] = []
         self.status: dict[int, int] = {}
         """Exit status of each client: 0 done, 1 failures found, 2 stopped by an error."""
@@ -184,14 +183,13 @@ class ClientPool:
         store_dir: str | None,
         kubo_url: str | None,
         log_dir: Path | None,
-        size: int,
     ) -> None:
-        """Join client ``index`` to the task as a member of this pool (``size`` clients)."""
+        """Join client ``index`` to the task as a member of this pool."""
         log = EventLog(log_dir, Role.CLIENT, index)
         store = open_store(store_dir, kubo_url)
-        reads = self.reads
+        shared = self.shared
         party = join_task(
-            info, task, client_account(index), store, log, lambda pc: PooledPort(pc, reads)
+            info, task, client_account(index), store, log, lambda pc: PooledPort(pc, shared)
         )
         if not 0 <= index < party.spec.clients:
             raise ConfigError(
@@ -210,7 +208,7 @@ class ClientPool:
             self.updates = SharedUpdates(party.spec.clients + 8)
         assert self.updates is not None
         own = replace(self.workload, program=_own_program(self.workload.program))
-        party.poll_s = max(party.poll_s, size / POLLS_PER_SECOND)
+        party.poll_s = max(party.poll_s, SHARED_MAX_AGE_S)
         member = self.make(party, own, index, behaviour)
         member.cache = self.updates
         member.aggregates = self.aggregates
@@ -283,7 +281,7 @@ def run_pool(
     _allow_open_files(2 * len(indices) + 256)
     for index, behaviour in zip(indices, behaviours, strict=True):
         try:
-            pool.join(index, behaviour, info, task, store_dir, kubo_url, log_dir, len(indices))
+            pool.join(index, behaviour, info, task, store_dir, kubo_url, log_dir)
         except FLchainError as exc:
             print(f"client {index}: {exc}", file=sys.stderr)
             pool.status[index] = 2
