@@ -174,7 +174,8 @@ class Miner(Participant):
             time.sleep(self.party.poll_s)
         try:
             with self.log.timed("finalized", round=r) as extra:
-                extra["gas"] = self.party.protocol.finalize_round(r).gas_used
+                tx = self.party.protocol.finalize_round(r)
+                extra.update(gas=tx.gas_used, pages=tx.transactions, largest_gas=tx.largest)
             self.log.info("round %d: finalized", r)
         except ContractRevertError as exc:
             if exc.name not in (RevertName.RoundAlreadyFinalized, RevertName.NotInPhase):

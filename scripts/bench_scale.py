@@ -11,7 +11,8 @@ least :data:`MIN_PER_CLIENT` training examples (``mnist1d-<N>``), its CNN,
 * ``peak_rss_mb``: the peak over the run of the resident memory summed over
   the whole process tree (chain node, pools, miners), sampled every 0.5 s;
 * ``gas_per_update``: all gas the parties spent over the rounds divided by the
-  updates submitted; ``max_tx_gas``: the largest single transaction;
+  updates submitted; ``max_tx_gas``: the largest single transaction (a finalize page,
+  not a party's pages summed);
 * ``accuracy`` and ``baseline_accuracy`` (``flchain baseline`` on the same split);
 * ``audit_s`` and ``audit_verified``: ``flchain audit --run --json`` of the run, in a
   fresh process, while its node is still up (``--no-audit`` skips it).
@@ -145,8 +146,8 @@ def _run(a: argparse.Namespace, clients: int, out: Path, home: Path) -> dict[str
         raise SystemExit(f"flchain run failed ({proc.returncode}):\n{stderr[-3000:]}")
     summary = json.loads(stdout)
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    gas = [
-        int(e["gas"])
+    gas = [  # a finalization sent as pages logs its largest page apart from its total
+        int(e.get("largest_gas", e["gas"]))
         for path in sorted((out / "logs").glob("*.jsonl"))
         for e in read_events(path)
         if "gas" in e

@@ -177,10 +177,19 @@ class MinerState:
 
 @dataclass(frozen=True)
 class TxResult:
-    """A mined transaction, as a party needs it: its gas and its hash."""
+    """A mined transaction, as a party needs it: its gas and its hash; for a write sent as
+    several transactions (a round's finalization, page by page), their total gas, the last
+    one's hash, how many there were and the largest one's gas."""
 
     gas_used: int
     tx_hash: str
+    transactions: int = 1
+    largest_gas_used: int = 0
+
+    @property
+    def largest(self) -> int:
+        """The gas of the largest single transaction."""
+        return self.largest_gas_used or self.gas_used
 
     @classmethod
     def from_receipt(cls, receipt: Mapping[str, Any]) -> TxResult:

@@ -135,8 +135,9 @@ class NodePort:
         return TxResult.from_receipt(self.protocol.reveal_votes(round, scores, salt))
 
     def finalize_round(self, round: int) -> TxResult:
-        results = [TxResult.from_receipt(r) for r in self.protocol.finalize(round)]
-        return TxResult(sum(r.gas_used for r in results), results[-1].tx_hash)
+        gas = [TxResult.from_receipt(r) for r in self.protocol.finalize(round)]
+        used = [g.gas_used for g in gas]
+        return TxResult(sum(used), gas[-1].tx_hash, len(used), max(used))
 
     def certify_aggregate(self, round: int, cid: str) -> TxResult:
         return TxResult.from_receipt(self.protocol.certify_aggregate(round, cid))
