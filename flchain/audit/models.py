@@ -203,7 +203,17 @@ class ModelAuditor:
 
         measure = self.measure
         assert measure is not None
-        evaluate_fn = measure.evaluate
+        kept: dict[int, Evaluation] = {}
+        alive = {id(w) for w in weights.values()}  # held by ``weights``: their ids stay theirs
+
+        def evaluate_fn(w: Weights) -> Evaluation:
+            """Each update's own model is evaluated once, for its verdict and for the report."""
+            if id(w) not in alive:
+                return measure.evaluate(w)
+            if id(w) not in kept:
+                kept[id(w)] = measure.evaluate(w)
+            return kept[id(w)]
+
         base = (
             Evaluation(*self.current_eval)
             if self.current_eval is not None and current is self.current
@@ -232,7 +242,7 @@ class ModelAuditor:
         for c, v, w in zip(checks, verdicts, updates, strict=True):
             c.score, c.reason = int(v.score), v.reason
             if w is not None:
-                found = evaluate_fn(dict(w))
+                found = evaluate_fn(w)
                 c.accuracy, c.loss = found.accuracy, found.loss
 
     def reaggregate(
