@@ -30,22 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flchain.learning.attacks import ATTACKS
+
 ROOT = Path(__file__).resolve().parent.parent
-CLIENT_ATTACKS = (
-    "label-flip",
-    "pair-flip",
-    "backdoor",
-    "signflip",
-    "boost",
-    "shrink",
-    "alie",
-    "min-max",
-    "min-sum",
-    "sybil",
-    "inflate",
-    "free-rider",
-    "noise",
-)
+CLIENT_ATTACKS = tuple(ATTACKS)
+"""Every client attack of the lab's one registry."""
 HARMLESS = ("shrink",)
 MINER_ATTACKS = ("random-scores", "inverted-scores", "always-accept", "lazy")
 QUICK_CLIENT = ("label-flip", "backdoor", "inflate", "alie")
