@@ -31,6 +31,7 @@ from flchain.chain.protocol_types import MemberStatus
 from flchain.exceptions import ConfigError, RoundTimeoutError, RunError, StorageError
 from flchain.party.behaviours import HONEST, assign_client_behaviours
 from flchain.party.workload import Workload, load_workload
+from flchain.run import interrupts
 from flchain.run.engine import Engine, EngineOptions, open_engine
 from flchain.run.metrics import bytes_summary, decisions_changed, dp_summary, mismatches
 from flchain.run.monitor import Monitor, RoundReport
@@ -112,7 +113,7 @@ def run_task(options: RunOptions, console: Console | None = None) -> RunResult:
     funded = client_account(spec.clients - 1) + 1
     network = ensure_testnet(options.home, options.node_config, options.backend, funded)
     try:
-        with open_engine(options.engine, out / "logs") as children:
+        with interrupts.catch_interrupts(), open_engine(options.engine, out / "logs") as children:
             return _run(options, network, children, console, start, out, workload, behaviours)
     finally:
         network.close()
@@ -283,6 +284,7 @@ def _wait_registered(
             raise RoundTimeoutError(
                 f"no party registered for {REGISTER_TIMEOUT_S:.0f} s; waiting for: {waiting}"
             )
+        interrupts.check()
         time.sleep(0.1)
     if not any(c.name.startswith("miner") for c in children.running()):
         raise RunError("no miner is running; see the logs in the run directory")
@@ -323,6 +325,7 @@ def _follow(
                 break
             r, phase = monitor.status()
             progress.update(r, phase.name.lower(), len(children.running()))
+            interrupts.check()
             time.sleep(0.2)
 
 
