@@ -15,6 +15,7 @@ from flchain.party.participant import Participant, run_participant
 from flchain.party.party import Party, TestnetInfo, join_task
 from flchain.party.roundlog import EventLog
 from flchain.party.workload import Workload, load_workload
+from flchain.spawn import watch_supervisor
 from flchain.storage.factory import open_store
 from flchain.task.accounts import client_account, miner_account
 
@@ -41,16 +42,19 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def prepare_process(log_format: str) -> None:
+    """What every party process does first: SIGTERM exits cleanly (also when the run that
+    started it is gone), and log lines go to stderr in ``log_format``."""
+    signal.signal(signal.SIGTERM, _terminate)
+    watch_supervisor()
+    logging.basicConfig(level=logging.INFO, format=log_format, stream=sys.stderr)
+
+
 def start_child(role: Role, index: int, account_index: int, where: Where) -> tuple[Party, Workload]:
     """Join the task and build the workload (its app or module checked against the
     certified CID);
     SIGTERM exits cleanly."""
-    signal.signal(signal.SIGTERM, _terminate)
-    logging.basicConfig(
-        level=logging.INFO,
-        format=f"%(asctime)s {role}-{index} %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    prepare_process(f"%(asctime)s {role}-{index} %(levelname)s %(message)s")
     log = EventLog(where.log_dir, role, index)
     info = TestnetInfo.load(where.testnet)
     store = open_store(where.store_dir, where.kubo_url)

@@ -23,10 +23,8 @@ import of torch and the model code, the task's data split, and
 
 from __future__ import annotations
 
-import logging
 import os
 import resource
-import signal
 import sys
 import threading
 from collections import OrderedDict
@@ -39,6 +37,7 @@ from flchain.app.module import ModuleProgram
 from flchain.app.program import TaskProgram
 from flchain.exceptions import ConfigError, FLchainError
 from flchain.party.behaviours import Role
+from flchain.party.child import prepare_process
 from flchain.party.memo import AggregateMemo
 from flchain.party.participant import Participant, drive
 from flchain.party.party import Party, TestnetInfo, join_task
@@ -135,10 +134,6 @@ def _own_program(program: TaskProgram) -> TaskProgram:
 def _parallel(program: TaskProgram) -> bool:
     """Whether copies of ``program`` may train on several threads at once."""
     return isinstance(program, ModuleProgram) and program.parallel
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
 
 
 def _allow_open_files(needed: int) -> None:
@@ -264,12 +259,7 @@ def run_pool(
     task_module: str | None = None,
 ) -> int:
     """Join every client of ``indices``, then run them all; the worst exit status."""
-    signal.signal(signal.SIGTERM, _terminate)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(threadName)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    prepare_process("%(asctime)s %(threadName)s %(levelname)s %(message)s")
     try:
         if len(behaviours) != len(indices):
             raise ConfigError(f"{len(behaviours)} behaviours for {len(indices)} clients")

@@ -3,8 +3,10 @@
 Every child is ``python -c "from flchain.cli import main; main()" ...`` in its
 own session (process group), so a Ctrl-C in the terminal reaches only the
 orchestrator, which then stops every child itself: SIGTERM to each group, a
-grace period, then SIGKILL. Output goes to ``logs/<name>.out``. Torch and BLAS
-are limited to one thread per child: the machine's cores are shared.
+grace period, then SIGKILL. A run killed before it can (SIGKILL) leaves no party
+behind either: each watches the run (:func:`flchain.spawn.watch_supervisor`).
+Output goes to ``logs/<name>.out``. Torch and BLAS are limited to one thread per
+child: the machine's cores are shared.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from flchain.run.engine import Child, Engine
-from flchain.spawn import spawn_detached
+from flchain.spawn import spawn_detached, supervised_env
 
 CLI_ENTRY = "from flchain.cli import main; main()"
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -50,6 +52,7 @@ class ChildSet(Engine):
 
     def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> ProcessChild:
         """Start ``flchain <args>`` as child ``name``."""
+        env = {**supervised_env(), **(env or {})}  # a party ends if this run is killed
         return self.spawn_command(name, [sys.executable, "-c", CLI_ENTRY, *args], env, args)
 
     def spawn_command(
