@@ -82,19 +82,61 @@ def svg(dataset: str, cells: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+# The issue's goals, for the table's last column (client attacks are judged at 30 %).
+MAX_ACCURACY_DROP = 0.02
+MIN_MALICIOUS_REJECTED = 0.95  # where the attack harms
+MAX_HONEST_REJECTED = 0.05
+MAX_MALICIOUS_REWARD = 0.05
+MAX_TRIGGER_SUCCESS = 0.10  # backdoor
+
+
+def client_misses(c: dict[str, Any]) -> list[str]:
+    """The goals a client-attack cell misses (empty: all met)."""
+    misses = []
+    if c["accuracy"] < c["clean_accuracy"] - MAX_ACCURACY_DROP:
+        misses.append("accuracy")
+    if c["harmful"] and (c["malicious_rejected"] or 0.0) < MIN_MALICIOUS_REJECTED:
+        misses.append("rejected")
+    if (c["honest_rejected"] or 0.0) > MAX_HONEST_REJECTED:
+        misses.append("honest rejected")
+    if c["malicious_reward_share"] > MAX_MALICIOUS_REWARD:
+        misses.append("reward")
+    if c["attack"] == "backdoor" and (c.get("attack_success_rate") or 0.0) > MAX_TRIGGER_SUCCESS:
+        misses.append("trigger")
+    return misses
+
+
+def miner_misses(c: dict[str, Any]) -> list[str]:
+    """The goals a lying-miner cell misses: no decision changed, liars below honest miners."""
+    misses = []
+    if c["decisions_changed"]:
+        misses.append("decisions")
+    if max(c["liar_reputation"]) >= min(c["honest_miner_reputation"]):
+        misses.append("reputation")
+    if max(c["liar_rewards"]) >= min(c["honest_miner_rewards"]):
+        misses.append("rewards")
+    return misses
+
+
+def verdict(misses: list[str]) -> str:
+    return "met" if not misses else "**not met**: " + ", ".join(misses)
+
+
 def pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f} %"
 
 
 def client_row(c: dict[str, Any]) -> str:
     base = " / ".join(f"{a:.3f}" for a in accuracies(c)[1:])
-    asr = c.get("attack_success_rate")
+    asr = c.get("attack_success_rate") if c["attack"] == "backdoor" else None
+    harmless = "" if c["harmful"] else " (harmless)"
+    goals = verdict(client_misses(c)) if c["fraction"] >= 0.3 else ""
     return (
-        f"| {c['dataset']} | `{c['attack']}` | {round(100 * c['fraction'])} % | "
+        f"| {c['dataset']} | `{c['attack']}`{harmless} | {round(100 * c['fraction'])} % | "
         f"{c['accuracy']:.3f} | {100 * (c['accuracy'] - c['clean_accuracy']):+.1f} pp | "
         f"{pct(c['malicious_rejected'])} | {pct(c['honest_rejected'])} | "
         f"{pct(c['malicious_reward_share'])} | {'—' if asr is None else f'{asr:.3f}'} | "
-        f"{base} |"
+        f"{base} | {goals} |"
     )
 
 
@@ -102,7 +144,8 @@ def miner_row(c: dict[str, Any]) -> str:
     return (
         f"| {c['dataset']} | `{c['attack']}` | {c['miners']} | {c['accuracy']:.3f} | "
         f"{c['decisions_changed']} | {c['liar_reputation']} | {c['honest_miner_reputation']} | "
-        f"{c['liar_rewards']} / {c['honest_miner_rewards']} |"
+        f"{c['liar_rewards']} / {c['honest_miner_rewards']} | "
+        f"{verdict(miner_misses(c)) if c['miners'] >= 2 else ''} |"
     )
 
 
@@ -113,22 +156,24 @@ def main() -> None:
     args = parser.parse_args()
     cells: list[dict[str, Any]] = json.loads(args.result.read_text())["cells"]
     clients = [c for c in cells if "fraction" in c]
+    args.out.mkdir(parents=True, exist_ok=True)
     for dataset in dict.fromkeys(c["dataset"] for c in clients):
         mine = [c for c in clients if c["dataset"] == dataset]
         (args.out / f"robustness-{dataset}.svg").write_text(svg(dataset, mine) + "\n")
     print(
         "| dataset | attack | fraction | accuracy | vs clean | malicious rejected | "
         "honest rejected | malicious reward share | trigger success | "
-        "FedAvg / MultiKrum / FLTrust |"
+        "FedAvg / MultiKrum / FLTrust | goals (at 30 %) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(client_row(c) for c in clients))
     print()
     print(
         "| dataset | attack | lying miners | accuracy | decisions changed | "
-        "liars' reputation | honest miners' reputation | liars' / honest rewards |"
+        "liars' reputation | honest miners' reputation | liars' / honest rewards | "
+        "goals (2 liars) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(miner_row(c) for c in cells if "miners" in c))
 
 
