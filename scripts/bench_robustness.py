@@ -6,6 +6,9 @@ accuracy against the clean run's, the share of malicious and of honest updates
 rejected (and the share of honest updates the clean run rejected), the
 malicious clients' share of client rewards, and for miner
 attacks whether any committee decision differed from the honest majority's.
+A lying miner can only push a bad update in where there is one, so every
+miner cell also has malicious clients (``--miner-clients``, by default 30 %
+label flippers; ``none`` for a clean federation) and reports their rejection.
 Beside each client cell, the same attack against plain ``flchain baseline``
 with FedAvg, MultiKrum and FLTrust, so the table shows what proof-of-quality
 adds over robust aggregation alone.
@@ -134,6 +137,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument(
+        "--miner-clients",
+        default="label-flip:0.3",
+        help="the client attack beside every lying-miner cell ('none': clean clients)",
+    )
+    parser.add_argument(
         "--only", default="", help="comma-separated attacks to run (the clean run always runs)"
     )
     args = parser.parse_args()
@@ -183,20 +191,25 @@ def main() -> None:
                     }
                 cells.append(cell)
                 print(json.dumps(cell), file=sys.stderr, flush=True)
+            beside = [] if args.miner_clients == "none" else ["--malicious", args.miner_clients]
+            client_attack = args.miner_clients.split(":")[0]
             for attack, count in miner_attacks:
                 s = run_cell(
                     dataset, args, work, f"{dataset}-{attack}-{count}",
-                    ["--malicious-miners", f"{attack}:{count}"],
+                    ["--malicious-miners", f"{attack}:{count}", *beside],
                 )  # fmt: skip
                 cell = {
                     "dataset": dataset,
                     "attack": attack,
                     "miners": count,
+                    "client_attack": args.miner_clients,
                     "accuracy": s["final_accuracy"],
                     "clean_accuracy": clean_acc,
                     "decisions_changed": s.get("decisions_changed"),
                     **liars_cell(s),
                 }
+                if beside:
+                    cell.update(client_cell(s, client_attack))
                 cells.append(cell)
                 print(json.dumps(cell), file=sys.stderr, flush=True)
     result = {"cells": cells, "wall_s": round(time.time() - start, 1), "quick": args.quick}

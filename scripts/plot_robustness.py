@@ -141,8 +141,11 @@ def client_row(c: dict[str, Any]) -> str:
 
 
 def miner_row(c: dict[str, Any]) -> str:
+    beside = c.get("client_attack", "none")
+    bad = "—" if beside == "none" else f"{pct(c.get('malicious_rejected'))}"
     return (
-        f"| {c['dataset']} | `{c['attack']}` | {c['miners']} | {c['accuracy']:.3f} | "
+        f"| {c['dataset']} | `{c['attack']}` | {c['miners']} | `{beside}` | {bad} | "
+        f"{c['accuracy']:.3f} | "
         f"{c['decisions_changed']} | {c['liar_reputation']} | {c['honest_miner_reputation']} | "
         f"{c['liar_rewards']} / {c['honest_miner_rewards']} | "
         f"{verdict(miner_misses(c)) if c['miners'] >= 2 else ''} |"
@@ -169,11 +172,11 @@ def main() -> None:
     print("\n".join(client_row(c) for c in clients))
     print()
     print(
-        "| dataset | attack | lying miners | accuracy | decisions changed | "
-        "liars' reputation | honest miners' reputation | liars' / honest rewards | "
-        "goals (2 liars) |"
+        "| dataset | attack | lying miners | malicious clients | their updates rejected | "
+        "accuracy | decisions changed | liars' reputation | honest miners' reputation | "
+        "liars' / honest rewards | goals (2 liars) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(miner_row(c) for c in cells if "miners" in c))
 
 

@@ -41,6 +41,8 @@ def _miner(count: int, changed: int, liar_rep: int) -> dict[str, Any]:
         "honest_miner_reputation": [175] * (5 - count),
         "liar_rewards": [11.0] * count,
         "honest_miner_rewards": [81.0] * (5 - count),
+        "client_attack": "label-flip:0.3",
+        "malicious_rejected": 0.9,
     }
 
 
@@ -77,5 +79,6 @@ def test_rows_say_which_goals_each_cell_misses(tmp_path: Path) -> None:
     ]
     assert "`shrink` (harmless)" in rows[3]
     assert "| 0.370 |" in rows[2] and "| — |" in rows[0]  # trigger success: backdoor only
+    assert "| `label-flip:0.3` | 90.0 % |" in rows[5]
     svg = (tmp_path / "docs" / "robustness-digits.svg").read_text()
     assert svg.startswith("<svg") and "label-flip" in svg
