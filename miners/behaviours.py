@@ -9,7 +9,8 @@ Lying about scores (``flchain run --malicious-miners NAME:COUNT``):
 ``random-scores`` reveals uniform random scores; ``inverted-scores`` rejects
 what it would accept and accepts what it would reject (a colluding minority
 pushing bad updates in and good ones out); ``always-accept`` accepts everything;
-``lazy`` reuses its previous round's scores instead of scoring.
+``lazy`` scores its first seat, then reuses its previous round's scores instead
+of scoring (accepting what it has no score for).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def always_accept(honest: list[int], previous: list[int], rng: np.random.Generat
 
 
 def lazy(honest: list[int], previous: list[int], rng: np.random.Generator) -> list[int]:
+    """Scores once (its first seat), then copies: an update past last round's count is accepted."""
+    if not previous:
+        return list(honest)
     return [previous[i] if i < len(previous) else MAX_SCORE for i in range(len(honest))]
 
 

@@ -45,6 +45,7 @@ def test_lying_miners_reveal_what_their_behaviour_says() -> None:
     assert inverted_scores(honest, previous, rng) == [10000, 0, 0]
     assert always_accept(honest, previous, rng) == [10000] * 3
     assert lazy(honest, previous, rng) == [7000, 0, 10000]
+    assert lazy(honest, [], rng) == honest  # its first seat is scored (then copied)
     noise = random_scores(honest, previous, rng)
     assert len(noise) == 3 and all(0 <= s <= 10000 for s in noise)
     assert noise != random_scores(honest, previous, np.random.default_rng(1))
