@@ -4,9 +4,11 @@ Per dataset, one SVG (``<out>/robustness-<dataset>.svg``): the final accuracy
 of every client attack (10 % and 30 %), proof-of-quality on the chain against
 plain ``flchain baseline`` with FedAvg, MultiKrum and FLTrust on the same
 attack, with the clean run's accuracy as a line. Prints the Markdown tables
-(client attacks, then miner attacks) on standard output.
+(client attacks, then miner attacks) on standard output. Several results (say,
+``--only`` runs made side by side) are merged cell by cell, the later winning.
 
     .venv/bin/python scripts/plot_robustness.py robustness.json --out docs
+    .venv/bin/python scripts/plot_robustness.py digits.json mnist1d.err --merged all.json
 """
 
 from __future__ import annotations
@@ -152,12 +154,37 @@ def miner_row(c: dict[str, Any]) -> str:
     )
 
 
+def cell_key(c: dict[str, Any]) -> tuple[str, str, float]:
+    return c["dataset"], c["attack"], c.get("fraction", c.get("miners", 0))
+
+
+def load_cells(paths: list[Path]) -> list[dict[str, Any]]:
+    """The cells of several results, each a printed object (``{"cells": [...]}``) or the
+    cells a run streamed to stderr, one JSON object a line; where two give the same cell
+    (dataset, attack, fraction or liars), the later file's wins, in the earlier one's place."""
+    cells: dict[tuple[str, str, float], dict[str, Any]] = {}
+    for path in paths:
+        text = path.read_text()
+        try:
+            found = json.loads(text)["cells"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            found = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        for c in found:
+            cells[cell_key(c)] = c
+    return list(cells.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("result", type=Path, help="the JSON bench_robustness.py printed")
+    parser.add_argument(
+        "results", type=Path, nargs="+", help="what bench_robustness.py printed (or streamed)"
+    )
     parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--merged", type=Path, help="also write the merged cells here as JSON")
     args = parser.parse_args()
-    cells: list[dict[str, Any]] = json.loads(args.result.read_text())["cells"]
+    cells = load_cells(args.results)
+    if args.merged is not None:
+        args.merged.write_text(json.dumps({"cells": cells}, indent=1) + "\n")
     clients = [c for c in cells if "fraction" in c]
     args.out.mkdir(parents=True, exist_ok=True)
     for dataset in dict.fromkeys(c["dataset"] for c in clients):

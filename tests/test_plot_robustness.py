@@ -29,10 +29,12 @@ def _client(attack: str, fraction: float, **over: Any) -> dict[str, Any]:
     return {**cell, **over}
 
 
-def _miner(count: int, changed: int, liar_rep: int) -> dict[str, Any]:
+def _miner(
+    count: int, changed: int, liar_rep: int, attack: str = "inverted-scores"
+) -> dict[str, Any]:
     return {
         "dataset": "digits",
-        "attack": "inverted-scores",
+        "attack": attack,
         "miners": count,
         "accuracy": 0.93,
         "clean_accuracy": 0.93,
@@ -54,7 +56,7 @@ def test_rows_say_which_goals_each_cell_misses(tmp_path: Path) -> None:
         _client("shrink", 0.3, harmful=False, malicious_rejected=0.0, accuracy=0.90),
         _client("inflate", 0.3, honest_rejected=0.06, malicious_reward_share=0.25),
         _miner(2, 34, 1),
-        _miner(2, 0, 200),
+        _miner(2, 0, 200, "lazy"),
         _miner(1, 3, 1),
     ]
     result = tmp_path / "robustness.json"
@@ -82,3 +84,25 @@ def test_rows_say_which_goals_each_cell_misses(tmp_path: Path) -> None:
     assert "| `label-flip:0.3` | 90.0 % |" in rows[5]
     svg = (tmp_path / "docs" / "robustness-digits.svg").read_text()
     assert svg.startswith("<svg") and "label-flip" in svg
+
+
+def test_results_merge_cell_by_cell_the_later_winning(tmp_path: Path) -> None:
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"cells": [_client("label-flip", 0.3), _miner(2, 34, 1)]}))
+    streamed = tmp_path / "streamed.err"  # what a run streams to stderr, noise included
+    lines = [json.dumps(_miner(2, 0, 1)), "a warning", json.dumps(_client("noise", 0.3))]
+    streamed.write_text("\n".join(lines) + "\n")
+    merged = tmp_path / "all.json"
+    args = [str(first), str(streamed), "--out", str(tmp_path), "--merged", str(merged)]
+    subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cells = json.loads(merged.read_text())["cells"]
+    assert [(c["attack"], c.get("decisions_changed")) for c in cells] == [
+        ("label-flip", None),
+        ("inverted-scores", 0),
+        ("noise", None),
+    ]
