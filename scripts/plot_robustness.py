@@ -3,8 +3,9 @@
 Per dataset, one SVG (``<out>/robustness-<dataset>.svg``): the final accuracy
 of every client attack (10 % and 30 %), proof-of-quality on the chain against
 plain ``flchain baseline`` with FedAvg, MultiKrum and FLTrust on the same
-attack, with the clean run's accuracy as a line. Prints the Markdown tables
-(client attacks, then miner attacks) on standard output. Several results (say,
+attack (× where a baseline run failed), with the clean run's accuracy as a
+line. Prints the Markdown tables (client attacks, then miner attacks) on
+standard output. Several results (say,
 ``--only`` runs made side by side) are merged cell by cell, the later winning.
 
     .venv/bin/python scripts/plot_robustness.py robustness.json --out docs
@@ -53,9 +54,13 @@ def svg(dataset: str, cells: list[dict[str, Any]]) -> str:
     for g, cell in enumerate(cells):
         x0 = LEFT + g * group_w + GAP / 2
         for s, acc in enumerate(accuracies(cell)):
-            if acc != acc:  # NaN: no such run
-                continue
             x, y = x0 + s * BAR_W, y_of(max(0.0, acc))
+            if acc != acc:  # NaN: the run failed (a baseline whose training diverged)
+                parts.append(
+                    f'<text x="{x + BAR_W / 2:.1f}" y="{y_of(0.0) - 2:.1f}" fill="{PALETTE[s]}" '
+                    f'text-anchor="middle">×<title>{escape(SERIES[s])}: failed</title></text>'
+                )
+                continue
             h = TOP + PLOT_H - y
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{BAR_W - 1}" height="{h:.1f}" '
@@ -129,7 +134,7 @@ def pct(x: float | None) -> str:
 
 
 def client_row(c: dict[str, Any]) -> str:
-    base = " / ".join(f"{a:.3f}" for a in accuracies(c)[1:])
+    base = " / ".join("failed" if a != a else f"{a:.3f}" for a in accuracies(c)[1:])
     asr = c.get("attack_success_rate") if c["attack"] == "backdoor" else None
     harmless = "" if c["harmful"] else " (harmless)"
     goals = verdict(client_misses(c)) if c["fraction"] >= 0.3 else ""
