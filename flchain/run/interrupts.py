@@ -6,6 +6,9 @@ weakref callback run by the garbage collector), the exception is printed as
 "ignored" and dropped, and a loop following a task would go on with every
 child running. Inside :func:`catch_interrupts` the signal is also recorded, and
 the run's waiting loops call :func:`check` on every turn.
+
+A process that inherited SIGINT as ignored (a background job of a script, as
+``nohup``-style launchers make) keeps ignoring it, as Python itself does.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def catch_interrupts() -> Iterator[None]:
-    """Record SIGINT while the block runs (main thread only; elsewhere a no-op)."""
-    if threading.current_thread() is not threading.main_thread():
+    """Record SIGINT while the block runs (main thread only, and only where SIGINT is not
+    ignored; elsewhere a no-op)."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         yield
         return
     _received.clear()

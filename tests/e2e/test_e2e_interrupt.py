@@ -38,7 +38,14 @@ def _start_run(tmp_path: Path) -> tuple[subprocess.Popen[str], Path, Path]:
     cmd = [sys.executable, "-c", "from flchain.cli import main; main()", "run"]
     cmd += ["--clients", "2", "--miners", "1", "--rounds", "1000", "--out", str(out)]
     cmd += ["--home", str(home)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # as from a terminal: the test process may have inherited SIGINT as ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 180
     metrics = out / "metrics.jsonl"
     while not (metrics.exists() and metrics.read_text().count("\n") >= 2):

@@ -5,10 +5,19 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
 
 import pytest
 
 from flchain.run.interrupts import catch_interrupts, check
+
+
+@pytest.fixture(autouse=True)
+def _sigint_as_python_installs_it() -> Iterator[None]:
+    """The test process may have inherited SIGINT as ignored (a background job)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 class _SignalsInItsFinaliser:
@@ -51,3 +60,14 @@ def test_outside_the_main_thread_it_changes_nothing() -> None:
     worker.start()
     worker.join()
     assert seen == [signal.default_int_handler]
+
+
+def test_an_ignored_sigint_stays_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with catch_interrupts():
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10_000):
+            pass
+        check()
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
