@@ -29,10 +29,10 @@ from flchain.storage.codec import encode_weights
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_meta
 from flchain.task.evaluation import derive_seed
 from flchain.task.quality import Evaluation, ExpectedMeta, check_metadata, score_round
+from flchain.task.salt import derive_salt
 from flchain.types import CIDStr
 from flchain.types import Weights as ScoreWeights
 from miners.behaviours import CONDUCTS
-from miners.salt import derive_salt
 
 FINALIZE_STAGGER_S = 1.0
 """Delay between successive miners' attempts to finalize the same round."""

@@ -17,7 +17,6 @@ real aggregation. One process plays every party of a task (account layout of
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.salt import derive_salt
 from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address, CIDStr, RoundId, Weights
 
@@ -90,10 +90,9 @@ class _Driver:
         self.tx = Transactor(connect(rpc_url))
         self.w3 = self.tx.w3
         self.admin = self.tx.add_account(account_from_mnemonic(mnemonic, 0))
-        self.miners = [
-            self.tx.add_account(account_from_mnemonic(mnemonic, miner_account(j)))
-            for j in range(task.miners)
-        ]
+        miner_keys = [account_from_mnemonic(mnemonic, miner_account(j)) for j in range(task.miners)]
+        self.miners = [self.tx.add_account(account) for account in miner_keys]
+        self.miner_keys = {m: bytes(a.key) for m, a in zip(self.miners, miner_keys, strict=True)}
         self.clients = [
             self.tx.add_account(account_from_mnemonic(mnemonic, client_account(i)))
             for i in range(task.clients)
@@ -151,8 +150,8 @@ class _Driver:
         updates = [decode_weights(self.store.get(s.cid))[0] for s in submissions]
         samples = [s.num_samples for s in submissions]
         scores = {m: self.scores(m, updates, samples) for m in committee}
-        salts = {m: hashlib.sha256(f"salt:{r}:{m}".encode()).digest() for m in committee}
         chain_id = self.tx.chain_id
+        salts = {m: derive_salt(self.miner_keys[m], chain_id, self.protocol, r) for m in committee}
         commits = [
             (
                 "commitVotes",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from miners.salt import derive_salt
+from flchain.task.salt import derive_salt
 
 KEY = bytes(range(32))
 TASK = "0x" + "ab" * 20
