@@ -39,6 +39,7 @@ from flchain.storage.builder import compute_cid
 from flchain.storage.codec import ModelMeta, decode_weights, encode_weights
 from flchain.task.accounts import client_account, miner_account
 from flchain.task.aggregate import AcceptedUpdate, GlobalModel, aggregate_round
+from flchain.task.evaluation import derive_seed
 from flchain.task.salt import derive_salt
 from flchain.task.spec import TaskSpec, TrainSpec
 from flchain.types import Address, CIDStr, RoundId, Weights
@@ -213,10 +214,11 @@ class _Driver:
         self.send(calls)
 
     def make_update(self, r: int, i: int) -> Weights:
-        rng = np.random.default_rng([self.task.seed, r, i])
+        """Client ``i``'s update of round ``r``, from the seeds a real client derives."""
+        rng = np.random.default_rng(derive_seed(self.spec.seed, "attack", i, r))
         g = self.global_model.weights
         data = self.work.builtin.data.clients[i].train
-        seed = self.task.seed * 1_000_003 + r * 1_009 + i
+        seed = derive_seed(self.spec.seed, "train", i, r)
         honest = train_local(
             self.work.builtin.model, data, self.work.builtin.config, dict(g), seed
         ).weights
@@ -225,7 +227,7 @@ class _Driver:
 
     def scores(self, miner: Address, updates: Sequence[Weights], samples: list[int]) -> list[int]:
         """The task's proof-of-quality scores of a committee member (the miner's rules)."""
-        from flchain.task.evaluation import derive_seed, evaluator, reference_model
+        from flchain.task.evaluation import evaluator, reference_model
         from flchain.task.quality import score_round
 
         index = self.miners.index(miner)
