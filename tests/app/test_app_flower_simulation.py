@@ -108,9 +108,12 @@ def load_example(name: str, package: str) -> tuple[Path, Any, ModuleType, dict[s
 
 
 def assert_learned(accuracy: dict[int, float]) -> None:
-    """Held-out accuracy after rounds 0 (the initial model), 1 and 2: rising, by 0.1 overall."""
+    """Held-out accuracy after rounds 0 (the initial model), 1 and 2: both trained models above
+    the initial one, the last by 0.1. Not monotone: Flower draws the 3 training nodes of each
+    round at random among 6, so round 2 may train on less useful data than round 1 (seen:
+    0.136, 0.661, 0.610 with the held-out loss falling 2.30, 2.01, 1.63)."""
     assert sorted(accuracy) == [0, 1, 2]
-    assert accuracy[0] < accuracy[1] < accuracy[2] + 0.02 and accuracy[2] > accuracy[0] + 0.1
+    assert accuracy[0] < accuracy[1] and accuracy[2] > accuracy[0] + 0.1
 
 
 def simulate(app_dir: Path, client_app: Any, server_app: Any, config: dict[str, Any]) -> float:
