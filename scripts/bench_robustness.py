@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flchain.exceptions import ConfigError
+from flchain.learning.adversary import parse_malicious
 from flchain.learning.attacks import ATTACKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +161,14 @@ def main() -> None:
             parser.error(f"--only: unknown attack(s) {', '.join(sorted(unknown))}")
         client_attacks = [(a, f) for a, f in client_attacks if a in only]
         miner_attacks = [(a, m) for a, m in miner_attacks if a in only]
+    beside = [] if args.miner_clients == "none" else ["--malicious", args.miner_clients]
+    try:  # checked now, not after hours of client cells
+        besides = parse_malicious(args.miner_clients, args.clients) if beside else {}
+    except ConfigError as exc:
+        parser.error(f"--miner-clients: {exc}")
+    if len(besides) > 1:
+        parser.error("--miner-clients: one client attack (NAME:AMOUNT), or 'none'")
+    client_attack = next(iter(besides), "")
     cells: list[dict[str, Any]] = []
     start = time.time()
     with tempfile.TemporaryDirectory(prefix="flchain-robustness-") as tmp:
@@ -191,8 +201,6 @@ def main() -> None:
                     }
                 cells.append(cell)
                 print(json.dumps(cell), file=sys.stderr, flush=True)
-            beside = [] if args.miner_clients == "none" else ["--malicious", args.miner_clients]
-            client_attack = args.miner_clients.split(":")[0]
             for attack, count in miner_attacks:
                 s = run_cell(
                     dataset, args, work, f"{dataset}-{attack}-{count}",
