@@ -46,12 +46,13 @@ def watch_supervisor(poll_s: float = 1.0) -> None:
     party running to the end of the task. A no-op in a process nobody supervises
     (and in one whose parent is not the supervisor named, such as a grandchild).
     """
-    supervisor = os.environ.get(SUPERVISOR_ENV, "")
-    if not supervisor.isdecimal() or os.getppid() != int(supervisor):
+    named = os.environ.get(SUPERVISOR_ENV, "")
+    supervisor = int(named) if named.isdecimal() else None
+    if supervisor is None or os.getppid() != supervisor:
         return
 
     def watch() -> None:
-        while os.getppid() == int(supervisor):
+        while os.getppid() == supervisor:
             time.sleep(poll_s)
         os.kill(os.getpid(), signal.SIGTERM)
 
