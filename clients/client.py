@@ -1,7 +1,8 @@
 """The client process: one loop over rounds, one method per step of an update's path.
 
     register → for each round r:
-        wait until r opens → train on the global model → encode → pin → submit
+        wait until r opens → (if drawn to train in r) train on the global model
+        → encode → pin → submit
         → wait until r is finalized → fetch accepted updates → aggregate
         → pin the aggregate → (after the next submission) check the certified
           CID of r equals ours
@@ -64,11 +65,15 @@ class Client(Participant):
     # --- the round -----------------------------------------------------------
 
     def play_round(self, r: int) -> None:
-        """Train and submit (if the round is still open for it), then aggregate."""
+        """Train and submit (if the round is still open for it and drew this client), then
+        aggregate: a client not drawn to train still aggregates and verifies."""
         assert self.global_model is not None
         info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
         self.log.emit("round_open", round=r)
-        if info.phase == Phase.SUBMIT:
+        if info.phase == Phase.SUBMIT and not self.party.protocol.is_sampled(r):
+            self.log.info("round %d: not drawn to train, only aggregating", r)
+            self.log.emit("not_sampled", round=r)
+        elif info.phase == Phase.SUBMIT:
             self.train_and_submit(r, self.global_model)
         else:
             self.log.warning("round %d: submit phase already over, only aggregating", r)

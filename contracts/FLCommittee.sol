@@ -33,8 +33,8 @@ abstract contract FLCommittee is FLRegistry {
     /// Per seat: the vote commitment, replaced by the revealed salt once the member reveals.
     bytes32[MAX_COMMITTEE] internal _commitments;
     uint256[MAX_UPDATES / 16][MAX_COMMITTEE] internal _scores;
-    /// Seed of the current round's committee draw.
-    bytes32 private _seed;
+    /// Seed of the current round's committee draw (and client sample).
+    bytes32 internal _seed;
 
     mapping(uint256 round => bytes) internal _certified;
     mapping(uint256 round => mapping(address account => bytes32)) private _attestation;
@@ -109,25 +109,6 @@ abstract contract FLCommittee is FLRegistry {
     /// @notice Number of attestations (by committee members) of `cidHash` for `round`.
     function attestationCount(uint256 round, bytes32 cidHash) external view returns (uint256) {
         return _attestCount[round][cidHash];
-    }
-
-    /// @notice The commitment a miner posts: binds chain id, this contract, round, miner, scores and salt.
-    function voteCommitment(
-        uint256 round,
-        address miner,
-        uint16[] calldata scores,
-        bytes32 salt
-    ) external view returns (bytes32) {
-        return _voteCommitment(round, miner, scores, salt);
-    }
-
-    function _voteCommitment(
-        uint256 round,
-        address miner,
-        uint16[] calldata scores,
-        bytes32 salt
-    ) internal view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), round, miner, scores, salt));
     }
 
     /// @dev `_voteCommitment(round, msg.sender, scores, salt)` hashed straight from calldata: the

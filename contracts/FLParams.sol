@@ -41,6 +41,7 @@ abstract contract FLParams is IFLProtocol {
     uint16 internal immutable _maxUpdates;
     uint96 internal immutable _clientBond;
     uint96 internal immutable _minerBond;
+    uint16 internal immutable _clientsPerRound;
 
     bytes private _initialModelCid;
     bytes private _specCid;
@@ -65,6 +66,7 @@ abstract contract FLParams is IFLProtocol {
         _maxUpdates = p.maxUpdatesPerRound;
         _clientBond = p.clientBond;
         _minerBond = p.minerBond;
+        _clientsPerRound = p.clientsPerRound;
         _initialModelCid = p.initialModelCid;
         _specCid = p.specCid;
     }
@@ -88,7 +90,8 @@ abstract contract FLParams is IFLProtocol {
                 slashBps: _slashBps,
                 maxUpdatesPerRound: _maxUpdates,
                 clientBond: _clientBond,
-                minerBond: _minerBond
+                minerBond: _minerBond,
+                clientsPerRound: _clientsPerRound
             });
     }
 
@@ -120,6 +123,9 @@ abstract contract FLParams is IFLProtocol {
         if (p.maxUpdatesPerRound == 0 || p.maxUpdatesPerRound > MAX_UPDATES) {
             revert InvalidParameter("maxUpdatesPerRound");
         }
+        // 0: every active client trains every round; else that many are drawn, one slot each.
+        if (p.clientsPerRound > p.maxUpdatesPerRound) revert InvalidParameter("clientsPerRound");
+        if (p.clientBond > type(uint80).max) revert InvalidParameter("clientBond"); // a client's bond is 80 bits
         if (!CidBytes.hasCidPrefix(p.initialModelCid)) revert InvalidParameter("initialModelCid");
         if (!CidBytes.hasCidPrefix(p.specCid)) revert InvalidParameter("specCid");
     }

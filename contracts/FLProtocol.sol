@@ -5,6 +5,7 @@ import {FLCommittee} from "./FLCommittee.sol";
 import {FLParams} from "./FLParams.sol";
 import {FLScoring} from "./FLScoring.sol";
 import {Bits} from "./libraries/Bits.sol";
+import {ClientSample} from "./libraries/ClientSample.sol";
 import {CidBytes} from "./libraries/CidBytes.sol";
 
 /**
@@ -34,10 +35,11 @@ contract FLProtocol is FLScoring {
 
     /// One slot per round.
     struct Round {
-        uint40 openedAt;
-        uint40 submitClosedAt;
-        uint40 commitClosedAt;
-        uint40 revealClosedAt;
+        uint32 openedAt;
+        uint32 submitClosedAt;
+        uint32 commitClosedAt;
+        uint32 revealClosedAt;
+        uint16 population; // clients registered when the round opened: the sample's population
         uint16 expectedSubmissions;
         uint16 numSubmissions;
         uint8 committeeSize;
@@ -106,6 +108,7 @@ contract FLProtocol is FLScoring {
         Phase phase = _phase(rd);
         if (phase != Phase.Submit) revert NotInPhase(round, Phase.Submit, phase);
         if (c.roundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
+        if (!_sampled(rd, c.index)) revert NotSampled(round, msg.sender);
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
         if (numSamples > type(uint32).max) revert TooManySamples(numSamples, type(uint32).max);
@@ -119,7 +122,7 @@ contract FLProtocol is FLScoring {
             (uint256(uint64(bytes8(keccak256(cid)))) << 192);
         c.roundPlusOne = uint32(round + 1);
         rd.numSubmissions = uint16(index + 1);
-        if (index + 1 >= rd.expectedSubmissions) rd.submitClosedAt = uint40(block.timestamp);
+        if (index + 1 >= rd.expectedSubmissions) rd.submitClosedAt = uint32(block.timestamp);
         emit UpdateSubmitted(round, msg.sender, index, cid, numSamples);
     }
 
@@ -133,7 +136,7 @@ contract FLProtocol is FLScoring {
         _commitments[seat] = commitment;
         uint16 mask = rd.committedMask | bit;
         rd.committedMask = mask;
-        if (mask == (1 << rd.committeeSize) - 1) rd.commitClosedAt = uint40(block.timestamp);
+        if (mask == (1 << rd.committeeSize) - 1) rd.commitClosedAt = uint32(block.timestamp);
         emit VotesCommitted(round, msg.sender, commitment);
     }
 
@@ -156,7 +159,7 @@ contract FLProtocol is FLScoring {
         _commitments[seat] = salt; // the commitment is spent; the salt seeds the next draw
         uint16 mask = rd.revealedMask | bit;
         rd.revealedMask = mask;
-        if (mask == rd.committedMask) rd.revealClosedAt = uint40(block.timestamp);
+        if (mask == rd.committedMask) rd.revealClosedAt = uint32(block.timestamp);
         emit VotesRevealed(round, msg.sender, n, packed, salt);
     }
 
@@ -207,6 +210,17 @@ contract FLProtocol is FLScoring {
     // =========================================================================
     // Views
     // =========================================================================
+
+    /// @notice Whether `account` is an active client drawn to train in `round`, the current round
+    /// (false for any other round, and once it is finalized). Without sampling (`clientsPerRound`
+    /// 0) every active client is; with it, `clientsPerRound` of the clients registered when the
+    /// round opened are (see `ClientSample`), drawn from the round's committee seed.
+    function isSampled(uint256 round, address account) external view returns (bool) {
+        Round storage rd = _rounds[round];
+        Client storage c = _clients[account];
+        if (round != _currentRound || rd.openedAt == 0 || rd.finalized) return false;
+        return c.status == Status.Active && _sampled(rd, c.index);
+    }
 
     /// @notice Update slots made ready by `prepareSlots`, of the `maxUpdatesPerRound` training needs.
     function slotsPrepared() external view returns (uint256 prepared, uint256 total) {
@@ -262,19 +276,16 @@ contract FLProtocol is FLScoring {
         done = p.roundPlusOne == round + 1 ? p.cursor : 0;
     }
 
-    /// @notice The current round's stored record of submission `index`.
-    /// @return client Submitter. @return numSamples Samples. @return cidTag First 8 bytes of keccak256(cid).
-    function submissionRecord(
-        uint256 index
-    ) external view returns (address client, uint256 numSamples, bytes8 cidTag) {
-        if (index >= _rounds[_currentRound].numSubmissions) return (address(0), 0, bytes8(0));
-        uint256 word = _updates[index];
-        return (address(uint160(word)), uint32(word >> 160), bytes8(uint64(word >> 192)));
-    }
-
     // =========================================================================
     // Internals
     // =========================================================================
+
+    /// @dev Whether client `index` is in the open round `rd`'s sample (every client without sampling).
+    function _sampled(Round storage rd, uint256 index) private view returns (bool) {
+        if (_clientsPerRound == 0) return true;
+        uint256 n = rd.population;
+        return index < n && ClientSample.position(_seed, n, index) < _clientsPerRound;
+    }
 
     function _phaseEnds(Round storage rd) private view returns (uint256 s, uint256 c, uint256 v) {
         s = rd.submitClosedAt != 0 ? rd.submitClosedAt : uint256(rd.openedAt) + _submitDuration;
@@ -312,13 +323,17 @@ contract FLProtocol is FLScoring {
 
     function _openRound(uint256 round) private {
         _currentRound = round;
-        uint256 expected = _activeClients; // <= maxUpdatesPerRound (see registerClient)
+        // <= maxUpdatesPerRound: without sampling by registerClient, with it by the cap
+        uint256 expected = _activeClients;
+        if (_clientsPerRound != 0 && expected > _clientsPerRound) expected = _clientsPerRound;
+        uint256 population = _population;
         (address[] memory members, bytes32 seed) = _drawCommittee(round);
         _rounds[round] = Round({
-            openedAt: uint40(block.timestamp),
+            openedAt: uint32(block.timestamp),
             submitClosedAt: 0,
             commitClosedAt: 0,
             revealClosedAt: 0,
+            population: uint16(population),
             expectedSubmissions: uint16(expected),
             numSubmissions: 0,
             committeeSize: uint8(members.length),
@@ -327,7 +342,7 @@ contract FLProtocol is FLScoring {
             numAccepted: 0,
             finalized: false
         });
-        emit RoundOpened(round, block.timestamp, expected);
+        emit RoundOpened(round, block.timestamp, expected, population);
         emit CommitteeDrawn(round, members, seed);
     }
 
@@ -357,16 +372,18 @@ contract FLProtocol is FLScoring {
     // =========================================================================
 
     /// @dev See {FLRegistry-_expectOneMore}.
-    function _expectOneMore(bool more) internal override {
+    function _expectOneMore(bool more, uint256 index) internal override {
         Round storage rd = _rounds[_currentRound];
         if (_phase(rd) != Phase.Submit) return;
+        // Sampled: a joiner is outside the population drawn from, a leaver counts if drawn.
+        if (_clientsPerRound != 0 && (more || !_sampled(rd, index))) return;
         uint256 expected = rd.expectedSubmissions;
         if (more) {
             if (expected >= _maxUpdates) revert ClientSlotsFull(_maxUpdates);
             rd.expectedSubmissions = uint16(expected + 1);
         } else if (expected > 0) {
             rd.expectedSubmissions = uint16(expected - 1);
-            if (rd.numSubmissions >= expected - 1) rd.submitClosedAt = uint40(block.timestamp);
+            if (rd.numSubmissions >= expected - 1) rd.submitClosedAt = uint32(block.timestamp);
         }
     }
 

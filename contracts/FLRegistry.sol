@@ -38,7 +38,8 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// unlocks its bond, plus one (0: unlocked). `owed` is its claimable reward (see `claim`),
     /// kept here so that crediting a client costs no storage write of its own.
     struct Client {
-        uint96 bond;
+        uint80 bond;
+        uint16 index; // its place in the sampling population, given at its first registration
         uint24 reputation; // <= MAX_REPUTATION < 2^24
         uint32 roundPlusOne;
         Status status;
@@ -59,6 +60,8 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     }
 
     uint256 internal _activeClients;
+    /// Clients ever registered: the next client's index (see `ClientSample`).
+    uint256 internal _population;
     uint256 private _slashedTotal;
     address[] internal _miners;
     mapping(address account => Client) internal _clients;
@@ -78,23 +81,28 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     // =========================================================================
 
     /// @notice Registers the caller as a client, locking `msg.value` (at least `clientBond`) as bond.
-    /// At most `maxUpdatesPerRound` clients are active (and, in a submit phase, at most that many
-    /// have submitted or still may), so every active client always has a slot in the round.
+    /// Without sampling (`clientsPerRound` 0), at most `maxUpdatesPerRound` clients are active (and,
+    /// in a submit phase, at most that many have submitted or still may), so every active client
+    /// always has a slot in the round; with sampling, up to 65535 distinct clients ever register.
     function registerClient() external payable {
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Active) revert AlreadyRegistered(msg.sender);
         if (c.status == Status.Left) revert PendingWithdrawal(msg.sender);
         if (msg.value < _clientBond) revert InsufficientBond(msg.value, _clientBond);
-        if (_activeClients >= _maxUpdates) revert ClientSlotsFull(_maxUpdates);
-        c.bond = SafeCast.toUint96(msg.value);
+        if (_clientsPerRound == 0 && _activeClients >= _maxUpdates) revert ClientSlotsFull(_maxUpdates);
+        c.bond = SafeCast.toUint80(msg.value);
         c.status = Status.Active;
         if (!c.seen) {
+            uint256 index = _population;
+            if (index == type(uint16).max) revert TooManyClients(index);
+            _population = index + 1;
+            c.index = uint16(index);
             c.seen = true;
             c.reputation = uint24(INITIAL_REPUTATION);
         }
         ++_activeClients;
-        _expectOneMore(true);
-        emit ClientRegistered(msg.sender, msg.value, c.reputation);
+        _expectOneMore(true, c.index);
+        emit ClientRegistered(msg.sender, c.index, msg.value, c.reputation);
     }
 
     /// @notice Registers the caller as a miner, locking `msg.value` (at least `minerBond`) as bond.
@@ -121,7 +129,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         if (c.status == Status.Active) {
             c.status = Status.Left;
             --_activeClients;
-            if (c.roundPlusOne != round + 1) _expectOneMore(false);
+            if (c.roundPlusOne != round + 1) _expectOneMore(false, c.index);
             c.roundPlusOne = unlock;
             emit ClientLeft(msg.sender, round);
             left = true;
@@ -311,9 +319,10 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// @dev True once `round` has been finalized.
     function _isFinalized(uint256 round) internal view virtual returns (bool);
 
-    /// @dev A client joined (`more`) or left without having submitted. While the open round is in
-    /// its submit phase, keeps its expected submissions equal to the clients that have submitted
-    /// or still may (joiners count, leavers who had not submitted don't); closes the phase once
-    /// nobody else is expected. Reverts `ClientSlotsFull` when a joiner would not fit the round.
-    function _expectOneMore(bool more) internal virtual;
+    /// @dev Client `index` joined (`more`) or left without having submitted. While the open round
+    /// is in its submit phase, keeps its expected submissions equal to the clients that have
+    /// submitted or still may (joiners count unless clients are sampled, leavers who had not
+    /// submitted and were in the sample don't); closes the phase once nobody else is expected.
+    /// Reverts `ClientSlotsFull` when a joiner would not fit the round.
+    function _expectOneMore(bool more, uint256 index) internal virtual;
 }

@@ -41,6 +41,7 @@ interface IFLProtocol {
         uint16 maxUpdatesPerRound;
         uint96 clientBond;
         uint96 minerBond;
+        uint16 clientsPerRound;
     }
 
     /// @notice A round's state, as returned by `roundInfo`. Phase ends are unix timestamps.
@@ -61,7 +62,9 @@ interface IFLProtocol {
 
     // --- registration and bonds ---------------------------------------------
 
-    event ClientRegistered(address indexed client, uint256 bond, uint256 reputation);
+    /// @notice `client` registered with `bond`; `index` is its place in the client sampling's
+    /// population (given at its first registration and kept for good).
+    event ClientRegistered(address indexed client, uint256 index, uint256 bond, uint256 reputation);
     event MinerRegistered(address indexed miner, uint256 bond, uint256 reputation);
     event ClientLeft(address indexed client, uint256 indexed round);
     event MinerLeft(address indexed miner, uint256 indexed round);
@@ -72,7 +75,9 @@ interface IFLProtocol {
     /// @notice `prepared` of the task's `total` update slots are ready (see `prepareSlots`).
     event SlotsPrepared(uint256 prepared, uint256 total);
 
-    event RoundOpened(uint256 indexed round, uint256 openedAt, uint256 expectedSubmissions);
+    /// @notice `round` opened; clients `0 .. population - 1` (by index) are the population its
+    /// `clientsPerRound` clients are drawn from (see `isSampled`).
+    event RoundOpened(uint256 indexed round, uint256 openedAt, uint256 expectedSubmissions, uint256 population);
     event CommitteeDrawn(uint256 indexed round, address[] members, bytes32 seed);
     event UpdateSubmitted(
         uint256 indexed round,
@@ -140,6 +145,8 @@ interface IFLProtocol {
     error NotClient(address account);
     error TooManyMiners(uint256 max);
     error ClientSlotsFull(uint256 max);
+    error TooManyClients(uint256 max);
+    error NotSampled(uint256 round, address client);
     error BondLocked(address account, uint256 round);
     error StillRegistered(address account);
     error NothingToWithdraw(address account);

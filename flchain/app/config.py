@@ -39,12 +39,22 @@ RUN_SETTINGS = (
     "miners",
     "rounds",
     "committee",
+    "clients-per-round",
     "seed",
     "strategy",
     "strategy-params",
     "sample-cap",
     "dp",
     "compress",
+)
+INTEGER_SETTINGS = (
+    "clients",
+    "miners",
+    "rounds",
+    "committee",
+    "clients_per_round",
+    "seed",
+    "sample_cap",
 )
 APP_SETTINGS = ("initial-model", "loss-metric", "accuracy-metric", "train-config")
 _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
@@ -127,7 +137,7 @@ class AppConfig:
         given.update({k: v for k, v in overrides.items() if v is not None})
         if "strategy_params" in given and not isinstance(given["strategy_params"], dict):
             raise ConfigError("[tool.flchain] strategy-params must be a table")
-        for key in ("clients", "miners", "rounds", "committee", "seed", "sample_cap"):
+        for key in INTEGER_SETTINGS:
             if key in given and (isinstance(given[key], bool) or not isinstance(given[key], int)):
                 raise ConfigError(f"{key.replace('_', '-')} must be an integer, got {given[key]!r}")
         if "strategy" in given and not isinstance(given["strategy"], str):

@@ -14,6 +14,7 @@ arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
 * :func:`client_rewards` — ``_rewardClients``: the round's client reward split in
   proportion to ``median * min(samples, sampleCap)``, rounded down per update;
 * :func:`miner_agreement`, :func:`miner_reward`, :func:`slash_amount` — ``_settleCommittee``;
+* :func:`compare_sequence` — the effects a round emitted against those recomputed, in order;
 * :func:`certify` — ``certifyAggregate``: only the round's committee attests
   (anyone else is refused); the first CID with ``quorum`` attestations is
   certified; later different attestations are disputes.
@@ -250,3 +251,28 @@ def count_by_check(discrepancies: list[Discrepancy]) -> dict[str, int]:
     for d in discrepancies:
         counts[d.check] += 1
     return dict(counts)
+
+
+def compare_sequence(
+    round_id: int, check: str, chain: Sequence[object], recomputed: Sequence[object]
+) -> list[Discrepancy]:
+    """Compare two ordered lists of emitted effects (reputation changes, rewards, slashes)
+    element by element."""
+    found: list[Discrepancy] = []
+    for i in range(max(len(chain), len(recomputed))):
+        got = chain[i] if i < len(chain) else None
+        want = recomputed[i] if i < len(recomputed) else None
+        if got != want:
+            subject = getattr(got or want, "account", None) or getattr(
+                got or want, "miner", f"#{i}"
+            )
+            found.append(Discrepancy(round_id, check, str(subject), _amounts(got), _amounts(want)))
+    return found
+
+
+def _amounts(effect: Any) -> object:
+    """An effect's values without its account: one value alone, several as a list."""
+    if effect is None:
+        return None
+    values = [v for k, v in asdict(effect).items() if k not in ("account", "miner")]
+    return values[0] if len(values) == 1 else values

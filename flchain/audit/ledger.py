@@ -4,7 +4,8 @@ The :class:`Ledger` walks a :class:`ProtocolHistory` in chain order: it applies
 registrations, departures and withdrawals as they happened; when a round opens
 it checks the emitted seed against the one derived from the task parameters and
 the salts revealed before (no block data enters a draw) and redraws the
-committee from it with its own reputations; when a
+committee from it with its own reputations, and redraws the clients sampled to
+train in it (every submitter must be one); when a
 round is finalized it checks every reveal against its commitment, recomputes
 the medians and acceptances (:mod:`flchain.audit.checks`), the reputation
 changes, rewards credited and slashes, applies them to its own books and compares
@@ -21,7 +22,6 @@ chain's outputs, so a wrong output shows up as a :class:`Discrepancy`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flchain.audit.checks import (
@@ -32,6 +32,7 @@ from flchain.audit.checks import (
     client_reputation,
     client_rewards,
     compare,
+    compare_sequence,
     decide_updates,
     miner_agreement,
     miner_reputation,
@@ -51,6 +52,7 @@ from flchain.chain.history import (
 )
 from flchain.chain.protocol import vote_commitment
 from flchain.chain.protocol_types import MemberStatus
+from flchain.chain.sampling import is_sampled
 from flchain.types import Address
 
 
@@ -62,6 +64,7 @@ class Account:
     client_bond: int = 0
     client_rep: int = 0
     client_seen: bool = False
+    client_index: int = -1  # place in the sampling population, from the first registration
     miner_status: MemberStatus = MemberStatus.NONE
     miner_bond: int = 0
     miner_rep: int = 0
@@ -96,6 +99,7 @@ class Ledger:
         self.p = history.params
         self.accounts: dict[Address, Account] = defaultdict(Account)
         self.pool: list[Address] = []
+        self.population = 0  # clients ever registered
         self.earned: dict[Address, int] = defaultdict(int)
         self.out: list[Discrepancy] = []
 
@@ -147,6 +151,8 @@ class Ledger:
         if m.kind == MembershipKind.CLIENT_REGISTERED:
             if not acc.client_seen:
                 acc.client_seen, acc.client_rep = True, INITIAL_REPUTATION
+                acc.client_index, self.population = self.population, self.population + 1
+            self.out += compare(None, "client index", m.account, m.index, acc.client_index)
             self.out += compare(
                 None, "client reputation at registration", m.account, m.reputation, acc.client_rep
             )
@@ -195,6 +201,19 @@ class Ledger:
         self.out += compare(
             rec.round, "committee draw", "committee", list(rec.committee), list(drawn)
         )
+        self.check_sample(rec)
+
+    def check_sample(self, rec: RoundRecord) -> None:
+        """The round's population is every client registered so far, and each submitter was
+        drawn from it (``ClientSample``, from the round's seed)."""
+        r, per_round = rec.round, self.p.clients_per_round
+        self.out += compare(r, "sampling population", "round", rec.population, self.population)
+        for sub in rec.submissions:
+            index = self.accounts[sub.client].client_index
+            if not is_sampled(rec.seed, self.population, per_round, index):
+                self.out.append(
+                    Discrepancy(r, "submitter sampled", sub.client, "submitted", "not sampled")
+                )
 
     def finalize(self, rec: RoundRecord) -> RoundDecision:
         """Recompute ``finalizeRound(rec.round)``, compare, and apply it to our books."""
@@ -211,9 +230,9 @@ class Ledger:
         )
         self.compare_decision(rec, decision)
         s = self.settle(rec, decision, revealed)
-        self.out += _sequence(r, "reputation change", rec.reputation_changes, s.reputation)
-        self.out += _sequence(r, "reward", rec.rewards, s.rewards)
-        self.out += _sequence(r, "slash", rec.slashes, s.slashes)
+        self.out += compare_sequence(r, "reputation change", rec.reputation_changes, s.reputation)
+        self.out += compare_sequence(r, "reward", rec.rewards, s.rewards)
+        self.out += compare_sequence(r, "slash", rec.slashes, s.slashes)
         self.out += compare(
             r, "miners dropped for their bond", "committee", rec.miners_dropped, s.dropped
         )
@@ -365,34 +384,6 @@ class Ledger:
             None, "rewards credited", "protocol", h.total_credited, sum(self.earned.values())
         )
         self.out += compare(None, "rewards claimed", "protocol", h.total_claimed, claimed_total)
-
-
-def _sequence(
-    round_id: int, check: str, chain: Sequence[object], recomputed: Sequence[object]
-) -> list[Discrepancy]:
-    """Compare two ordered lists of emitted effects element by element."""
-    found: list[Discrepancy] = []
-    for i in range(max(len(chain), len(recomputed))):
-        got = chain[i] if i < len(chain) else None
-        want = recomputed[i] if i < len(recomputed) else None
-        if got != want:
-            subject = getattr(got or want, "account", None) or getattr(
-                got or want, "miner", f"#{i}"
-            )
-            found.append(Discrepancy(round_id, check, str(subject), _show(got), _show(want)))
-    return found
-
-
-def _show(effect: object) -> object:
-    if effect is None:
-        return None
-    if isinstance(effect, ReputationChange):
-        return [effect.old, effect.new]
-    if isinstance(effect, Reward):
-        return effect.amount
-    if isinstance(effect, Slash):
-        return [effect.amount, effect.remaining]
-    return str(effect)
 
 
 def replay(history: ProtocolHistory) -> LedgerResult:

@@ -201,7 +201,14 @@ class _Builder:
         self._member(kind, account, pos, amount=a["bond"], reputation=a["reputation"])
 
     def _on_client_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._registered(MembershipKind.CLIENT_REGISTERED, a["client"], a, pos)
+        self._member(
+            MembershipKind.CLIENT_REGISTERED,
+            a["client"],
+            pos,
+            amount=a["bond"],
+            reputation=a["reputation"],
+            index=a["index"],
+        )
 
     def _on_miner_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self._registered(MembershipKind.MINER_REGISTERED, a["miner"], a, pos)
@@ -219,6 +226,7 @@ class _Builder:
     def _on_round_opened(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         rec = self.record(a["round"])
         rec.opened_at, rec.expected_submissions = a["openedAt"], a["expectedSubmissions"]
+        rec.population = a["population"]
         rec.opened = pos
 
     def _on_committee_drawn(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:

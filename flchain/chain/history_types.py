@@ -40,7 +40,8 @@ class Membership:
     """A registration, departure or withdrawal, in chain order.
 
     ``amount`` is the bond (registration) or the ether paid out (withdrawal);
-    ``round`` the round a party left in.
+    ``round`` the round a party left in; ``index`` a client's place in the sampling
+    population (its registrations only).
     """
 
     kind: MembershipKind
@@ -49,6 +50,7 @@ class Membership:
     amount: int = 0
     reputation: int = 0
     round: int = -1
+    index: int = -1
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class RoundRecord:
     round: int
     opened_at: int = 0
     expected_submissions: int = 0
+    population: int = 0  # clients registered when it opened: the sample's population
     opened: Position | None = None
     committee: tuple[Address, ...] = ()
     seed: bytes = b""

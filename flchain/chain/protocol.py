@@ -49,8 +49,8 @@ stays within it, checked by ``contracts/test/FLFinalizePages.t.sol``): the gas l
 def vote_commitment(
     chain_id: int, contract: str, round: int, miner: str, scores: Sequence[int], salt: bytes
 ) -> bytes:
-    """``FLProtocol.voteCommitment``: keccak256(abi.encode(chainid, contract, round, miner,
-    uint16[] scores, bytes32 salt))."""
+    """The vote commitment ``FLProtocol.revealVotes`` checks: keccak256(abi.encode(chainid,
+    contract, round, miner, uint16[] scores, bytes32 salt))."""
     check_scores(scores)
     if len(salt) != 32:
         raise ConfigError(f"salt must be 32 bytes, got {len(salt)}")
@@ -140,7 +140,7 @@ class ProtocolClient:
     def vote_commitment(
         self, round: int, scores: Sequence[int], salt: bytes, miner: str | None = None
     ) -> bytes:
-        """The commitment for ``scores`` (computed locally, same as the contract's view)."""
+        """The commitment for ``scores`` (computed locally, as ``revealVotes`` checks it)."""
         who = self.account if miner is None else miner
         return vote_commitment(self.transactor.chain_id, self.address, round, who, scores, salt)
 
@@ -260,6 +260,11 @@ class ProtocolClient:
     def is_committee_member(self, round: int, account: str | None = None) -> bool:
         """Whether ``account`` (default: ours) sits on ``round``'s committee."""
         return bool(self._view("isCommitteeMember", round, account or self.account)[0])
+
+    def is_sampled(self, round: int, account: str | None = None) -> bool:
+        """Whether ``account`` (default: ours) is drawn to train in ``round``, the current round
+        (every active client is when the task does not sample)."""
+        return bool(self._view("isSampled", round, account or self.account)[0])
 
     def submissions(self, round: int) -> list[Submission]:
         """``round``'s submissions in index order, CIDs as strings."""

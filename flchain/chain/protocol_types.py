@@ -48,8 +48,10 @@ class TaskParams:
 
     ``rounds`` is the task's length (finalizing round ``rounds - 1`` finishes it);
     durations are seconds; rewards are token base units; bonds are wei;
-    ``acceptance_threshold`` is a score in basis points (1..10000); at most
-    ``max_updates_per_round`` clients are active at once.
+    ``acceptance_threshold`` is a score in basis points (1..10000).
+    ``clients_per_round`` 0: every active client trains every round, and at most
+    ``max_updates_per_round`` clients are active at once; K > 0: K clients are drawn
+    each round (:mod:`flchain.chain.sampling`), one update slot each.
     """
 
     initial_model_cid: CIDStr
@@ -68,6 +70,7 @@ class TaskParams:
     max_updates_per_round: int = 64
     client_bond: int = 10**17
     miner_bond: int = 10**18
+    clients_per_round: int = 0
 
     def __post_init__(self) -> None:
         cid_to_bytes(self.initial_model_cid)
@@ -89,8 +92,9 @@ class TaskParams:
             "sample_cap": 0 < self.sample_cap < 2**32,
             "slash_bps": 0 <= self.slash_bps <= 10_000,
             "max_updates_per_round": 1 <= self.max_updates_per_round <= MAX_UPDATES,
-            "client_bond": 0 <= self.client_bond < 2**96,
+            "client_bond": 0 <= self.client_bond < 2**80,
             "miner_bond": 0 <= self.miner_bond < 2**96,
+            "clients_per_round": 0 <= self.clients_per_round <= self.max_updates_per_round,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -39,6 +39,10 @@ def run(
     committee: Annotated[
         int | None, typer.Option(help="Committee seats per round (<= miners) [3].")
     ] = None,
+    clients_per_round: Annotated[
+        int | None,
+        typer.Option(help="Clients the contract draws to train each round (<= clients) [all]."),
+    ] = None,
     dataset: Annotated[
         str, typer.Option(help="digits | mnist1d | mnist1d-<N> (N samples)")
     ] = "digits",
@@ -115,6 +119,7 @@ def run(
             "miners": miners,
             "rounds": rounds,
             "committee": committee,
+            "clients_per_round": clients_per_round,
             "seed": seed,
             "strategy": strategy,
             "strategy_params": parse_params(strategy_param) if strategy_param else None,

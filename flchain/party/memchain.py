@@ -12,7 +12,9 @@ checked, phases that end by time or early once everybody expected has acted, the
 lower median of revealed scores against the threshold with a quorum of reveals,
 finalization once Closed, rewards credited at finalization (the auditor's mirror of
 the contract's rules, :mod:`flchain.audit.checks`) and claimed whole, and
-certification by a quorum of the round's committee. Each refusal raises the
+certification by a quorum of the round's committee, and, with
+``clients_per_round``, the contract's draw of the clients who train
+(:mod:`flchain.chain.sampling`, from a per-round seed of its own). Each refusal raises the
 :class:`ContractRevertError` the contract would. Bonds, reputation and slashing
 are left out, and the committee is the miners by address, rotated by the round
 (the contract draws by reputation).
@@ -21,6 +23,7 @@ Every call holds one lock, so parties may run in threads.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ from flchain.chain.protocol_types import (
     TxResult,
 )
 from flchain.chain.revert_names import RevertName
+from flchain.chain.sampling import is_sampled
 from flchain.exceptions import ConfigError, ContractRevertError, FLchainError
 from flchain.party.port import ChainPort
 from flchain.types import MAX_SCORE, Address, CIDStr
@@ -55,6 +59,8 @@ class _Round:
     opened_at: int
     expected: int
     committee: tuple[Address, ...]
+    population: int = 0
+    seed: bytes = bytes(32)
     submit_closed: int = 0
     commit_closed: int = 0
     reveal_closed: int = 0
@@ -77,6 +83,7 @@ class MemChain:
         self.block = 1
         self.empty_blocks = 0
         self.clients: dict[Address, MemberStatus] = {}
+        self.client_index: dict[Address, int] = {}
         self.miners: list[Address] = []
         self.rounds: dict[int, _Round] = {}
         self.owed: dict[Address, int] = {}
@@ -122,8 +129,21 @@ class MemChain:
         k = min(self.params.committee_size, len(pool))
         committee = tuple(pool[(r + j) % len(pool)] for j in range(k))
         expected = sum(1 for s in self.clients.values() if s == ACTIVE)
+        if self.params.clients_per_round:
+            expected = min(expected, self.params.clients_per_round)
+        seed = hashlib.sha256(f"round {r}".encode()).digest()
         self.current = r
-        self.rounds[r] = _Round(self.now, expected, committee)
+        self.rounds[r] = _Round(self.now, expected, committee, len(self.client_index), seed)
+
+    def sampled(self, r: int, account: Address) -> bool:
+        """``isSampled``: an active client drawn to train in ``r``, the open round."""
+        rd = self.rounds.get(r)
+        if r != self.current or rd is None or rd.accepted is not None:
+            return False
+        if self.clients.get(account) != ACTIVE:
+            return False
+        index = self.client_index[account]
+        return is_sampled(rd.seed, rd.population, self.params.clients_per_round, index)
 
     def ends(self, rd: _Round) -> tuple[int, int, int]:
         """Submit, commit and reveal ends of a round (``FLProtocol._phaseEnds``)."""
@@ -177,8 +197,10 @@ class MemChain:
             self.miners.append(account)
         else:
             self.clients[account] = ACTIVE
+            self.client_index.setdefault(account, len(self.client_index))
             rd = self.rounds.get(self.current)
-            if rd is not None and self.phase_of(self.current) == Phase.SUBMIT:
+            sampling = self.params.clients_per_round != 0
+            if rd is not None and self.phase_of(self.current) == Phase.SUBMIT and not sampling:
                 rd.expected += 1
         return self._write()
 
@@ -189,6 +211,8 @@ class MemChain:
         rd = self.in_phase(function, r, Phase.SUBMIT)
         if any(s.client == account for s in rd.submissions):
             self._revert(function, RevertName.AlreadySubmitted, r, account)
+        if not self.sampled(r, account):
+            self._revert(function, RevertName.NotSampled, r, account)
         try:
             cid_to_bytes(cid)
         except FLchainError:

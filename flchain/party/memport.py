@@ -53,6 +53,10 @@ class MemPort:
             rd = self.chain.rounds.get(round)
             return list(rd.submissions) if rd else []
 
+    def is_sampled(self, round: int) -> bool:
+        with self.chain.lock:
+            return self.chain.sampled(round, self.account)
+
     def submit_update(self, round: int, cid: str, num_samples: int) -> TxResult:
         with self.chain.lock:
             return self.chain.submit(self.account, round, cid, num_samples)

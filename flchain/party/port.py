@@ -47,6 +47,11 @@ class ChainPort(Protocol):
 
     def submissions(self, round: int) -> list[Submission]: ...
 
+    def is_sampled(self, round: int) -> bool:
+        """Whether this account is drawn to train in ``round``, the open round (every
+        active client is when the task does not sample clients)."""
+        ...
+
     def submit_update(self, round: int, cid: str, num_samples: int) -> TxResult: ...
 
     def committee(self, round: int) -> tuple[Address, ...]: ...
@@ -118,6 +123,9 @@ class NodePort:
 
     def submissions(self, round: int) -> list[Submission]:
         return self.protocol.submissions(round)
+
+    def is_sampled(self, round: int) -> bool:
+        return self.protocol.is_sampled(round)
 
     def submit_update(self, round: int, cid: str, num_samples: int) -> TxResult:
         return TxResult.from_receipt(self.protocol.submit_update(round, cid, num_samples))

@@ -79,7 +79,8 @@ class Task:
 def task_params(
     spec: TaskSpec, spec_cid: CIDStr, initial_cid: CIDStr, phases: Phases
 ) -> TaskParams:
-    """Protocol parameters for ``spec``: its committee (at most its miners), majority quorum."""
+    """Protocol parameters for ``spec``: its committee (at most its miners), majority quorum,
+    and an update slot per client drawn each round (every client when it does not sample)."""
     k = min(spec.committee, spec.miners)
     return TaskParams(
         initial_model_cid=initial_cid,
@@ -91,7 +92,8 @@ def task_params(
         submit_duration=phases.submit,
         commit_duration=phases.commit,
         reveal_duration=phases.reveal,
-        max_updates_per_round=max(spec.clients, 1),
+        max_updates_per_round=spec.clients_per_round or spec.clients,
+        clients_per_round=spec.clients_per_round,
         sample_cap=spec.sample_cap or 2**32 - 1,  # 0: no absolute cap
     )
 

@@ -124,6 +124,8 @@ class TaskSpec:
     """One federated task: data, model, strategy, training and scoring.
 
     ``committee``: seats per round (at most ``miners``; a majority quorum).
+    ``clients_per_round``: how many clients the contract draws to train each round (0: all of
+    them, and then left out of the canonical bytes); the others aggregate and verify.
     ``sample_cap``: the most samples one update's claim counts for (0: no absolute cap), in
     aggregation and in rewards (0 until the task is created, which fixes it from
     the data, see :meth:`with_sample_cap`). ``clip_updates``: accepted changes
@@ -150,6 +152,7 @@ class TaskSpec:
     miners: int = 3
     rounds: int = 3
     committee: int = 3
+    clients_per_round: int = 0
     sample_cap: int = 0
     clip_updates: bool = True
     app: str = ""
@@ -169,6 +172,11 @@ class TaskSpec:
             )
         if self.rounds < 1:
             raise ConfigError(f"a task needs at least one round, got rounds={self.rounds}")
+        if not 0 <= self.clients_per_round <= self.clients:
+            raise ConfigError(
+                f"clients_per_round must be in 0..clients ({self.clients}), "
+                f"got {self.clients_per_round}"
+            )
         if not 0 <= self.sample_cap < 2**32:
             raise ConfigError(f"sample_cap must be in 0..2^32-1, got {self.sample_cap}")
         if self.train.epochs < 1 or self.train.batch_size < 1 or self.train.lr <= 0:
@@ -194,8 +202,8 @@ class TaskSpec:
 
     def to_json(self) -> bytes:
         """Canonical bytes: sorted keys, no whitespace, so the CID is reproducible (``dp``,
-        ``compression`` and ``task`` left out when off, so a task without them keeps its bytes
-        and CID)."""
+        ``compression``, ``task`` and ``clients_per_round`` left out when off, so a task without
+        them keeps its bytes and CID)."""
         raw = asdict(self)
         if not self.dp.enabled:
             del raw["dp"]
@@ -203,6 +211,8 @@ class TaskSpec:
             del raw["compression"]
         if not self.task.cid:
             del raw["task"]
+        if not self.clients_per_round:
+            del raw["clients_per_round"]
         return json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod

@@ -199,6 +199,17 @@ def test_altered_chain_facts_are_recomputed_not_trusted(clean_task: BuiltTask) -
     assert later <= {(2, "committee seed")}
 
 
+def test_a_submitter_outside_the_sample_is_flagged(clean_task: BuiltTask) -> None:
+    history = copy.deepcopy(_history(clean_task))
+    history.params = dataclasses.replace(history.params, clients_per_round=2)  # 2 of the 6
+    history.rounds[0].population += 1
+    report = audit_history(history, None)
+    assert (0, "sampling population") in {(d.round, d.check) for d in report.discrepancies}
+    outside = [d for d in report.discrepancies if d.check == "submitter sampled"]
+    assert len([d for d in outside if d.round == 1]) == 6 - 2  # redrawn from round 1's seed
+    assert not report.verified
+
+
 def test_claims_are_checked_against_credits_and_supply(clean_task: BuiltTask) -> None:
     history = copy.deepcopy(_history(clean_task))
     assert history.claimed and history.token_supply == sum(history.claimed.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from protocol_helpers import PARAMS, Protocol, make_cid
 
@@ -58,26 +58,6 @@ def test_zero_digest_and_wrong_codec_are_rejected() -> None:
         check_cid_bytes(b"\x12\x20" + bytes(32))
     with pytest.raises(CIDError, match="unsupported"):
         check_cid_bytes(b"\x01\x71\x12\x20" + b"\x01" * 32)
-
-
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    round=st.integers(0, 2**40),
-    scores=st.lists(st.integers(0, 10_000), max_size=40),
-    salt=st.binary(min_size=32, max_size=32),
-    miner=st.sampled_from([1, 10, 15]),
-)
-def test_python_commitment_equals_the_contract_view(
-    proto: Protocol, round: int, scores: list[int], salt: bytes, miner: int
-) -> None:
-    who = proto.address(miner)
-    on_chain = proto.admin._view("voteCommitment", round, who, scores, salt)[0]
-    assert proto.admin.vote_commitment(round, scores, salt, miner=who) == on_chain
-    other_chain = vote_commitment(proto.transactor.chain_id + 1, proto.admin.address, round, who,
-                                  scores, salt)  # fmt: skip
-    assert other_chain != on_chain
 
 
 def test_commitment_rejects_bad_scores_and_salt() -> None:

@@ -9,13 +9,17 @@ import dataclasses
 import os
 from typing import Any
 
-from protocol_helpers import PARAMS, Protocol, make_cid
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from protocol_helpers import CLIENTS, PARAMS, Protocol, make_cid
+from web3.types import RPCEndpoint
 
 from flchain.chain.cidcodec import cid_to_bytes
 from flchain.chain.deploy import protocol_abi
 from flchain.chain.protocol import ProtocolClient
 from flchain.chain.protocol_types import PREPARE_PAGE, Phase
 from flchain.chain.revert_names import RevertName
+from flchain.chain.sampling import sampled_indices
 from flchain.exceptions import ContractRevertError
 
 
@@ -207,6 +211,47 @@ def test_no_outsider_takes_an_active_clients_slot(deploy_with: Any) -> None:
     assert p.admin.client_state(p.address(3)).status == 1
 
 
+def test_only_the_clients_drawn_submit(deploy_with: Any) -> None:
+    p: Protocol = deploy_with(max_updates_per_round=2, clients_per_round=2)
+    p.register(clients=5, miners=3)  # more clients than update slots: the draw needs one each
+    p.admin.start_training()
+    clients = list(CLIENTS)[:5]
+    drawn = [i for i in clients if p.as_(i).is_sampled(0)]
+    (opened,) = p.admin.events("RoundOpened", 0)
+    assert (opened.args["population"], opened.args["expectedSubmissions"]) == (5, 2)
+    seed = bytes(p.admin.events("CommitteeDrawn", 0)[0].args["seed"])
+    assert drawn == [clients[j] for j in sampled_indices(seed, 5, 2)]  # indices in joining order
+    left_out = next(i for i in clients if i not in drawn)
+    with reverts(RevertName.NotSampled, 0, p.address(left_out)):
+        p.as_(left_out).submit_update(0, make_cid("not drawn"), 1)
+    for i in drawn:
+        p.as_(i).submit_update(0, make_cid(f"drawn {i}"), 1)
+    assert p.admin.phase(0) is Phase.COMMIT  # closed early: both drawn clients submitted
+
+
+def population_slot(p: Protocol) -> int:
+    """The storage slot of ``FLRegistry._population``: the only one of the first 64 that counts
+    two clients after one of them left (``_activeClients`` counts one)."""
+    p.as_(3).register_client()
+    p.as_(4).register_client()
+    p.as_(3).leave()
+    words = [p.w3.eth.get_storage_at(p.deployment.protocol, s) for s in range(64)]
+    (slot,) = [s for s, w in enumerate(words) if int.from_bytes(w, "big") == 2]
+    return slot
+
+
+def test_too_many_clients_ever(deploy_with: Any) -> None:
+    p: Protocol = deploy_with(max_updates_per_round=2, clients_per_round=2)
+    slot = population_slot(p)
+    p.w3.provider.make_request(  # type: ignore[attr-defined]
+        RPCEndpoint("anvil_setStorageAt"),
+        [p.deployment.protocol, hex(slot), "0x" + (2**16 - 2).to_bytes(32, "big").hex()],
+    )
+    p.as_(1).register_client()  # index 65534, the last one
+    with reverts(RevertName.TooManyClients, 2**16 - 1):
+        p.as_(2).register_client()
+
+
 # --- commit and reveal -------------------------------------------------------------
 
 
@@ -236,8 +281,10 @@ def test_reveal_errors(proto: Protocol) -> None:
     with reverts("NotInPhase", 0, int(Phase.REVEAL), int(Phase.COMMIT)):
         a.reveal_votes(0, scores, salt)
     a.commit_votes(0, a.vote_commitment(0, scores, salt))
-    # the contract's own view hashes out-of-range scores (the Python helper refuses to)
-    b.commit_votes(0, b._view("voteCommitment", 0, b.account, [10_001, 0, 0], salt)[0])
+    # a commitment to an out-of-range score, hashed as the contract does (the helper refuses to)
+    layout = ["uint256", "address", "uint256", "address", "uint16[]", "bytes32"]
+    values = [b.transactor.chain_id, b.address, 0, b.account, [10_001, 0, 0], salt]
+    b.commit_votes(0, keccak(encode(layout, values)))
     proto.advance(PARAMS.commit_duration)  # c never commits
     assert proto.admin.phase(0) is Phase.REVEAL
     with reverts("NotCommitted", 0, c.account):

@@ -11,11 +11,13 @@ from party_world import World, address, wait_until
 import miners.miner
 from clients.client import Client
 from flchain.chain.protocol_types import Phase, TxResult
+from flchain.chain.sampling import is_sampled
 from flchain.exceptions import ContractRevertError, RoundTimeoutError
 from flchain.party.participant import run_participant
 from flchain.party.party import Party
 from flchain.party.port import ChainPort
 from flchain.party.workload import Workload, load_workload
+from flchain.types import Address
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +55,42 @@ def test_a_miner_off_the_committee_only_aggregates(tmp_path: Path) -> None:
         assert world.events("miner", 2, name) == []
     assert [e["cid"] for e in world.events("miner", 2, "aggregated")] == [certified]
     assert len(world.events("miner", 0, "attested")) == 1
+
+
+def test_a_client_not_drawn_only_aggregates_and_verifies(tmp_path: Path) -> None:
+    world = World(tmp_path, clients=3, rounds=2, clients_per_round=1)
+    results = world.play(*(world.client(i) for i in range(3)), *world.miners())
+    assert results == [0] * 6
+    for r in (0, 1):
+        rd = world.chain.rounds[r]
+        assert len(rd.submissions) == 1 and rd.accepted == [0] and rd.expected == 1
+        drawn = [a for a in world.chain.clients if is_sampled(rd.seed, 3, 1, idx(world, a))]
+        assert [s.client for s in rd.submissions] == drawn
+        skipped = [e for i in range(3) for e in world.events("client", i, "not_sampled")]
+        assert len([e for e in skipped if e["round"] == r]) == 2
+    for i in range(3):  # drawn or not, everyone aggregated and verified both rounds
+        assert [e["round"] for e in world.events("client", i, "verified")] == [0, 1]
+
+
+def idx(world: World, account: Address) -> int:
+    return world.chain.client_index[account]
+
+
+def test_the_in_memory_chain_refuses_a_client_not_drawn(tmp_path: Path) -> None:
+    world = World(tmp_path, clients=3, clients_per_round=1)
+    ports = [world.chain.port(address("client", i)) for i in range(3)]
+    for port in ports:
+        port.register_client()
+    world.chain.start_training()
+    drawn = [p for p in ports if p.is_sampled(0)]
+    assert len(drawn) == 1 and world.chain.info(0).expected_submissions == 1
+    outsider = next(p for p in ports if p not in drawn)
+    cid = world.params.initial_model_cid
+    with pytest.raises(ContractRevertError) as exc:
+        outsider.submit_update(0, cid, 1)
+    assert (exc.value.name, exc.value.error_args) == ("NotSampled", (0, outsider.account))
+    drawn[0].submit_update(0, cid, 1)
+    assert world.chain.info(0).submit_end == world.chain.now  # closed: the one drawn submitted
 
 
 def test_a_restarted_client_that_missed_submit_only_aggregates(tmp_path: Path) -> None:
