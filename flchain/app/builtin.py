@@ -16,17 +16,12 @@ atomically, so a run's many processes generate them once.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-import numpy as np
 import torch
 
 from flchain.app.module import ModuleProgram, TaskModule
 from flchain.app.program import Partitions
 from flchain.exceptions import ConfigError
-from flchain.learning.data import Dataset, is_generated, load_dataset, make_dataset
+from flchain.learning.data import cached_dataset
 from flchain.learning.models import ARCHITECTURES, build_model
 from flchain.learning.partition import FederatedData, split_for_federation
 from flchain.learning.training import TrainConfig
@@ -88,39 +83,6 @@ def initial_model(arch: str, seed: int) -> Weights:
     return get_weights(build_model(arch, seed=seed))
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("FLCHAIN_CACHE", Path.home() / ".cache" / "flchain"))
-
-
-def cached_dataset(name: str) -> Dataset:
-    """``load_dataset(name)``, through the on-disk cache for slow generated sets."""
-    if not is_generated(name):
-        return load_dataset(name)
-    path = cache_dir() / f"{name}.npz"
-    if path.exists():
-        try:
-            with np.load(path) as z:
-                return make_dataset(
-                    name, z["x_train"], z["y_train"], z["x_test"], z["y_test"], int(z["classes"])
-                )
-        except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)
-    dataset = load_dataset(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npz", dir=path.parent)
-    with os.fdopen(fd, "wb") as out:
-        np.savez(
-            out,
-            x_train=dataset.x_train,
-            y_train=dataset.y_train,
-            x_test=dataset.x_test,
-            y_test=dataset.y_test,
-            classes=dataset.num_classes,
-        )
-    os.replace(tmp, path)
-    return dataset
-
-
 def builtin_program(
     dataset: str,
     partition: str,
@@ -139,7 +101,5 @@ __all__ = [
     "BuiltinProgram",
     "BuiltinTask",
     "builtin_program",
-    "cache_dir",
-    "cached_dataset",
     "initial_model",
 ]

@@ -50,9 +50,10 @@ def load_spec(store: ContentStore, spec_cid: str) -> TaskSpec:
 
 
 def load_test_data(name: str) -> ArrayPair:
-    """Held-out test data: a built-in data set's test split, or an ``.npz`` file's."""
-    from flchain.learning.data import load_dataset
+    """Held-out test data: a built-in data set's test split (generated sets through the
+    on-disk cache the parties share), or an ``.npz`` file's."""
+    from flchain.learning.data import cached_dataset, load_dataset
 
     is_file = name.endswith(".npz")
-    dataset = load_dataset("npz", path=name) if is_file else load_dataset(name)
+    dataset = load_dataset("npz", path=name) if is_file else cached_dataset(name)
     return dataset.x_test, dataset.y_test

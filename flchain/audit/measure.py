@@ -9,6 +9,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Protocol
 
+import numpy as np
 import torch
 
 from flchain.app.archive import fetch_program
@@ -22,9 +23,18 @@ from flchain.task.quality import Evaluation
 from flchain.task.spec import TaskSpec
 from flchain.types import ArrayPair, Weights
 
+SCORING_EXAMPLES = 1_000
+"""Examples of its test data the auditor re-scores every update on: a seeded subset, since a
+round asks two evaluations per update (its own, and the round without it), like a miner's on
+its partition. The global model of each round is measured on the whole test data."""
+
 
 class ProgramView(Protocol):
     def evaluate(self, weights: Weights) -> Evaluation: ...
+
+    def evaluate_for_scoring(self, weights: Weights) -> Evaluation:
+        """An evaluation for the re-scoring rules (on at most ``SCORING_EXAMPLES``)."""
+        ...
 
     def reference(self, weights: Weights, server_round: int, seed: int) -> Weights: ...
 
@@ -35,9 +45,15 @@ class ArraysView:
     def __init__(self, model: torch.nn.Module, data: ArrayPair, config: TrainConfig) -> None:
         self.model, self.data, self.config = model, data, config
         self._evaluate = evaluator(model, data)
+        x, y = data
+        kept = np.sort(np.random.default_rng(0).permutation(len(y))[:SCORING_EXAMPLES])
+        self._score = evaluator(model, (x[kept], y[kept]))
 
     def evaluate(self, weights: Weights) -> Evaluation:
         return self._evaluate(weights)
+
+    def evaluate_for_scoring(self, weights: Weights) -> Evaluation:
+        return self._score(weights)
 
     def reference(self, weights: Weights, server_round: int, seed: int) -> Weights:
         return reference_model(self.model, self.data, self.config, weights, seed)
@@ -52,6 +68,9 @@ class HeldOutView:
 
     def evaluate(self, weights: Weights) -> Evaluation:
         return self.program.evaluate(self.partition, dict(weights))
+
+    def evaluate_for_scoring(self, weights: Weights) -> Evaluation:
+        return self.evaluate(weights)  # the partition is the task's to size
 
     def reference(self, weights: Weights, server_round: int, seed: int) -> Weights:
         return self.program.train(self.partition, dict(weights), server_round, seed).weights

@@ -192,7 +192,8 @@ class ModelAuditor:
     def score(
         self, current: GlobalModel, checks: list[UpdateCheck], weights: dict[int, Weights]
     ) -> None:
-        """The auditor's own proof-of-quality scores (the miners' rules) on its held-out data.
+        """The auditor's own proof-of-quality scores (the miners' rules) on its held-out data
+        (a seeded subset of it, ``measure.SCORING_EXAMPLES``).
 
         Its data are disjoint from every client's and every miner's, and its
         reference update is its own, so this is an independent view: an accepted
@@ -209,16 +210,12 @@ class ModelAuditor:
         def evaluate_fn(w: Weights) -> Evaluation:
             """Each update's own model is evaluated once, for its verdict and for the report."""
             if id(w) not in alive:
-                return measure.evaluate(w)
+                return measure.evaluate_for_scoring(w)
             if id(w) not in kept:
-                kept[id(w)] = measure.evaluate(w)
+                kept[id(w)] = measure.evaluate_for_scoring(w)
             return kept[id(w)]
 
-        base = (
-            Evaluation(*self.current_eval)
-            if self.current_eval is not None and current is self.current
-            else evaluate_fn(current.weights)
-        )
+        base = evaluate_fn(current.weights)
         seed = derive_seed(self.spec.seed, "reference", "auditor", current.round)
         reference = measure.reference(current.weights, current.round, seed)
         updates = [None if c.notes else weights.get(c.index) for c in checks]

@@ -25,8 +25,10 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.util
+import os
 import random
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +175,40 @@ def is_generated(name: str) -> bool:
     """Whether a built-in set is generated (seconds or more: worth caching on disk)."""
     key = name.lower()
     return key == "mnist1d" or _SIZED_MNIST1D.fullmatch(key) is not None
+
+
+def cache_dir() -> Path:
+    """Where generated data sets are kept between processes (``$FLCHAIN_CACHE``)."""
+    return Path(os.environ.get("FLCHAIN_CACHE", Path.home() / ".cache" / "flchain"))
+
+
+def cached_dataset(name: str) -> Dataset:
+    """``load_dataset(name)``, through the on-disk cache for slow generated sets."""
+    if not is_generated(name):
+        return load_dataset(name)
+    path = cache_dir() / f"{name}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                return make_dataset(
+                    name, z["x_train"], z["y_train"], z["x_test"], z["y_test"], int(z["classes"])
+                )
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
+    dataset = load_dataset(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".npz", dir=path.parent)
+    with os.fdopen(fd, "wb") as out:
+        np.savez(
+            out,
+            x_train=dataset.x_train,
+            y_train=dataset.y_train,
+            x_test=dataset.x_test,
+            y_test=dataset.y_test,
+            classes=dataset.num_classes,
+        )
+    os.replace(tmp, path)
+    return dataset
 
 
 @functools.cache
