@@ -2,10 +2,11 @@
 
 MNIST-1D generated locally with enough sequences that every client has at
 least :data:`MIN_PER_CLIENT` training examples (``mnist1d-<N>``), its CNN,
-5 miners, a committee of 5, every client in every round, clients in pools
-(one per core by default). Prints one JSON object per run:
+5 miners, a committee of 5, every client in every round unless
+``--clients-per-round K`` has the contract draw K of them each round, clients in
+pools (one per core by default). Prints one JSON object per run:
 
-* ``clients``, ``rounds``, ``dataset``;
+* ``clients``, ``clients_per_round`` (0: all), ``rounds``, ``dataset``;
 * ``wall_s`` (the whole ``flchain run``, start-up included), ``startup_s``
   (until every party is registered), ``per_round_s`` (mean round time);
 * ``peak_rss_mb``: the peak over the run of the resident memory summed over
@@ -19,6 +20,7 @@ least :data:`MIN_PER_CLIENT` training examples (``mnist1d-<N>``), its CNN,
 
     .venv/bin/python scripts/bench_scale.py                    # 1000 clients, 5 rounds
     .venv/bin/python scripts/bench_scale.py --clients 10 100 300 1000   # the curve
+    .venv/bin/python scripts/bench_scale.py --clients-per-round 100      # 100 drawn a round
 
 With several ``--clients`` it prints ``{"curve": [...]}``, one object per size.
 """
@@ -136,6 +138,8 @@ def _run(a: argparse.Namespace, clients: int, out: Path, home: Path) -> dict[str
     cmd = [*CLI, "run", *task_args(a, clients), "--miners", str(a.miners)]
     cmd += ["--committee", str(a.committee), "--out", str(out), "--home", str(home)]
     cmd += ["--json"] + (["--client-procs", str(a.client_procs)] if a.client_procs else [])
+    if a.clients_per_round:
+        cmd += ["--clients-per-round", str(min(a.clients_per_round, clients))]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = PeakSampler(proc.pid)
@@ -178,7 +182,8 @@ def measure(a: argparse.Namespace, clients: int) -> dict[str, Any]:
     print(f"bench_scale: {clients} clients x {a.rounds} rounds ...", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         figures = run_flchain(a, clients, Path(tmp))
-    head = {"clients": clients, "rounds": a.rounds, "dataset": dataset_for(clients, a.miners)}
+    head = {"clients": clients, "clients_per_round": min(a.clients_per_round, clients)}
+    head |= {"rounds": a.rounds, "dataset": dataset_for(clients, a.miners)}
     return {**head, **figures, "baseline_accuracy": run_baseline(a, clients)}
 
 
@@ -186,6 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON only (the default)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1000])
+    parser.add_argument(
+        "--clients-per-round", type=int, default=0, help="clients drawn each round (0: all)"
+    )
     parser.add_argument("--miners", type=int, default=5)
     parser.add_argument("--committee", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
