@@ -39,7 +39,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// kept here so that crediting a client costs no storage write of its own.
     struct Client {
         uint80 bond;
-        uint16 index; // its place in the sampling population, given at its first registration
+        uint16 index; // its place in the sampling population, given at each registration
         uint24 reputation; // <= MAX_REPUTATION < 2^24
         uint32 roundPlusOne;
         Status status;
@@ -60,7 +60,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     }
 
     uint256 internal _activeClients;
-    /// Clients ever registered: the next client's index (see `ClientSample`).
+    /// Client registrations so far: the next registration's index (see `ClientSample`).
     uint256 internal _population;
     uint256 private _slashedTotal;
     address[] internal _miners;
@@ -83,7 +83,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// @notice Registers the caller as a client, locking `msg.value` (at least `clientBond`) as bond.
     /// Without sampling (`clientsPerRound` 0), at most `maxUpdatesPerRound` clients are active (and,
     /// in a submit phase, at most that many have submitted or still may), so every active client
-    /// always has a slot in the round; with sampling, up to 65535 distinct clients ever register.
+    /// always has a slot in the round; with sampling, up to 65535 registrations in all.
     function registerClient() external payable {
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Active) revert AlreadyRegistered(msg.sender);
@@ -92,11 +92,13 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         if (_clientsPerRound == 0 && _activeClients >= _maxUpdates) revert ClientSlotsFull(_maxUpdates);
         c.bond = SafeCast.toUint80(msg.value);
         c.status = Status.Active;
+        // A fresh index at every registration: one who comes back is outside the open round's
+        // population, like any joiner, so its old index cannot make it one of the round's drawn.
+        uint256 index = _population;
+        if (index == type(uint16).max) revert TooManyClients(index);
+        _population = index + 1;
+        c.index = uint16(index);
         if (!c.seen) {
-            uint256 index = _population;
-            if (index == type(uint16).max) revert TooManyClients(index);
-            _population = index + 1;
-            c.index = uint16(index);
             c.seen = true;
             c.reputation = uint24(INITIAL_REPUTATION);
         }

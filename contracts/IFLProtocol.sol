@@ -63,7 +63,7 @@ interface IFLProtocol {
     // --- registration and bonds ---------------------------------------------
 
     /// @notice `client` registered with `bond`; `index` is its place in the client sampling's
-    /// population (given at its first registration and kept for good).
+    /// population (a fresh one at every registration).
     event ClientRegistered(address indexed client, uint256 index, uint256 bond, uint256 reputation);
     event MinerRegistered(address indexed miner, uint256 bond, uint256 reputation);
     event ClientLeft(address indexed client, uint256 indexed round);
@@ -75,8 +75,8 @@ interface IFLProtocol {
     /// @notice `prepared` of the task's `total` update slots are ready (see `prepareSlots`).
     event SlotsPrepared(uint256 prepared, uint256 total);
 
-    /// @notice `round` opened; clients `0 .. population - 1` (by index) are the population its
-    /// `clientsPerRound` clients are drawn from (see `isSampled`).
+    /// @notice `round` opened; registrations `0 .. population - 1` (by index) are the population
+    /// its `clientsPerRound` clients are drawn from (see `isSampled`).
     event RoundOpened(uint256 indexed round, uint256 openedAt, uint256 expectedSubmissions, uint256 population);
     event CommitteeDrawn(uint256 indexed round, address[] members, bytes32 seed);
     event UpdateSubmitted(

@@ -98,12 +98,6 @@ contract FLCertifyTest is Fixture {
         assertEq(info.numSubmissions * 100 + info.numCommits * 10 + info.numReveals, 233, "counts");
         assertEq(info.numAccepted, 2, "accepted");
         assertEq(protocol.miners().length, 4, "miners");
-        bytes32 c = protocol.voteCommitment(0, members[0], uniform(2, 1), bytes32(0));
-        assertEq(
-            c,
-            keccak256(abi.encode(block.chainid, address(protocol), 0, members[0], uniform(2, 1), bytes32(0))),
-            "commitment binds chain, contract, round, miner, scores, salt"
-        );
     }
 
     /// Round seats alternate between the even and the odd slot of each miner.

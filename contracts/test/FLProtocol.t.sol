@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {IFLProtocol} from "../IFLProtocol.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {vm} from "./utils/Vm.sol";
+import {Votes} from "./utils/Votes.sol";
 
 /// @notice Rounds: start, submissions, phases, commit, reveal and finalization.
 contract FLProtocolTest is Fixture {
@@ -74,19 +75,30 @@ contract FLProtocolTest is Fixture {
         assertEq(protocol.roundInfo(0).numSubmissions, 4, "all accepted");
     }
 
+    /// Samples 1..2^32-1 are taken: the event carries the full count and CID, and the round's
+    /// first update slot (`_updates[0]`, no view since it was removed to fit the size limit)
+    /// packs `client | samples << 160 | first 8 bytes of keccak256(cid) << 192`.
     function testFuzz_samples(uint256 samples) public {
         started(1, 3);
         vm.prank(client(0));
         if (samples == 0) vm.expectRevert(IFLProtocol.ZeroSamples.selector);
         else if (samples > type(uint32).max) {
             vm.expectRevert(abi.encodeWithSelector(IFLProtocol.TooManySamples.selector, samples, type(uint32).max));
+        } else {
+            vm.expectEmit();
+            emit IFLProtocol.UpdateSubmitted(0, client(0), 0, cid(5), samples);
         }
         protocol.submitUpdate(0, cid(5), samples);
-        if (samples == 0 || samples > type(uint32).max) return;
-        (address who, uint256 s, bytes8 tag) = protocol.submissionRecord(0);
-        assertEq(who, client(0), "client");
-        assertEq(s, samples, "samples");
-        assertEq(bytes32(tag), bytes32(bytes8(keccak256(cid(5)))), "tag");
+        uint256 word = uint256(vm.load(address(protocol), bytes32(SLOT_UPDATES)));
+        if (samples == 0 || samples > type(uint32).max) {
+            assertEq(word, 1, "a refused update leaves its prepared slot alone");
+            assertEq(protocol.roundInfo(0).numSubmissions, 0, "nothing submitted");
+            return;
+        }
+        assertEq(address(uint160(word)), client(0), "client");
+        assertEq(uint32(word >> 160), samples, "samples");
+        assertEq(bytes32(bytes8(uint64(word >> 192))), bytes32(bytes8(keccak256(cid(5)))), "tag");
+        assertEq(protocol.roundInfo(0).numSubmissions, 1, "one submission");
     }
 
     function test_submitTwiceAndWrongRound() public {
@@ -98,8 +110,10 @@ contract FLProtocolTest is Fixture {
         vm.expectRevert(notInPhase(1, IFLProtocol.Phase.Submit, IFLProtocol.Phase.NotOpened));
         protocol.submitUpdate(1, cid(2), 1);
         vm.stopPrank();
-        (address none, , ) = protocol.submissionRecord(1);
-        assertEq(none, address(0), "no record past numSubmissions");
+        assertEq(protocol.roundInfo(0).numSubmissions, 1, "the refused submissions left no record");
+        assertEq(uint256(vm.load(address(protocol), bytes32(SLOT_UPDATES + 1))), 1, "second slot untouched");
+        (, , , uint256 last) = protocol.clientInfo(client(0));
+        assertEq(last, 1, "submitted in round 0");
     }
 
     /// Phases advance by time alone when nobody acts; fuzzed instants land in the right phase.
@@ -218,6 +232,40 @@ contract FLProtocolTest is Fixture {
         protocol.finalizeRound(0);
         assertEq(protocol.currentRound(), 1, "next round open");
         assertEq(phase(0), uint256(IFLProtocol.Phase.Finalized), "finalized");
+    }
+
+    /// The commitment a reveal is checked against binds chain id, contract, round, miner, scores
+    /// and salt (`Votes.commitment`): one of them changed, the reveal is refused; none, it passes.
+    function testFuzz_commitmentBindsEveryField(uint8 field, uint256 other) public {
+        started(2, 3);
+        submitAll(0, 2);
+        address[] memory m = protocol.committee();
+        uint16[] memory scores = uniform(2, 9000);
+        bytes32 salt = bytes32("salt");
+        uint256 f = field % 6;
+        uint16[] memory committed = uniform(2, 9000);
+        if (f == 4) committed[1] = uint16(bound(other, 0, 8999));
+        address elsewhere = address(uint160(bound(other, 1, type(uint160).max)) ^ uint160(address(protocol)));
+        bytes32 c = keccak256(
+            abi.encode(
+                f == 0 ? block.chainid + bound(other, 1, 1e6) : block.chainid,
+                f == 1 ? elsewhere : address(protocol),
+                f == 2 ? bound(other, 1, type(uint256).max) : 0,
+                f == 3 ? m[1] : m[0],
+                committed,
+                f == 5 ? bytes32(bound(other, 1, type(uint256).max) ^ uint256(salt)) : salt
+            )
+        );
+        vm.prank(m[0]);
+        protocol.commitVotes(0, c);
+        vm.prank(m[1]);
+        protocol.commitVotes(0, Votes.commitment(address(protocol), 0, m[1], scores, salt));
+        commitAs(m[2], 0, scores, salt); // all committed: reveal opens at once
+        vm.prank(m[0]);
+        vm.expectRevert(abi.encodeWithSelector(IFLProtocol.CommitmentMismatch.selector, 0, m[0]));
+        protocol.revealVotes(0, scores, salt);
+        revealAs(m[1], 0, scores, salt); // the helper's commitment is the one the contract checks
+        assertEq(protocol.roundInfo(0).numReveals, 1, "only the matching reveal counted");
     }
 
     /// The reveal hashes its scores straight from calldata: a score word with bits above 16 can

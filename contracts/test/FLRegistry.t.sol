@@ -39,7 +39,8 @@ contract FLRegistryTest is Fixture {
         return true;
     }
 
-    function testFuzz_clientBond(uint96 value) public {
+    /// A client's bond is kept in 80 bits (see test_bondAboveUint80Reverts).
+    function testFuzz_clientBond(uint80 value) public {
         address a = client(0);
         if (!_bonded(a, value, CLIENT_BOND, protocol.registerClient)) return;
         (uint8 status, uint256 bond, uint256 rep, ) = protocol.clientInfo(a);
@@ -59,12 +60,22 @@ contract FLRegistryTest is Fixture {
         assertEq(protocol.miners()[0], a, "listed");
     }
 
-    function test_bondAboveUint96Reverts() public {
-        uint256 value = uint256(type(uint96).max) + 1;
+    /// A client's bond is kept in 80 bits, a miner's in 96: a larger deposit is refused, not truncated.
+    function test_bondAboveUint80Reverts() public {
+        uint256 value = uint256(type(uint80).max) + 1;
         vm.deal(client(0), value);
         vm.prank(client(0));
-        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, value));
+        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 80, value));
         protocol.registerClient{value: value}();
+        vm.prank(client(0));
+        protocol.registerClient{value: value - 1}();
+        (, uint256 bond, , ) = protocol.clientInfo(client(0));
+        assertEq(bond, type(uint80).max, "largest client bond kept whole");
+        value = uint256(type(uint96).max) + 1;
+        vm.deal(miner(0), value);
+        vm.prank(miner(0));
+        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", 96, value));
+        protocol.registerMiner{value: value}();
     }
 
     function test_registerTwiceAndPending() public {

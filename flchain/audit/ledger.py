@@ -64,7 +64,7 @@ class Account:
     client_bond: int = 0
     client_rep: int = 0
     client_seen: bool = False
-    client_index: int = -1  # place in the sampling population, from the first registration
+    client_index: int = -1  # place in the sampling population, from its last registration
     miner_status: MemberStatus = MemberStatus.NONE
     miner_bond: int = 0
     miner_rep: int = 0
@@ -99,7 +99,7 @@ class Ledger:
         self.p = history.params
         self.accounts: dict[Address, Account] = defaultdict(Account)
         self.pool: list[Address] = []
-        self.population = 0  # clients ever registered
+        self.population = 0  # client registrations so far
         self.earned: dict[Address, int] = defaultdict(int)
         self.out: list[Discrepancy] = []
 
@@ -151,7 +151,7 @@ class Ledger:
         if m.kind == MembershipKind.CLIENT_REGISTERED:
             if not acc.client_seen:
                 acc.client_seen, acc.client_rep = True, INITIAL_REPUTATION
-                acc.client_index, self.population = self.population, self.population + 1
+            acc.client_index, self.population = self.population, self.population + 1
             self.out += compare(None, "client index", m.account, m.index, acc.client_index)
             self.out += compare(
                 None, "client reputation at registration", m.account, m.reputation, acc.client_rep

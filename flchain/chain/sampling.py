@@ -1,8 +1,8 @@
 """Which clients train in a round: ``ClientSample`` (``contracts/libraries/ClientSample.sol``).
 
-With ``clients_per_round`` K > 0, each client gets an index at its first
-registration (``ClientRegistered.index``), and round r draws from the
-``population`` clients registered when it opened (``RoundOpened.population``):
+With ``clients_per_round`` K > 0, each registration gives the client a fresh
+index (``ClientRegistered.index``), and round r draws from the ``population``
+registrations made before it opened (``RoundOpened.population``):
 client i trains iff ``i < population`` and ``position(seed, population, i) < K``,
 ``seed`` being round r's committee seed (``CommitteeDrawn.seed``). ``position``
 is a keyed permutation (a four-round Feistel network walked in cycles), so

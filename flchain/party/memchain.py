@@ -84,6 +84,7 @@ class MemChain:
         self.empty_blocks = 0
         self.clients: dict[Address, MemberStatus] = {}
         self.client_index: dict[Address, int] = {}
+        self.population = 0  # client registrations so far
         self.miners: list[Address] = []
         self.rounds: dict[int, _Round] = {}
         self.owed: dict[Address, int] = {}
@@ -133,7 +134,7 @@ class MemChain:
             expected = min(expected, self.params.clients_per_round)
         seed = hashlib.sha256(f"round {r}".encode()).digest()
         self.current = r
-        self.rounds[r] = _Round(self.now, expected, committee, len(self.client_index), seed)
+        self.rounds[r] = _Round(self.now, expected, committee, self.population, seed)
 
     def sampled(self, r: int, account: Address) -> bool:
         """``isSampled``: an active client drawn to train in ``r``, the open round."""
@@ -197,7 +198,8 @@ class MemChain:
             self.miners.append(account)
         else:
             self.clients[account] = ACTIVE
-            self.client_index.setdefault(account, len(self.client_index))
+            self.client_index[account] = self.population  # a fresh index per registration
+            self.population += 1
             rd = self.rounds.get(self.current)
             sampling = self.params.clients_per_round != 0
             if rd is not None and self.phase_of(self.current) == Phase.SUBMIT and not sampling:

@@ -16,7 +16,7 @@ contract FLInvariantsTest is Fixture {
     function setUp() public override {
         super.setUp();
         IFLProtocol.TaskParams memory p = defaultParams();
-        (p.rounds, p.maxUpdatesPerRound) = (TASK_ROUNDS, SLOTS);
+        (p.rounds, p.maxUpdatesPerRound, p.clientsPerRound) = (TASK_ROUNDS, SLOTS, clientsPerRound());
         deploySmallPages(p); // rounds of up to 4 updates take up to 3 pages
         assertLe(protocol.MAX_UPDATES(), 1 << 16, "agreement counts fit 16 bits");
         handler = new Handler(protocol);
@@ -40,6 +40,11 @@ contract FLInvariantsTest is Fixture {
         targetSelectors(address(handler), s);
     }
 
+    /// 0: every active client trains every round (see FLInvariantsSampledTest).
+    function clientsPerRound() internal pure virtual returns (uint16) {
+        return 0;
+    }
+
     /// One campaign checks every property (forge runs a campaign per invariant function).
     function invariant_protocol() public view {
         _etherHeldIsBondsPlusSlashed();
@@ -50,25 +55,33 @@ contract FLInvariantsTest is Fixture {
         _oneCommitAndRevealPerSeat();
         _finalizedRoundsFrozenAndCertifiedCidFixed();
         _reputationWithinBounds();
+        _submissionsWithinTheRound();
     }
 
     /// The handler drives whole rounds: 200 seeded random actions finalize several rounds, and
     /// every property holds at the end. (Not an `afterInvariant` check: that would also judge
     /// the short sequences forge shrinks a failure to, and hide the failing property.)
     /// forge-config: default.fuzz.runs = 64
-    function testFuzz_handlerDrivesWholeRounds(uint256 seed) public {
+    function testFuzz_handlerDrivesWholeRounds(uint256 seed) public virtual {
         _drive(seed, 200);
         assertGe(handler.finalizedRounds(), 2, "rounds finalized");
         invariant_protocol();
     }
 
     /// A longer fixed sequence reaches the task's end and every refusal the handler checks by name:
-    /// `ClientSlotsFull` (more actors than slots), `BondLocked` and `TaskFinished`.
+    /// `ClientSlotsFull` (more actors than slots; with sampling none, but `NotSampled`),
+    /// `BondLocked` and `TaskFinished`.
     function test_campaignReachesEveryRefusal() public {
         _drive(1, 600);
         for (uint256 i = 0; i < handler.ACTORS(); ++i) handler.claim(i); // everyone claims at the end
         assertTrue(protocol.taskFinished(), "task finished");
-        assertGe(handler.refusedJoins(), 1, "ClientSlotsFull met");
+        if (clientsPerRound() == 0) {
+            assertGe(handler.refusedJoins(), 1, "ClientSlotsFull met");
+            assertEq(handler.notSampledRefusals(), 0, "everyone sampled");
+        } else {
+            assertEq(handler.refusedJoins(), 0, "no slot cap on registration");
+            assertGe(handler.notSampledRefusals(), 1, "NotSampled met");
+        }
         assertGe(handler.lockedWithdrawals(), 1, "BondLocked met");
         assertGe(handler.pastEndRefusals(), 1, "TaskFinished met");
         if (protocol.totalCredited() != 0) assertGe(handler.claims(), 1, "rewards claimed");
@@ -155,6 +168,23 @@ contract FLInvariantsTest is Fixture {
         }
     }
 
+    /// A round takes at most the updates it expects, within its slots (with sampling, at most K
+    /// are expected: every registration takes a fresh index, so a client coming back mid-round is
+    /// a joiner, outside the round's draw).
+    function _submissionsWithinTheRound() internal view {
+        uint256 k = clientsPerRound();
+        for (uint256 r = 0; r <= protocol.currentRound(); ++r) {
+            IFLProtocol.RoundInfo memory info = protocol.roundInfo(r);
+            assertLe(info.numSubmissions, info.expectedSubmissions, "submissions <= expected");
+            assertLe(info.expectedSubmissions, k == 0 ? SLOTS : k, "expected <= slots (K)");
+        }
+        uint256 drawn;
+        for (uint256 i = 0; i < handler.ACTORS(); ++i) {
+            if (protocol.isSampled(protocol.currentRound(), handler.actor(i))) ++drawn;
+        }
+        assertLe(drawn, k == 0 ? SLOTS : k, "sampled <= K");
+    }
+
     function _reputationWithinBounds() internal view {
         uint256 max = protocol.MAX_REPUTATION();
         for (uint256 i = 0; i < handler.ACTORS(); ++i) {
@@ -164,5 +194,18 @@ contract FLInvariantsTest is Fixture {
             assertLe(mr, max, "miner reputation");
             if (ms != 0) assertGe(mr, 1, "miner reputation floor");
         }
+    }
+}
+
+/// @notice The same campaigns on a task drawing 2 of its clients a round (up to 6 actors register).
+contract FLInvariantsSampledTest is FLInvariantsTest {
+    function clientsPerRound() internal pure override returns (uint16) {
+        return 2;
+    }
+
+    /// (Inline configuration is not inherited: the same number of runs as the base campaign.)
+    /// forge-config: default.fuzz.runs = 64
+    function testFuzz_handlerDrivesWholeRounds(uint256 seed) public override {
+        super.testFuzz_handlerDrivesWholeRounds(seed);
     }
 }

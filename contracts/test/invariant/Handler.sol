@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {FLProtocol} from "../../FLProtocol.sol";
 import {IFLProtocol} from "../../IFLProtocol.sol";
 import {vm} from "../utils/Vm.sol";
+import {Votes} from "../utils/Votes.sol";
 
 /// @notice Drives whole rounds through random sequences of actions by a fixed set of actors,
 /// and keeps ghost records that the invariants compare with the contract's state.
@@ -20,6 +21,7 @@ contract Handler {
     uint256 public finalizedRounds;
     uint256 public violations; // a second commit/reveal of a seat, a bond paid out of an open round, a wrong revert
     uint256 public refusedJoins; // registerClient refused with ClientSlotsFull
+    uint256 public notSampledRefusals; // submitUpdate refused with NotSampled (clients are sampled)
     uint256 public lockedWithdrawals; // withdraw refused with BondLocked
     uint256 public pastEndRefusals; // finalizeRound(rounds) refused with TaskFinished
     uint256 public pages; // finalizeRound calls that took a page of steps
@@ -124,8 +126,15 @@ contract Handler {
         (uint8 status, , , uint256 lastPlusOne) = protocol.clientInfo(a);
         if (status != 1 || lastPlusOne == round + 1) return;
         bytes memory c = abi.encodePacked(bytes4(0x01551220), keccak256(abi.encode(seed)));
+        bool sampled = protocol.isSampled(round, a);
         vm.prank(a);
-        protocol.submitUpdate(round, c, 1 + (seed % 2000));
+        if (sampled) return protocol.submitUpdate(round, c, 1 + (seed % 2000));
+        try protocol.submitUpdate(round, c, 1 + (seed % 2000)) {
+            ++violations; // an active client outside the sample submitted
+        } catch (bytes memory err) {
+            if (bytes4(err) != IFLProtocol.NotSampled.selector) ++violations;
+            ++notSampledRefusals;
+        }
     }
 
     function commit(uint256 seat, uint256 seed) external {
@@ -137,7 +146,7 @@ contract Handler {
         if (s.length == 0) {
             for (uint256 i = 0; i < n; ++i) s.push(uint16(uint256(keccak256(abi.encode(seed, i))) % 10_001));
         }
-        bytes32 c = protocol.voteCommitment(round, m, s, bytes32(uint256(uint160(m))));
+        bytes32 c = Votes.commitment(address(protocol), round, m, s, bytes32(uint256(uint160(m))));
         vm.prank(m);
         try protocol.commitVotes(round, c) {
             if (_committed[round][m]) ++violations;

@@ -6,6 +6,7 @@ import {FLToken} from "../../FLToken.sol";
 import {IFLProtocol} from "../../IFLProtocol.sol";
 import {FLProtocolSmallPages} from "./SmallPages.sol";
 import {Test} from "./Test.sol";
+import {Votes} from "./Votes.sol";
 import {vm} from "./Vm.sol";
 
 /// @notice A deployed protocol (and the token it created) with small parameters, accounts and round-driving helpers.
@@ -19,10 +20,14 @@ abstract contract Fixture is Test {
     uint32 internal constant REVEAL = 50;
     uint32 internal constant ROUNDS = 20;
     uint16 internal constant MAX_UPDATES = 8;
-    /// Storage slots of FLProtocol (`forge inspect FLProtocol storageLayout`).
+    /// Storage slots of FLProtocol (`forge inspect FLProtocol storageLayout`), read back against
+    /// the views by FLSamplingTest.test_storageSlots.
     uint256 internal constant SLOT_ACTIVE_CLIENTS = 3;
-    uint256 internal constant SLOT_CLIENTS = 6;
-    uint256 internal constant SLOT_MINERS = 7;
+    uint256 internal constant SLOT_POPULATION = 4;
+    uint256 internal constant SLOT_CLIENTS = 7;
+    uint256 internal constant SLOT_MINERS = 8;
+    /// `_updates[0]`: the current round's first submission record `client | samples << 160 | cid tag << 192`.
+    uint256 internal constant SLOT_UPDATES = 4143;
 
     address internal admin = address(this);
     string internal constant NAME = "FL Reward";
@@ -116,7 +121,7 @@ abstract contract Fixture is Test {
     }
 
     function commitAs(address who, uint256 round, uint16[] memory scores, bytes32 salt) internal {
-        bytes32 c = protocol.voteCommitment(round, who, scores, salt);
+        bytes32 c = Votes.commitment(address(protocol), round, who, scores, salt);
         vm.prank(who);
         protocol.commitVotes(round, c);
     }
