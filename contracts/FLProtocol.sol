@@ -12,22 +12,18 @@ import {CidBytes} from "./libraries/CidBytes.sol";
  * @title FLProtocol
  * @notice Rounds of federated learning with a proof-of-quality committee.
  *
- * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`,
- * called page by page (at most `FINALIZE_PAGE` steps each, so no call's gas
- * grows with the round), scores every update (median of revealed scores),
- * credits rewards, slashes and opens round r + 1 with a freshly drawn
- * committee, unless r was the task's last round. Every phase ends by time, and early once everybody expected has
- * acted. The aggregate of the accepted updates is certified afterwards by the
- * attestations of the round's committee.
+ * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`, called page by
+ * page (at most `FINALIZE_PAGE` steps each, so no call's gas grows with the round), scores
+ * every update (median of revealed scores), credits rewards, slashes and opens round r + 1
+ * with a freshly drawn committee (and client sample), unless r was the task's last round.
+ * Every phase ends by time, and early once everybody expected has acted. The aggregate of
+ * the accepted updates is certified afterwards by the attestations of the round's committee.
  *
- * Storage is laid out for cheap submissions: the full CID only goes to the
- * event log; per update one word `(client, samples, cid tag)` is written into
- * a ring of slots made non-zero before training (`prepareSlots`, in pages
- * after deployment), so every write during a round is non-zero -> non-zero.
- * See docs/protocol.md.
- *
- * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds,
- * reputation, rewards), {FLCommittee} (committee draw, seats, settlement,
+ * Storage is laid out for cheap submissions: the full CID only goes to the event log; per
+ * update one word `(client, samples, cid tag)` is written into a ring of slots made non-zero
+ * before training (`prepareSlots`), so every write during a round is non-zero -> non-zero.
+ * See docs/protocol.md. Built on {FLParams} (task parameters), {FLRegistry} (clients, miners,
+ * bonds, reputation, rewards), {FLCommittee} (committee draw, seats, settlement,
  * certification) and {FLScoring} (the round's updates and the finalization passes).
  */
 contract FLProtocol is FLScoring {
@@ -212,9 +208,8 @@ contract FLProtocol is FLScoring {
     // =========================================================================
 
     /// @notice Whether `account` is an active client drawn to train in `round`, the current round
-    /// (false for any other round, and once it is finalized). Without sampling (`clientsPerRound`
-    /// 0) every active client is; with it, `clientsPerRound` of the clients registered when the
-    /// round opened are (see `ClientSample`), drawn from the round's committee seed.
+    /// (false for any other round, and once it is finalized): every active client without
+    /// sampling, else `clientsPerRound` of the round's population (`ClientSample`, committee seed).
     function isSampled(uint256 round, address account) external view returns (bool) {
         Round storage rd = _rounds[round];
         Client storage c = _clients[account];
@@ -323,8 +318,7 @@ contract FLProtocol is FLScoring {
 
     function _openRound(uint256 round) private {
         _currentRound = round;
-        // <= maxUpdatesPerRound: without sampling by registerClient, with it by the cap
-        uint256 expected = _activeClients;
+        uint256 expected = _activeClients; // <= maxUpdatesPerRound without sampling (registerClient)
         if (_clientsPerRound != 0 && expected > _clientsPerRound) expected = _clientsPerRound;
         uint256 population = _population;
         (address[] memory members, bytes32 seed) = _drawCommittee(round);
