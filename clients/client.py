@@ -70,11 +70,13 @@ class Client(Participant):
         assert self.global_model is not None
         info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
         self.log.emit("round_open", round=r)
-        if info.phase == Phase.SUBMIT and not self.party.protocol.is_sampled(r):
+        live = info.phase != Phase.FINALIZED  # the draw is known while the round is open
+        drawn = live and self.party.protocol.is_sampled(r)
+        if info.phase == Phase.SUBMIT and drawn:
+            self.train_and_submit(r, self.global_model)
+        elif live and not drawn:
             self.log.info("round %d: not drawn to train, only aggregating", r)
             self.log.emit("not_sampled", round=r)
-        elif info.phase == Phase.SUBMIT:
-            self.train_and_submit(r, self.global_model)
         else:
             self.log.warning("round %d: submit phase already over, only aggregating", r)
         self.verify_pending(final=False)

@@ -104,7 +104,7 @@ contract FLProtocol is FLScoring {
         Phase phase = _phase(rd);
         if (phase != Phase.Submit) revert NotInPhase(round, Phase.Submit, phase);
         if (c.roundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
-        if (!_sampled(rd, c.index)) revert NotSampled(round, msg.sender);
+        if (_clientsPerRound != 0 && !_sampled(rd, c.index)) revert NotSampled(round, msg.sender);
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
         if (numSamples > type(uint32).max) revert TooManySamples(numSamples, type(uint32).max);
