@@ -71,7 +71,8 @@ class Client(Participant):
         info = self.wait_for_phase(r, lambda p: p != Phase.NOT_OPENED, "to open")
         self.log.emit("round_open", round=r)
         live = info.phase != Phase.FINALIZED  # the draw is known while the round is open
-        drawn = live and self.party.protocol.is_sampled(r)
+        draws = self.party.params.clients_per_round != 0  # else every active client trains
+        drawn = live and (not draws or self.party.protocol.is_sampled(r))
         if info.phase == Phase.SUBMIT and drawn:
             self.train_and_submit(r, self.global_model)
         elif live and not drawn:
