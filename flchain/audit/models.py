@@ -117,7 +117,6 @@ class ModelAuditor:
             self.measure = HeldOutView(program)
         self.rescore = rescore and self.measure is not None
         self.current: GlobalModel | None = None
-        self.current_eval: tuple[float, float] | None = None  # self.current on the test data
         self.initial_eval: tuple[float, float] | None = None
 
     # --- setup -----------------------------------------------------------------------
@@ -129,7 +128,7 @@ class ModelAuditor:
         except (FLchainError, OSError) as exc:
             return [Discrepancy(None, "initial model fetched", initial_cid, "on chain", str(exc))]
         self.current = GlobalModel(0, initial_cid, weights)
-        self.current_eval = self.initial_eval = self.evaluate(weights)
+        self.initial_eval = self.evaluate(weights)
         return []
 
     def fetch(self, cid: str) -> tuple[Weights, ModelMeta]:
@@ -157,11 +156,10 @@ class ModelAuditor:
         recomputed, status, next_model = self.reaggregate(rec, current, checks, weights, found)
         certified = rec.certified_state
         self.current = self.advance(rec.round, current, certified, recomputed, next_model)
-        self.current_eval = None
         result = ModelRound(rec.round, checks, certified, recomputed, status)
         result.discrepancies = found
         if self.current is not None:
-            self.current_eval = ev = self.evaluate(self.current.weights)
+            ev = self.evaluate(self.current.weights)
             if ev is not None:
                 result.accuracy, result.loss = ev
         return result

@@ -196,19 +196,12 @@ class _Builder:
         self.memberships.append(Membership(kind, _address(account), pos, **extra))
 
     def _registered(
-        self, kind: MembershipKind, account: Any, a: dict[str, Any], pos: Position
+        self, kind: MembershipKind, account: Any, a: dict[str, Any], pos: Position, **extra: int
     ) -> None:
-        self._member(kind, account, pos, amount=a["bond"], reputation=a["reputation"])
+        self._member(kind, account, pos, amount=a["bond"], reputation=a["reputation"], **extra)
 
     def _on_client_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
-        self._member(
-            MembershipKind.CLIENT_REGISTERED,
-            a["client"],
-            pos,
-            amount=a["bond"],
-            reputation=a["reputation"],
-            index=a["index"],
-        )
+        self._registered(MembershipKind.CLIENT_REGISTERED, a["client"], a, pos, index=a["index"])
 
     def _on_miner_registered(self, e: DecodedEvent, a: dict[str, Any], pos: Position) -> None:
         self._registered(MembershipKind.MINER_REGISTERED, a["miner"], a, pos)
