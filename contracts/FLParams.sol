@@ -23,8 +23,8 @@ abstract contract FLParams is IFLProtocol {
     uint256 public constant FINALIZE_PAGE = 128;
     /// Update slots one `prepareSlots` call makes ready at most (a multiple of 16).
     uint256 public constant PREPARE_PAGE = 64;
-    /// Bound on `rounds * clientRewardPerRound` and `rounds * minerRewardPerRound` (2^88 - 1).
-    uint256 public constant MAX_TASK_REWARD = type(uint88).max;
+    /// Bound on `rounds * clientRewardPerRound` and `rounds * minerRewardPerRound` (2^80 - 1).
+    uint256 public constant MAX_TASK_REWARD = type(uint80).max;
 
     FLToken internal immutable _token;
     uint32 internal immutable _numRounds;
@@ -115,7 +115,7 @@ abstract contract FLParams is IFLProtocol {
         if (p.submitDuration == 0) revert InvalidParameter("submitDuration");
         if (p.commitDuration == 0) revert InvalidParameter("commitDuration");
         if (p.revealDuration == 0) revert InvalidParameter("revealDuration");
-        // A client's claimable reward is kept in 88 bits: a whole task's client reward must fit.
+        // A client's claimable reward is kept in 80 bits: a whole task's client reward must fit.
         if (p.clientRewardPerRound > MAX_TASK_REWARD / p.rounds) revert InvalidParameter("clientRewardPerRound");
         if (p.minerRewardPerRound > MAX_TASK_REWARD / p.rounds) revert InvalidParameter("minerRewardPerRound");
         if (p.sampleCap == 0) revert InvalidParameter("sampleCap");

@@ -13,18 +13,21 @@ import {CidBytes} from "./libraries/CidBytes.sol";
  * @notice Rounds of federated learning with a proof-of-quality committee.
  *
  * Round r runs Submit -> Commit -> Reveal -> Closed, then `finalizeRound(r)`, called page by
- * page (at most `FINALIZE_PAGE` steps each, so no call's gas grows with the round), scores
- * every update (median of revealed scores), credits rewards, slashes and opens round r + 1
- * with a freshly drawn committee (and client sample), unless r was the task's last round.
- * Every phase ends by time, and early once everybody expected has acted. The aggregate of
- * the accepted updates is certified afterwards by the attestations of the round's committee.
+ * page (at most `FINALIZE_PAGE` updates each, so no call's gas grows with the round), scores
+ * every update (median of revealed scores) and stores the outcome, credits and slashes the
+ * committee, and opens round r + 1 with a freshly drawn committee (and client sample),
+ * unless r was the task's last round. Every phase ends by time, and early once everybody
+ * expected has acted. The aggregate of the accepted updates is certified afterwards by the
+ * attestations of the round's committee.
  *
- * Storage is laid out for cheap submissions: the full CID only goes to the event log; per
- * update one word `(client, samples, cid tag)` is written into a ring of slots made non-zero
- * before training (`prepareSlots`), so every write during a round is non-zero -> non-zero.
- * See docs/protocol.md. Built on {FLParams} (task parameters), {FLRegistry} (clients, miners,
- * bonds, reputation, rewards), {FLCommittee} (committee draw, seats, settlement,
- * certification) and {FLScoring} (the round's updates and the finalization passes).
+ * Storage is laid out for cheap submissions: the CID only goes to the event log, and a
+ * submission writes nothing but the round's counter and the client's own slot. A client is
+ * settled (reputation, reward) lazily, in its own next transaction, from its round's stored
+ * outcome. The committee's score words are a ring made non-zero before training
+ * (`prepareSlots`), so every write of a reveal is non-zero -> non-zero. See docs/protocol.md.
+ * Built on {FLParams} (task parameters), {FLRegistry} (clients, miners, bonds, reputation,
+ * rewards), {FLCommittee} (committee draw, seats, settlement, certification) and {FLScoring}
+ * (the paged scoring of a round's updates, and the outcomes clients are settled from).
  */
 contract FLProtocol is FLScoring {
     using CidBytes for bytes;
@@ -41,21 +44,13 @@ contract FLProtocol is FLScoring {
         uint8 committeeSize;
         uint16 committedMask;
         uint16 revealedMask;
-        uint16 numAccepted;
+        uint32 previous; // the previous round's outcome word, low 32 bits (see `_outcomeOf`)
         bool finalized;
-    }
-
-    /// Where the current round's paged finalization is (one slot: only the current round finalizes).
-    struct Progress {
-        uint32 roundPlusOne; // the round these steps belong to, plus one
-        uint16 cursor; // steps done: [0, N) scoring, [N, 2N) settling clients
-        uint32 medianTotal; // sum of the medians of the updates accepted so far
     }
 
     uint256 private _currentRound;
     mapping(uint256 round => Round) private _rounds;
-    Progress private _progress;
-    /// Update slots made ready (non-zero) so far, by `prepareSlots`.
+    /// Update slots (their score words) made ready (non-zero) so far, by `prepareSlots`.
     uint256 private _preparedSlots;
 
     /// @param p Task parameters; fixed for the contract's lifetime.
@@ -71,8 +66,8 @@ contract FLProtocol is FLScoring {
     // Rounds
     // =========================================================================
 
-    /// @notice Makes the next `PREPARE_PAGE` update slots (with their median and score words)
-    /// non-zero, so that no write during a round pays for a fresh slot. Admin only, before
+    /// @notice Makes the committee's score words of the next `PREPARE_PAGE` update slots
+    /// non-zero, so that no reveal pays for fresh slots. Admin only, before
     /// training, until `slotsPrepared()` reports every one of `maxUpdatesPerRound` slots ready
     /// (a deployment calls it `ceil(maxUpdatesPerRound / PREPARE_PAGE)` times).
     function prepareSlots() external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -81,7 +76,7 @@ contract FLProtocol is FLScoring {
         if (from >= _maxUpdates) revert SlotsAlreadyPrepared(_maxUpdates);
         uint256 to = from + PREPARE_PAGE < _maxUpdates ? from + PREPARE_PAGE : _maxUpdates;
         _preparedSlots = to;
-        _prewarmSlots(from, to);
+        _prewarmScores(from / 16, (to + 15) / 16);
         emit SlotsPrepared(to, _maxUpdates);
     }
 
@@ -89,7 +84,7 @@ contract FLProtocol is FLScoring {
     function startTraining() external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (_rounds[0].openedAt != 0) revert TrainingAlreadyStarted();
         if (_preparedSlots < _maxUpdates) revert SlotsNotPrepared(_preparedSlots, _maxUpdates);
-        _openRound(0);
+        _openRound(0, 0);
     }
 
     /// @notice Submits the caller's update for `round`: its binary CID and the number of training samples.
@@ -101,9 +96,12 @@ contract FLProtocol is FLScoring {
         Client storage c = _clients[msg.sender];
         if (c.status != Status.Active) revert NotClient(msg.sender);
         Round storage rd = _rounds[round];
-        Phase phase = _phase(rd);
-        if (phase != Phase.Submit) revert NotInPhase(round, Phase.Submit, phase);
-        if (c.roundPlusOne == round + 1) revert AlreadySubmitted(round, msg.sender);
+        // `_phase(rd) == Phase.Submit`, reading only what the submit phase depends on
+        if (rd.openedAt == 0 || rd.finalized || block.timestamp >= _submitEnd(rd)) {
+            revert NotInPhase(round, Phase.Submit, _phase(rd));
+        }
+        uint256 tag = c.roundPlusOne;
+        if (tag == round + 1) revert AlreadySubmitted(round, msg.sender);
         if (_clientsPerRound != 0 && !_sampled(rd, c.index)) revert NotSampled(round, msg.sender);
         if (!cid.isValid()) revert InvalidCid(cid);
         if (numSamples == 0) revert ZeroSamples();
@@ -112,11 +110,14 @@ contract FLProtocol is FLScoring {
         // (registration keeps expected within the round's slots).
         uint256 index = rd.numSubmissions;
 
-        _updates[index] =
-            uint256(uint160(msg.sender)) |
-            (numSamples << 160) |
-            (uint256(uint64(bytes8(keccak256(cid)))) << 192);
+        uint256 pending = c.updatePlusOne;
+        if (pending != 0) {
+            // Its previous update, of a finalized round (tag - 1): most often the previous
+            // round, whose outcome the open round keeps.
+            _applySettlement(c, tag - 1, pending - 1, tag == round ? rd.previous : _outcomeOf(tag - 1));
+        }
         c.roundPlusOne = uint32(round + 1);
+        c.updatePlusOne = uint16(index + 1);
         rd.numSubmissions = uint16(index + 1);
         if (index + 1 >= rd.expectedSubmissions) rd.submitClosedAt = uint32(block.timestamp);
         emit UpdateSubmitted(round, msg.sender, index, cid, numSamples);
@@ -159,12 +160,13 @@ contract FLProtocol is FLScoring {
         emit VotesRevealed(round, msg.sender, n, packed, salt);
     }
 
-    /// @notice Finalizes `round` one page at a time: each call takes at most `FINALIZE_PAGE` steps
-    /// (scoring every update, then, when the reveals reach the quorum, settling every update's
-    /// client: reputation and reward credited), so no call's gas grows with the round's size. The
-    /// call that takes the last step settles the committee, fixes the next seed, emits
-    /// `RoundFinalized` and opens the next round (or, after the last round, finishes the task).
-    /// Anyone may call, as often as it takes, once the round is `Closed`.
+    /// @notice Finalizes `round` one page at a time: each call scores at most `FINALIZE_PAGE`
+    /// updates (median of the revealed scores; accepted at or above the threshold when the
+    /// reveals reach the quorum), so no call's gas grows with the round's size. The call that
+    /// scores the last update stores the round's outcome (each client is settled from it in its
+    /// own next transaction), settles the committee, fixes the next seed, emits `RoundFinalized`
+    /// and opens the next round (or, after the last round, finishes the task). Anyone may call,
+    /// as often as it takes, once the round is `Closed`.
     /// @param round The current round.
     function finalizeRound(uint256 round) external {
         _inTask(round);
@@ -177,30 +179,8 @@ contract FLProtocol is FLScoring {
         uint256 k = rd.committeeSize;
         uint256 revealed = rd.revealedMask;
         bool decided = Bits.popcount(revealed) >= _quorum;
-        Progress memory p = _progress;
-        if (p.roundPlusOne != round + 1) p = Progress(uint32(round + 1), 0, 0);
-        uint256 budget = _finalizePage();
-        uint256 cursor = p.cursor;
-        if (cursor < n) {
-            uint256 count = n - cursor < budget ? n - cursor : budget;
-            (uint256 accepted, uint256 total) = _scorePage(round, cursor, count, k, revealed, decided);
-            if (accepted != 0) {
-                rd.numAccepted += uint16(accepted);
-                p.medianTotal += uint32(total);
-            }
-            cursor += count;
-            budget -= count;
-        }
-        if (decided && cursor >= n && cursor < 2 * n && budget != 0) {
-            uint256 count = 2 * n - cursor < budget ? 2 * n - cursor : budget;
-            uint256 credited = _settleClientsPage(round, cursor - n, count, p.medianTotal);
-            if (credited != 0) _addCredited(credited);
-            cursor += count;
-        }
-        p.cursor = uint16(cursor);
-        _progress = p;
-        if (cursor < (decided ? 2 * n : n)) return;
-        _closeRound(round, rd, n, k, revealed, decided);
+        (bool scored, uint256 outcome) = _scoreNextPage(round, n, k, revealed, decided);
+        if (scored) _closeRound(round, rd, n, k, revealed, decided, outcome);
     }
 
     // =========================================================================
@@ -256,19 +236,16 @@ contract FLProtocol is FLScoring {
         info.committeeSize = rd.committeeSize;
         info.numCommits = uint8(Bits.popcount(rd.committedMask));
         info.numReveals = uint8(Bits.popcount(rd.revealedMask));
-        info.numAccepted = rd.numAccepted;
+        info.numAccepted = uint16(rd.finalized ? _outcomeOf(round) >> 64 : _progressOf(round).numAccepted);
         info.certified = _certified[round].length != 0;
     }
 
-    /// @notice How far `round`'s paged finalization is: `done` of `total` steps (`total` is the
-    /// number of updates, twice that when the reveals reach the quorum; all done once finalized).
+    /// @notice How far `round`'s paged finalization is: `done` of its `total` updates scored
+    /// (all done once finalized).
     function finalizationProgress(uint256 round) external view returns (uint256 done, uint256 total) {
         Round storage rd = _rounds[round];
         total = rd.numSubmissions;
-        if (Bits.popcount(rd.revealedMask) >= _quorum) total *= 2;
-        if (rd.finalized) return (total, total);
-        Progress storage p = _progress;
-        done = p.roundPlusOne == round + 1 ? p.cursor : 0;
+        done = rd.finalized ? total : _progressOf(round).cursor;
     }
 
     // =========================================================================
@@ -282,8 +259,13 @@ contract FLProtocol is FLScoring {
         return index < n && ClientSample.position(_seed, n, index) < _clientsPerRound;
     }
 
+    function _submitEnd(Round storage rd) private view returns (uint256) {
+        uint256 closed = rd.submitClosedAt;
+        return closed != 0 ? closed : uint256(rd.openedAt) + _submitDuration;
+    }
+
     function _phaseEnds(Round storage rd) private view returns (uint256 s, uint256 c, uint256 v) {
-        s = rd.submitClosedAt != 0 ? rd.submitClosedAt : uint256(rd.openedAt) + _submitDuration;
+        s = _submitEnd(rd);
         if (rd.commitClosedAt != 0) c = rd.commitClosedAt;
         else if (rd.numSubmissions == 0 || rd.committeeSize == 0) c = s;
         else c = s + _commitDuration;
@@ -316,7 +298,7 @@ contract FLProtocol is FLScoring {
         return Phase.Closed;
     }
 
-    function _openRound(uint256 round) private {
+    function _openRound(uint256 round, uint256 previous) private {
         _currentRound = round;
         uint256 expected = _activeClients; // <= maxUpdatesPerRound without sampling (registerClient)
         if (_clientsPerRound != 0 && expected > _clientsPerRound) expected = _clientsPerRound;
@@ -333,22 +315,23 @@ contract FLProtocol is FLScoring {
             committeeSize: uint8(members.length),
             committedMask: 0,
             revealedMask: 0,
-            numAccepted: 0,
+            previous: uint32(previous),
             finalized: false
         });
         emit RoundOpened(round, block.timestamp, expected, population);
         emit CommitteeDrawn(round, members, seed);
     }
 
-    /// The last step of `finalizeRound`: settles the committee, fixes the next seed, records the
-    /// outcome and opens the next round (or finishes the task).
+    /// The last step of `finalizeRound`: records the outcome, settles the committee, fixes the
+    /// next seed and opens the next round (or finishes the task).
     function _closeRound(
         uint256 round,
         Round storage rd,
         uint256 n,
         uint256 k,
         uint256 revealed,
-        bool decided
+        bool decided,
+        uint256 outcome
     ) private {
         rd.finalized = true;
         _advanceSeed(round, k, revealed);
@@ -356,8 +339,8 @@ contract FLProtocol is FLScoring {
             uint256 credited = _settleCommittee(round, n, k, revealed, decided, _agreed);
             if (credited != 0) _addCredited(credited);
         }
-        emit RoundFinalized(round, n, rd.numAccepted, Bits.popcount(revealed));
-        if (round + 1 < _numRounds) _openRound(round + 1);
+        emit RoundFinalized(round, n, outcome >> 64, Bits.popcount(revealed));
+        if (round + 1 < _numRounds) _openRound(round + 1, outcome);
         else emit TrainingFinished(_numRounds);
     }
 

@@ -35,16 +35,20 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
 
     /// One slot per client; non-zero once registered. `roundPlusOne` is the last round the client
     /// submitted in, plus one, while it is active; once it left, the round whose finalization
-    /// unlocks its bond, plus one (0: unlocked). `owed` is its claimable reward (see `claim`),
-    /// kept here so that crediting a client costs no storage write of its own.
+    /// unlocks its bond, plus one (0: unlocked). `updatePlusOne` is the index of its update in
+    /// round `roundPlusOne - 1`, plus one, until that update is settled (0: nothing to settle):
+    /// a client's reputation and reward for an update are applied lazily, in its own next
+    /// transaction (`submitUpdate`, `claim`, `deregister`, `withdraw`), from the round's stored
+    /// outcome, and every view reports them as applied once the round is finalized. `owed` is
+    /// its claimable reward (see `claim`).
     struct Client {
         uint80 bond;
         uint16 index; // its place in the sampling population, given at each registration
-        uint24 reputation; // <= MAX_REPUTATION < 2^24
+        uint24 reputation; // 1..MAX_REPUTATION once registered (0: never registered)
         uint32 roundPlusOne;
         Status status;
-        bool seen;
-        uint88 owed;
+        uint16 updatePlusOne;
+        uint80 owed;
     }
 
     /// One slot per miner, with its seat in the last even and odd round's committee.
@@ -68,9 +72,8 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     mapping(address account => Miner) internal _minerOf;
     /// Claimable rewards of miners (a client's live in its `Client` slot).
     mapping(address account => uint256) private _minerOwed;
-    /// Rewards credited by finalization, and claimed (minted), since deployment.
-    uint128 private _totalCredited;
-    uint128 private _totalClaimed;
+    /// Rewards granted by finalization since deployment (see `totalCredited`).
+    uint256 private _totalCredited;
 
     constructor() {
         _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
@@ -98,10 +101,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         if (index == type(uint16).max) revert TooManyClients(index);
         _population = index + 1;
         c.index = uint16(index);
-        if (!c.seen) {
-            c.seen = true;
-            c.reputation = uint24(INITIAL_REPUTATION);
-        }
+        if (c.reputation == 0) c.reputation = uint24(INITIAL_REPUTATION); // first registration
         ++_activeClients;
         _expectOneMore(true, c.index);
         emit ClientRegistered(msg.sender, c.index, msg.value, c.reputation);
@@ -129,6 +129,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         bool left;
         Client storage c = _clients[msg.sender];
         if (c.status == Status.Active) {
+            _settle(c, round); // before its round tag becomes the unlock round
             c.status = Status.Left;
             --_activeClients;
             if (c.roundPlusOne != round + 1) _expectOneMore(false, c.index);
@@ -151,6 +152,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         uint256 amount;
         Client storage c = _clients[msg.sender];
         if (_releasable(c.status, c.roundPlusOne)) {
+            _settle(c, _openRoundId());
             amount += c.bond;
             c.bond = 0;
             c.status = Status.None;
@@ -174,33 +176,38 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     // Rewards (pull payment)
     // =========================================================================
 
-    /// @notice Mints the caller's whole claimable reward (credited by `finalizeRound`) to the caller.
-    /// Reverts `NothingToClaim` when nothing is owed.
+    /// @notice Mints the caller's whole claimable reward (credited by `finalizeRound`, a client's
+    /// last update settled first if its round is finalized) to the caller. Reverts
+    /// `NothingToClaim` when nothing is owed. No guard: the only external call is the last step,
+    /// to the reward token this contract created.
     /// @return amount The tokens minted.
-    function claim() external nonReentrant returns (uint256 amount) {
+    function claim() external returns (uint256 amount) {
         Client storage c = _clients[msg.sender];
-        amount = uint256(c.owed) + _minerOwed[msg.sender];
+        _settle(c, _openRoundId());
+        uint256 minerOwed = _minerOwed[msg.sender];
+        amount = uint256(c.owed) + minerOwed;
         if (amount == 0) revert NothingToClaim(msg.sender);
         if (c.owed != 0) c.owed = 0;
-        if (_minerOwed[msg.sender] != 0) _minerOwed[msg.sender] = 0;
-        _totalClaimed += uint128(amount);
+        if (minerOwed != 0) _minerOwed[msg.sender] = 0;
         emit RewardsClaimed(msg.sender, amount);
         _token.mint(msg.sender, amount);
     }
 
     /// @notice Reward tokens `account` may claim now (credited and not yet claimed).
     function claimable(address account) external view returns (uint256) {
-        return uint256(_clients[account].owed) + _minerOwed[account];
+        return uint256(_clientNow(account).owed) + _minerOwed[account];
     }
 
-    /// @notice Rewards credited by finalization since deployment (claimed or not).
+    /// @notice Rewards granted by finalization since deployment (claimed or not): every decided
+    /// round's `clientRewardPerRound` when it accepted an update (split among them, each share
+    /// rounded down, so the clients' shares add up to at most this) and the committee's credits.
     function totalCredited() external view returns (uint256) {
         return _totalCredited;
     }
 
     /// @notice Rewards claimed since deployment: the reward token's total supply.
     function totalClaimed() external view returns (uint256) {
-        return _totalClaimed;
+        return _token.totalSupply();
     }
 
     // =========================================================================
@@ -209,11 +216,11 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
 
     /// @notice A client's status (0 none, 1 active, 2 left), bond, reputation and round tag: while active, the
     /// last round it submitted in plus one (0: none); once left, the round whose finalization unlocks its
-    /// bond plus one (0: unlocked).
+    /// bond plus one (0: unlocked). The reputation counts its last update once that round is finalized.
     function clientInfo(
         address account
     ) external view returns (uint8 status, uint256 bond, uint256 reputation, uint256 lastRoundPlusOne) {
-        Client storage c = _clients[account];
+        Client memory c = _clientNow(account);
         return (uint8(c.status), c.bond, c.reputation, c.roundPlusOne);
     }
 
@@ -252,20 +259,51 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         return true;
     }
 
-    /// @dev A decided update's effect on its client: reputation up (accepted) or down, and `amount`
-    /// reward credited, in one write of the client's slot.
-    function _settleClient(uint256 round, address client, bool accepted, uint256 amount) internal {
-        Client storage c = _clients[client];
-        uint32 old = c.reputation;
-        uint32 rep;
-        if (accepted) rep = old + CLIENT_GAIN > MAX_REPUTATION ? MAX_REPUTATION : old + CLIENT_GAIN;
-        else rep = old > CLIENT_LOSS ? old - CLIENT_LOSS : 0;
+    /// @dev A client of reputation `rep` whose update `index` of the finalized `round` is settled,
+    /// given the round's outcome word (see `_outcomeOf`): unchanged when the round was undecided;
+    /// else reputation up (accepted) or down (rejected, never below 1) and, accepted, its reward
+    /// `clientRewardPerRound * median / medianTotal`. Returns the new reputation and the reward.
+    function _settlement(
+        uint256 round,
+        uint256 index,
+        uint256 outcome,
+        uint256 rep
+    ) internal view returns (uint256, uint256 amount) {
+        if (outcome & 1 == 0) return (rep, 0);
+        uint256 median = _medianOf(round, index);
+        if (median < _threshold) return (rep > CLIENT_LOSS ? rep - CLIENT_LOSS : 1, 0);
+        amount = (_clientReward * median) / ((outcome >> 1) & 0x7FFFFFFF);
+        return (rep + CLIENT_GAIN > MAX_REPUTATION ? MAX_REPUTATION : rep + CLIENT_GAIN, amount);
+    }
+
+    /// @dev Applies to client `c` its update `index` of the finalized `round`, whose outcome word
+    /// is `outcome` (the caller clears or replaces `c.updatePlusOne`).
+    function _applySettlement(Client storage c, uint256 round, uint256 index, uint256 outcome) internal {
+        (uint256 rep, uint256 amount) = _settlement(round, index, outcome, c.reputation);
         c.reputation = uint24(rep);
-        emit ReputationChanged(client, round, old, rep);
-        if (amount != 0) {
-            c.owed += uint88(amount); // fits: at most clientRewardPerRound per round (see FLParams)
-            emit Rewarded(round, client, amount);
-        }
+        if (amount != 0) c.owed += uint80(amount); // fits: at most clientRewardPerRound a round (FLParams)
+    }
+
+    /// @dev Settles `c`'s pending update if its round is finalized (every round before
+    /// `openRound`, the round currently open, is; `openRound` itself once the task is over).
+    function _settle(Client storage c, uint256 openRound) internal {
+        uint256 pending = c.updatePlusOne;
+        if (pending == 0) return;
+        uint256 round = c.roundPlusOne - 1;
+        if (round >= openRound && !_isFinalized(round)) return;
+        _applySettlement(c, round, pending - 1, _outcomeOf(round));
+        c.updatePlusOne = 0;
+    }
+
+    /// @dev `account`'s client record as `_settle` would leave it now.
+    function _clientNow(address account) private view returns (Client memory c) {
+        c = _clients[account];
+        if (c.updatePlusOne == 0) return c;
+        uint256 round = c.roundPlusOne - 1;
+        if (round >= _openRoundId() && !_isFinalized(round)) return c;
+        (uint256 rep, uint256 amount) = _settlement(round, c.updatePlusOne - 1, _outcomeOf(round), c.reputation);
+        c.reputation = uint24(rep);
+        c.owed += uint80(amount);
     }
 
     /// @dev Credits `amount` reward to `miner` (claimable through `claim`).
@@ -320,6 +358,14 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
 
     /// @dev True once `round` has been finalized.
     function _isFinalized(uint256 round) internal view virtual returns (bool);
+
+    /// @dev The outcome word of the finalized `round`: bit 0 whether it was decided (its reveals
+    /// reached the quorum), bits 1..31 the sum of its accepted updates' medians, bits 64..79 the
+    /// number accepted (0 for a round not finalized).
+    function _outcomeOf(uint256 round) internal view virtual returns (uint256);
+
+    /// @dev The lower median score of update `index` of the finalized `round`.
+    function _medianOf(uint256 round, uint256 index) internal view virtual returns (uint256);
 
     /// @dev Client `index` joined (`more`) or left without having submitted. While the open round
     /// is in its submit phase, keeps its expected submissions equal to the clients that have

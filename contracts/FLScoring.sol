@@ -2,44 +2,72 @@
 pragma solidity 0.8.37;
 
 import {FLCommittee} from "./FLCommittee.sol";
-import {Median} from "./libraries/Median.sol";
+import {Scoring} from "./libraries/Scoring.sol";
 
 /**
  * @title FLScoring
- * @notice The current round's updates, and the two passes of a paged finalization over them.
+ * @notice The outcome of every round's updates: the scoring pass of a paged finalization,
+ * and the stored outcomes clients are settled from.
  *
- * Per update one word `client | samples | cid tag` is kept in a ring reused
- * every round. Finalizing a round takes `2 * N` steps when its reveals reach the
- * quorum (else `N`), done by as many `finalizeRound` calls as it takes, each at
- * most `FINALIZE_PAGE` steps:
- *
- * 1. scoring (steps 0 .. N-1): per update the lower median of the revealed
- *    scores and its acceptance; the medians are kept, 16 per word, and every
- *    revealing seat's agreement with the outcome is counted (16 bits per seat,
- *    one word); one `UpdatesScored` event per page;
- * 2. settling clients (steps N .. 2N-1, decided rounds only): per update its
- *    client's reputation, and its share of `clientRewardPerRound`, in
- *    proportion to its median over the sum of the accepted medians (known once
- *    the first pass is over).
- *
- * The ring words are made non-zero before training, a page at a time
- * (`prepareSlots`), so every write during a round is non-zero -> non-zero.
+ * Finalizing a round takes N steps, one per update, done by as many `finalizeRound` calls as
+ * it takes, each at most `FINALIZE_PAGE` steps: per update the lower median of the revealed
+ * scores and, when the reveals reach the quorum, its acceptance; every revealing seat's
+ * agreement with the outcome is counted (16 bits per seat, one word); one `UpdatesScored`
+ * event per page. The medians are stored per round, 16 per word, with the round's outcome
+ * (decided, sum of the accepted medians): no client record is written at finalization.
+ * Each client is settled from them in its own next transaction (see {FLRegistry-_settlement}).
  */
 abstract contract FLScoring is FLCommittee {
-    /// Current round's updates, by index.
-    uint256[MAX_UPDATES] internal _updates;
-    /// Lower median of each of the current round's updates, 16 per word.
-    uint256[MAX_UPDATES / 16] private _medians;
+    /// Lower median of each update, 16 per word, per round.
+    mapping(uint256 round => uint256[MAX_UPDATES / 16]) private _medians;
+    /// Per finalized round: `numAccepted << 64 | medianTotal << 1 | decided` (see `_outcomeOf`).
+    mapping(uint256 round => uint256) private _outcomes;
     /// Per seat (16 bits each), updates on which the seat's score was on the outcome's side.
     uint256 internal _agreed;
 
-    /// @dev Makes update slots `from .. to - 1` non-zero (`from` a multiple of 16), with their
-    /// median and score words.
-    function _prewarmSlots(uint256 from, uint256 to) internal {
-        for (uint256 i = from; i < to; ++i) _updates[i] = 1;
-        uint256 toChunk = (to + 15) / 16;
-        for (uint256 c = from / 16; c < toChunk; ++c) _medians[c] = 1;
-        _prewarmScores(from / 16, toChunk);
+    /// Where the current round's paged finalization is (one slot: only the current round finalizes).
+    struct Progress {
+        uint32 roundPlusOne; // the round these steps belong to, plus one
+        uint16 cursor; // updates scored
+        uint16 numAccepted; // of them, accepted
+        uint32 medianTotal; // sum of the medians of the updates accepted so far (< 4096 * 10000)
+    }
+
+    Progress private _progress;
+
+    /// @dev Scores the next page of `round`'s `n` updates (at most `_finalizePage()` of them; none
+    /// left when `n` is 0). Once all are scored, records the round's outcome word (see
+    /// `_outcomeOf`), grants the client reward when any update was accepted (split among them
+    /// as each client is settled), and returns true with that word.
+    function _scoreNextPage(
+        uint256 round,
+        uint256 n,
+        uint256 k,
+        uint256 revealed,
+        bool decided
+    ) internal returns (bool scored, uint256 outcome) {
+        Progress memory p = _progressOf(round);
+        if (p.cursor < n) {
+            uint256 budget = _finalizePage();
+            uint256 count = n - p.cursor < budget ? n - p.cursor : budget;
+            (uint256 accepted, uint256 total) = _scorePage(round, p.cursor, count, k, revealed, decided);
+            p.numAccepted += uint16(accepted);
+            p.medianTotal += uint32(total);
+            p.cursor += uint16(count);
+            _progress = p;
+            if (p.cursor < n) return (false, 0);
+        }
+        if (p.medianTotal != 0 && _clientReward != 0) _addCredited(_clientReward);
+        outcome = (uint256(p.numAccepted) << 64) | (uint256(p.medianTotal) << 1) | (decided ? 1 : 0);
+        _outcomes[round] = outcome;
+        return (true, outcome);
+    }
+
+    /// @dev How far `round`'s paged finalization is (all zero before it starts, and for any round
+    /// but the one finalizing last).
+    function _progressOf(uint256 round) internal view returns (Progress memory p) {
+        p = _progress;
+        if (p.roundPlusOne != round + 1) p = Progress(uint32(round + 1), 0, 0, 0);
     }
 
     /// @dev The scores, 16 bits each, 16 per word (lowest first), read word by word from calldata;
@@ -71,20 +99,10 @@ abstract contract FLScoring is FLCommittee {
         if (bad != n) revert ScoreOutOfRange(bad, badScore);
     }
 
-    /// Working memory of one scoring page.
-    struct Page {
-        uint256[] seen; // the update's score by seat
-        uint256[] buf; // its revealed scores, for the median
-        uint256[] packed; // the page's medians, 16 per word
-        uint256 acceptedBits;
-        uint256 agreed;
-        uint256 word; // the medians word being filled
-        uint256 reveals;
-    }
-
-    /// @dev Scores updates `first .. first + count - 1` of `round` from the seats in `revealed`:
-    /// stores their medians, adds to the seats' agreement counts (when `decided`) and emits the
-    /// page's outcomes. Returns how many were accepted and the sum of their medians.
+    /// @dev Scores updates `first .. first + count - 1` of `round` from the seats in `revealed`
+    /// ({Scoring-scorePage}): stores their medians, adds to the seats' agreement counts (when
+    /// `decided`) and emits the page's outcomes. Returns how many were accepted and the sum of
+    /// their medians.
     function _scorePage(
         uint256 round,
         uint256 first,
@@ -92,72 +110,24 @@ abstract contract FLScoring is FLCommittee {
         uint256 k,
         uint256 revealed,
         bool decided
-    ) internal returns (uint256 numAccepted, uint256 medianTotal) {
-        Page memory pg = Page(new uint256[](k), new uint256[](k), new uint256[]((count + 15) / 16), 0, 0, 0, 0);
-        if (first != 0) pg.agreed = _agreed;
-        if (first & 15 != 0) pg.word = _medians[first >> 4] & ((1 << (16 * (first & 15))) - 1);
-        for (uint256 j = 0; j < count; ++j) {
-            uint256 i = first + j;
-            uint256 median = _median(i, k, revealed, pg);
-            bool accepted = decided && median >= _threshold;
-            if (accepted) {
-                pg.acceptedBits |= 1 << j;
-                ++numAccepted;
-                medianTotal += median;
-            }
-            if (decided) _agree(pg, k, revealed, accepted);
-            pg.packed[j >> 4] |= median << (16 * (j & 15));
-            pg.word |= median << (16 * (i & 15));
-            if (i & 15 == 15 || j + 1 == count) {
-                _medians[i >> 4] = pg.word;
-                pg.word = 0;
-            }
-        }
-        if (decided) _agreed = pg.agreed;
-        emit UpdatesScored(round, first, count, pg.reveals, pg.acceptedBits, pg.packed);
+    ) private returns (uint256 numAccepted, uint256 medianTotal) {
+        uint256 agreed = decided && first != 0 ? _agreed : 0;
+        (numAccepted, medianTotal, agreed) = Scoring.scorePage(
+            _scores,
+            _medians[round],
+            Scoring.Page(round, first, count, k, revealed, decided, _threshold, agreed)
+        );
+        if (decided) _agreed = agreed;
     }
 
-    /// @dev Update `i`'s revealed scores (into `pg.seen`, by seat), their number and lower median.
-    function _median(uint256 i, uint256 k, uint256 revealed, Page memory pg) private view returns (uint256) {
-        uint256 reveals;
-        for (uint256 s = 0; s < k; ++s) {
-            if (revealed & (1 << s) == 0) continue;
-            uint256 score = (_scores[s][i >> 4] >> (16 * (i & 15))) & 0xFFFF;
-            pg.seen[s] = score;
-            pg.buf[reveals++] = score;
-        }
-        pg.reveals = reveals;
-        return Median.lowerMedian(pg.buf, reveals);
+    /// @dev See {FLRegistry-_outcomeOf}.
+    function _outcomeOf(uint256 round) internal view override returns (uint256) {
+        return _outcomes[round];
     }
 
-    /// @dev One more agreement for every revealing seat whose score is on `accepted`'s side.
-    function _agree(Page memory pg, uint256 k, uint256 revealed, bool accepted) private view {
-        uint256 agreed = pg.agreed;
-        for (uint256 s = 0; s < k; ++s) {
-            if (revealed & (1 << s) != 0 && (pg.seen[s] >= _threshold) == accepted) agreed += 1 << (16 * s);
-        }
-        pg.agreed = agreed;
-    }
-
-    /// @dev Settles the clients of updates `first .. first + count - 1` of a decided `round`:
-    /// reputation, and `clientRewardPerRound * median / medianTotal` credited to each accepted
-    /// update's client. Returns the total credited.
-    function _settleClientsPage(
-        uint256 round,
-        uint256 first,
-        uint256 count,
-        uint256 medianTotal
-    ) internal returns (uint256 credited) {
-        uint256 word;
-        for (uint256 j = 0; j < count; ++j) {
-            uint256 i = first + j;
-            if (j == 0 || i & 15 == 0) word = _medians[i >> 4];
-            uint256 median = (word >> (16 * (i & 15))) & 0xFFFF;
-            bool accepted = median >= _threshold;
-            uint256 amount = accepted ? (_clientReward * median) / medianTotal : 0;
-            _settleClient(round, address(uint160(_updates[i])), accepted, amount);
-            credited += amount;
-        }
+    /// @dev See {FLRegistry-_medianOf}.
+    function _medianOf(uint256 round, uint256 index) internal view override returns (uint256) {
+        return (_medians[round][index >> 4] >> ((index & 15) << 4)) & 0xFFFF;
     }
 
     /// @dev Steps one `finalizeRound` call takes at most (a test harness may take fewer).

@@ -293,17 +293,21 @@ contract FLSamplingMembersTest is SamplingFixture {
         assertEq(o.population, 3, "three");
         assertEq(uint256(vm.load(address(protocol), bytes32(SLOT_ACTIVE_CLIENTS))), 3, "_activeClients");
         assertEq(uint256(vm.load(address(protocol), bytes32(SLOT_POPULATION))), 3, "_population");
-        uint256 word = uint256(vm.load(address(protocol), keccak256(abi.encode(client(2), SLOT_CLIENTS))));
+        uint256 word = clientWord(client(2));
         (, uint256 bond, uint256 rep, ) = protocol.clientInfo(client(2));
         assertEq(uint80(word), bond, "client bond: bits 0..79");
         assertEq(uint16(word >> 80), 2, "client index: bits 80..95");
         assertEq(uint24(word >> 96), rep, "client reputation: bits 96..119");
+        assertEq(uint8(word >> 152), 1, "client status: bits 152..159");
         word = uint256(vm.load(address(protocol), keccak256(abi.encode(miner(1), SLOT_MINERS))));
         (, uint256 mbond, uint256 mrep) = protocol.minerInfo(miner(1));
         assertEq(uint96(word), mbond, "miner bond: bits 0..95");
         assertEq(uint32(word >> 96), mrep, "miner reputation: bits 96..127");
         address who = firstWith(0, 3, true);
         submitAs(who, 0);
-        assertEq(address(uint160(uint256(vm.load(address(protocol), bytes32(SLOT_UPDATES))))), who, "_updates[0]");
+        word = clientWord(who);
+        assertEq(uint32(word >> 120), 1, "client round tag: bits 120..151");
+        assertEq(uint16(word >> 160), 1, "client pending update (index + 1): bits 160..175");
+        assertEq(uint80(word >> 176), 0, "client owed: bits 176..255");
     }
 }

@@ -155,7 +155,7 @@ contract FLSettlementTest is Fixture {
         (, , uint256 r0) = protocol.minerInfo(m[0]);
         (, , uint256 r1) = protocol.minerInfo(m[1]);
         assertEq(c0, max, "client capped");
-        assertEq(c1, 0, "client floored at 0");
+        assertEq(c1, 1, "client floored at 1");
         assertEq(r0, max, "miner capped");
         assertEq(r1, 3 + 5, "agreed on half: gain");
     }

@@ -11,8 +11,8 @@ arithmetic (Solidity's ``/`` is Python's ``//`` on non-negative integers):
   the median reaches the threshold;
 * :func:`client_reputation`, :func:`miner_reputation`, :func:`slashed_reputation`
   — the reputation steps and their bounds;
-* :func:`client_rewards` — ``_rewardClients``: the round's client reward split in
-  proportion to ``median * min(samples, sampleCap)``, rounded down per update;
+* :func:`client_rewards` — ``_settlement``: the round's client reward split in
+  proportion to the accepted updates' medians, rounded down per update;
 * :func:`miner_agreement`, :func:`miner_reward`, :func:`slash_amount` — ``_settleCommittee``;
 * :func:`compare_sequence` — the effects a round emitted against those recomputed, in order;
 * :func:`certify` — ``certifyAggregate``: only the round's committee attests
@@ -157,10 +157,10 @@ def decide_updates(
 
 
 def client_reputation(old: int, accepted: bool) -> int:
-    """A client's reputation after one decided update (+10 up to 1e6, or -20 down to 0)."""
+    """A client's reputation after one decided update (+10 up to 1e6, or -20 down to 1)."""
     if accepted:
         return min(old + CLIENT_GAIN, MAX_REPUTATION)
-    return old - CLIENT_LOSS if old > CLIENT_LOSS else 0
+    return old - CLIENT_LOSS if old > CLIENT_LOSS else 1
 
 
 def miner_agreement(scores: Sequence[int], accepted: Sequence[bool], threshold: int) -> int:

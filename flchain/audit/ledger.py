@@ -9,10 +9,12 @@ train in it (every submitter must be one); when a
 round is finalized it checks every reveal against its commitment, recomputes
 the medians and acceptances (:mod:`flchain.audit.checks`), the reputation
 changes, rewards credited and slashes, applies them to its own books and compares
-each with what the chain emitted. At the end its books are compared with the
-contract's state (reputations, bonds, claimable rewards and their totals) and the
-token's balances and supply: tokens are minted only by claims, so every account's
-claimable reward is what it was credited minus what it claimed.
+the committee's with what the chain emitted (a client's are applied lazily, in its
+own next transaction, and emit nothing). At the end its books are compared with the
+contract's state (reputations, bonds, claimable rewards and their totals; the views
+count a client's last update once its round is finalized) and the token's balances
+and supply: tokens are minted only by claims, so every account's claimable reward
+is what it was credited minus what it claimed.
 
 Everything the auditor computes starts from the chain's *inputs* (who
 registered with what, scores revealed, samples claimed), never from the
@@ -101,6 +103,7 @@ class Ledger:
         self.pool: list[Address] = []
         self.population = 0  # client registrations so far
         self.earned: dict[Address, int] = defaultdict(int)
+        self.granted = 0  # what finalization granted: each round's client reward and the miners'
         self.out: list[Discrepancy] = []
 
     # --- the walk -------------------------------------------------------------------
@@ -313,20 +316,19 @@ class Ledger:
     def settle(
         self, rec: RoundRecord, d: RoundDecision, revealed: dict[int, tuple[int, ...]]
     ) -> Settlement:
-        """Reputations, rewards and slashes of a finalized round, applied to our books."""
+        """Reputations, rewards and slashes of a finalized round, applied to our books; the
+        committee's are returned, to compare with its events (a client's emit none)."""
         out = Settlement()
         n, k, p = len(rec.submissions), len(rec.committee), self.p
         if d.decided:
             for sub, u in zip(rec.submissions, d.updates, strict=True):
                 acc = self.accounts[sub.client]
-                new = client_reputation(acc.client_rep, u.accepted)
-                out.reputation.append(ReputationChange(sub.client, acc.client_rep, new))
-                acc.client_rep = new
+                acc.client_rep = client_reputation(acc.client_rep, u.accepted)
         amounts = client_rewards(p.client_reward_per_round, d.updates)
-        for sub, u, amount in zip(rec.submissions, d.updates, amounts, strict=True):
-            if u.accepted and p.client_reward_per_round:
-                out.rewards.append(Reward(sub.client, amount))
-                self.earned[sub.client] += amount
+        for sub, amount in zip(rec.submissions, amounts, strict=True):
+            self.earned[sub.client] += amount
+        if any(u.accepted for u in d.updates):
+            self.granted += p.client_reward_per_round  # the shares round down: dust stays
         if n == 0:
             return out
         accepted = [u.accepted for u in d.updates]
@@ -343,6 +345,7 @@ class Ledger:
                 if amount:
                     out.rewards.append(Reward(miner, amount))
                     self.earned[miner] += amount
+                    self.granted += amount
             else:
                 cut = slash_amount(acc.miner_bond, p.slash_bps)
                 acc.miner_bond -= cut
@@ -368,8 +371,9 @@ class Ledger:
             acc = self.accounts.get(a, Account())
             self.out += compare(None, "miner reputation", a, miner.reputation, acc.miner_rep)
             self.out += compare(None, "miner bond", a, miner.bond, acc.miner_bond)
-        # Rewards are credited at finalization and minted only by claims: per account,
-        # claimable == credited - claimed, minted == claimed; the supply is every claim.
+        # Rewards are credited by finalization (a client's when settled; the views count a
+        # due update) and minted only by claims: per account, claimable == credited - claimed,
+        # minted == claimed; the supply is every claim.
         claimed_total = sum(h.claimed.values())
         for a in sorted({*h.balances, *self.earned, *h.claimed, *h.claimable}):
             earned, claimed = self.earned.get(a, 0), h.claimed.get(a, 0)
@@ -380,9 +384,7 @@ class Ledger:
             expected = claimed + h.transferred.get(a, 0)
             self.out += compare(None, "reward token balance", a, h.balances.get(a, 0), expected)
         self.out += compare(None, "token supply", "token", h.token_supply, claimed_total)
-        self.out += compare(
-            None, "rewards credited", "protocol", h.total_credited, sum(self.earned.values())
-        )
+        self.out += compare(None, "rewards credited", "protocol", h.total_credited, self.granted)
         self.out += compare(None, "rewards claimed", "protocol", h.total_claimed, claimed_total)
 
 

@@ -40,7 +40,12 @@ SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
     "outputSelection": {
         "*": {
-            "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"],
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.bytecode.linkReferences",
+                "evm.deployedBytecode.object",
+            ],
             "": ["ast"],
         }
     },
@@ -181,8 +186,9 @@ def compile_sources(
 
 
 def _deployable(output: dict[str, Any]) -> list[tuple[str, str]]:
-    """(source unit, contract name) of every concrete contract under contracts/."""
-    found: list[tuple[str, str]] = []
+    """(source unit, contract name) of every concrete contract under contracts/, and of every
+    library one of them links against (deployed on its own)."""
+    found: set[tuple[str, str]] = set()
     for unit, data in output["sources"].items():
         if not unit.startswith(CONTRACTS_DIR + "/"):
             continue
@@ -192,7 +198,10 @@ def _deployable(output: dict[str, Any]) -> list[tuple[str, str]]:
                 and node.get("contractKind") == "contract"
                 and not node.get("abstract", False)
             ):
-                found.append((unit, node["name"]))
+                found.add((unit, node["name"]))
+    for unit, name in list(found):
+        links = output["contracts"][unit][name]["evm"]["bytecode"]["linkReferences"]
+        found.update((lib_unit, lib) for lib_unit, libs in links.items() for lib in libs)
     return sorted(found)
 
 
@@ -213,6 +222,7 @@ def build(root: Path | None = None, out_dir: Path | None = None) -> BuildResult:
             "abi": compiled["abi"],
             "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
             "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+            "linkReferences": compiled["evm"]["bytecode"]["linkReferences"],
             "compiler": {"version": version, "settings": _recorded_settings()},
             "sources": hashes,
         }

@@ -85,7 +85,8 @@ class Scored:
 
 @dataclass(frozen=True)
 class ReputationChange:
-    """``ReputationChanged`` as emitted by ``finalizeRound``."""
+    """``ReputationChanged`` as emitted by ``finalizeRound`` (committee members: a client's
+    reputation is settled lazily, without an event)."""
 
     account: Address
     old: int
@@ -94,7 +95,7 @@ class ReputationChange:
 
 @dataclass(frozen=True)
 class Reward:
-    """Reward tokens minted to ``account`` (``Rewarded``)."""
+    """Reward tokens credited to a committee member (``Rewarded``), claimable by ``claim``."""
 
     account: Address
     amount: int

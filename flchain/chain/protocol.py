@@ -165,7 +165,7 @@ class ProtocolClient:
         ``FINALIZE_PAGE`` steps; the page that takes the last step opens the next round.
 
         Its gas limit is the protocol's budget, not an estimate: what a page does depends on
-        where the cursor is when it is mined (scoring, settling, or the last step that also
+        where the cursor is when it is mined (a page of scoring, or the last one, which also
         settles the committee and opens the next round), and with several parties paging at
         once that is not where it was when an estimate would have been taken. An estimate
         would also run the page a dozen times on the node, for every party, at every page.
@@ -344,7 +344,8 @@ class ProtocolClient:
         return int(self._view("claimable", account or self.account)[0])
 
     def reward_totals(self) -> tuple[int, int]:
-        """Rewards credited by finalization and claimed (minted), since deployment."""
+        """Rewards granted by finalization (``totalCredited``) and claimed (minted), since
+        deployment."""
         return int(self._view("totalCredited")[0]), int(self._view("totalClaimed")[0])
 
     def token_supply(self) -> int:

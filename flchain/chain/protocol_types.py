@@ -14,13 +14,13 @@ from flchain.types import MAX_SCORE, Address, CIDStr
 MAX_COMMITTEE = 16
 MAX_UPDATES = 4096
 FINALIZE_PAGE = 128
-"""Steps one ``finalizeRound`` call takes at most (``FLParams.FINALIZE_PAGE``): a round of N
-updates takes N steps to score and, when its reveals reach the quorum, N more to settle."""
+"""Updates one ``finalizeRound`` call scores at most (``FLParams.FINALIZE_PAGE``): a round of
+N updates takes ``ceil(N / FINALIZE_PAGE)`` calls."""
 PREPARE_PAGE = 64
 """Update slots one ``prepareSlots`` call makes ready (``FLParams.PREPARE_PAGE``)."""
-MAX_TASK_REWARD = 2**88 - 1
+MAX_TASK_REWARD = 2**80 - 1
 """Bound on ``rounds * client_reward_per_round`` and ``rounds * miner_reward_per_round``: a
-client's claimable reward is kept in 88 bits (``FLParams.MAX_TASK_REWARD``)."""
+client's claimable reward is kept in 80 bits (``FLParams.MAX_TASK_REWARD``)."""
 
 
 class Phase(IntEnum):

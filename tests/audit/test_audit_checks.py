@@ -54,17 +54,17 @@ def test_no_reveals_scores_zero_and_accepts_nothing() -> None:
     assert [(u.median, u.reveals, u.accepted) for u in d.updates] == [(0, 0, False)] * 2
 
 
-@given(st.integers(min_value=0, max_value=MAX_REPUTATION), st.booleans())
+@given(st.integers(min_value=1, max_value=MAX_REPUTATION), st.booleans())
 def test_client_reputation_stays_in_bounds(old: int, accepted: bool) -> None:
     new = client_reputation(old, accepted)
-    assert 0 <= new <= MAX_REPUTATION
+    assert 1 <= new <= MAX_REPUTATION  # never 0: a registered client's reputation is never 0
     assert (new >= old) if accepted else (new <= old)
 
 
 def test_reputation_steps() -> None:
     assert client_reputation(100, True) == 110
     assert client_reputation(100, False) == 80
-    assert client_reputation(15, False) == 0
+    assert client_reputation(15, False) == 1
     assert client_reputation(MAX_REPUTATION - 3, True) == MAX_REPUTATION
     assert miner_reputation(100, agreed=2, num_updates=4) == 105
     assert miner_reputation(100, agreed=1, num_updates=4) == 90

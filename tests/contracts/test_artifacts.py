@@ -35,7 +35,7 @@ def test_an_edited_source_makes_artifacts_stale(tmp_path: Path, repo_root: Path)
     assert stale_artifacts(tmp_path, ARTIFACTS_DIR) == []
     token = tmp_path / "contracts" / "FLToken.sol"
     token.write_text(token.read_text() + "\n// edited\n")
-    assert sorted(stale_artifacts(tmp_path, ARTIFACTS_DIR)) == ["FLProtocol", "FLToken"]
+    assert sorted(stale_artifacts(tmp_path, ARTIFACTS_DIR)) == ["FLProtocol", "FLToken", "Scoring"]
 
 
 def test_sources_include_imported_openzeppelin_files(repo_root: Path) -> None:
@@ -55,7 +55,7 @@ def test_unknown_artifact_is_a_clear_error() -> None:
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node for the npm solc")
 def test_rebuild_reproduces_the_committed_bytecode(tmp_path: Path, repo_root: Path) -> None:
     result = build(repo_root, tmp_path)
-    assert {p.stem for p in result.artifacts} == {"FLProtocol", "FLToken"}
+    assert {p.stem for p in result.artifacts} == {"FLProtocol", "FLToken", "Scoring"}
     for path in result.artifacts:
         fresh = json.loads(path.read_text())
         committed = load_artifact(path.stem)

@@ -73,35 +73,34 @@ def outsider(p: Protocol, members: list[Any]) -> int:
 
 
 def test_invalid_parameter_rejected_by_constructor(proto: Protocol) -> None:
-    from flchain.chain.artifacts import load_artifact
+    from flchain.chain.deploy import linked_protocol
 
-    artifact = load_artifact("FLProtocol")
+    code = linked_protocol(proto.transactor, proto.address(0))
     bad = list(PARAMS.to_abi())
     bad[4] = bad[3] + 1  # quorum > committee size
-    data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
+    data = protocol_abi().encode_deploy(code, tuple(bad), "T", "T")
     with reverts("InvalidParameter", "quorum"):
         proto.transactor.transact(proto.address(0), None, data)
     bad = list(PARAMS.to_abi())
     bad[2] = 0  # rounds
-    data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
+    data = protocol_abi().encode_deploy(code, tuple(bad), "T", "T")
     with reverts(RevertName.InvalidParameter, "rounds"):
         proto.transactor.transact(proto.address(0), None, data)
     (max_task_reward,) = proto.admin._view("MAX_TASK_REWARD")
     for field, name in ((9, "clientRewardPerRound"), (10, "minerRewardPerRound")):
         bad = list(PARAMS.to_abi())
         bad[field] = max_task_reward // PARAMS.rounds + 1  # the whole task's reward overflows
-        data = protocol_abi().encode_deploy(artifact["bytecode"], tuple(bad), "T", "T")
+        data = protocol_abi().encode_deploy(code, tuple(bad), "T", "T")
         with reverts(RevertName.InvalidParameter, name):
             proto.transactor.transact(proto.address(0), None, data)
 
 
 def test_slots_are_prepared_before_training(proto: Protocol) -> None:
-    from flchain.chain.artifacts import load_artifact
-    from flchain.chain.deploy import prepare_slots
+    from flchain.chain.deploy import linked_protocol, prepare_slots
 
-    artifact = load_artifact("FLProtocol")
+    code = linked_protocol(proto.transactor, proto.address(0))
     params = dataclasses.replace(PARAMS, max_updates_per_round=PREPARE_PAGE + 1)
-    data = protocol_abi().encode_deploy(artifact["bytecode"], params.to_abi(), "T", "T")
+    data = protocol_abi().encode_deploy(code, params.to_abi(), "T", "T")
     receipt = proto.transactor.transact(proto.address(0), None, data)
     fresh = ProtocolClient(proto.transactor, receipt["contractAddress"], proto.address(0))
     with reverts(RevertName.SlotsNotPrepared, 0, PREPARE_PAGE + 1):

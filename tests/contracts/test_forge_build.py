@@ -33,12 +33,14 @@ def _run(cmd: list[str], root: Path, timeout: float) -> subprocess.CompletedProc
 
 # The IPFS hash of a CBOR metadata block: `{"ipfs": <34-byte multihash>, "solc": ...}`.
 _METADATA_HASH = re.compile(rb"(\xa2dipfsX\x22\x12\x20).{32}(dsolcC)", re.DOTALL)
+_LIBRARY_PLACEHOLDER = re.compile(r"__\$[0-9a-f]{34}\$__")  # an unlinked library's address
 
 
 def strip_metadata(code: str) -> str:
     """Bytecode without its trailing CBOR metadata (length in the last two bytes), and with
-    the metadata hash of any embedded creation code (FLProtocol creates its FLToken) zeroed."""
-    raw = bytes.fromhex(code.removeprefix("0x"))
+    the metadata hash of any embedded creation code (FLProtocol creates its FLToken) and any
+    unlinked library address zeroed."""
+    raw = bytes.fromhex(_LIBRARY_PLACEHOLDER.sub("0" * 40, code.removeprefix("0x")))
     body = raw[: -(int.from_bytes(raw[-2:], "big") + 2)]
     return _METADATA_HASH.sub(lambda m: m.group(1) + bytes(32) + m.group(2), body).hex()
 
@@ -54,7 +56,7 @@ def test_strip_metadata_zeroes_embedded_hashes() -> None:
 def test_forge_build_matches_committed_artifacts(repo_root: Path) -> None:
     proc = _run([_forge(repo_root), "build"], repo_root, 850)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for name in ("FLProtocol", "FLToken"):
+    for name in ("FLProtocol", "FLToken", "Scoring"):
         artifact = load_artifact(name)
         out = json.loads(
             (repo_root / ".forge" / "out" / f"{name}.sol" / f"{name}.json").read_text()

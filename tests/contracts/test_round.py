@@ -91,11 +91,11 @@ def test_rewards_are_minted_only_when_claimed(proto: Protocol) -> None:
     committee = proto.run_round(0, lambda n: [8_000] * n)
     proto.run_round(1, lambda n: [8_000] * n)
     client = proto.as_(1)
-    owed = client.claimable()
+    owed = client.claimable()  # round 0 settled at its next submission, round 1 still pending
     assert owed == 2 * (PARAMS.client_reward_per_round // 3)
     assert client.token_balance() == 0 and client.token_supply() == 0
-    logs = client.events("Rewarded", 0, client.account)
-    assert [e.args["amount"] for e in logs] == [PARAMS.client_reward_per_round // 3]
+    rewarded = {e.args["account"] for e in client.events("Rewarded")}  # miners only: a client's
+    assert client.account not in rewarded  # reward is settled in its own next transaction
     client.claim()
     assert (client.token_balance(), client.claimable()) == (owed, 0)
     (claimed,) = client.events("RewardsClaimed")
@@ -103,7 +103,8 @@ def test_rewards_are_minted_only_when_claimed(proto: Protocol) -> None:
     for m in committee:
         m.claim()
     credited, total_claimed = client.reward_totals()
-    assert credited == 2 * (PARAMS.client_reward_per_round // 3 * 3 + PARAMS.miner_reward_per_round)
+    # a decided round with acceptances grants the whole client reward; its shares round down
+    assert credited == 2 * (PARAMS.client_reward_per_round + PARAMS.miner_reward_per_round)
     assert (
         total_claimed == client.token_supply() == owed + sum(m.token_balance() for m in committee)
     )
@@ -197,11 +198,11 @@ def test_many_updates_and_a_large_committee(deploy_with: Any) -> None:
 
 
 def test_a_large_round_finalizes_in_pages(deploy_with: Any) -> None:
-    """70 updates with a quorum of reveals: 140 steps, two pages of at most FINALIZE_PAGE."""
-    n = 70
+    """150 updates: two pages of at most FINALIZE_PAGE."""
+    n = 150
     p: Protocol = deploy_with(max_updates_per_round=n)
     (page,) = p.admin._view("FINALIZE_PAGE")
-    assert page == FINALIZE_PAGE < 2 * n
+    assert page == FINALIZE_PAGE < n
     tx = p.transactor
     clients = [tx.add_account(account_from_key(os.urandom(32))) for _ in range(n)]
     tx.transact_many([TxRequest(p.address(0), c, b"", 10**18) for c in clients])
@@ -220,10 +221,10 @@ def test_a_large_round_finalizes_in_pages(deploy_with: Any) -> None:
     vote(committee, 0, votes)
     p.admin.finalize_round(0)
     assert p.admin.phase(0) is Phase.CLOSED and p.admin.round_outcome(0) is None
-    assert p.admin.finalization_progress(0) == (page, 2 * n)
+    assert p.admin.finalization_progress(0) == (page, n)
     receipts = p.as_(7).finalize(0)  # anyone pages on, to the end
     assert len(receipts) == 1 and p.admin.phase(0) is Phase.FINALIZED
-    assert p.admin.finalization_progress(0) == (2 * n, 2 * n)
+    assert p.admin.finalization_progress(0) == (n, n)
     outcome = p.admin.round_outcome(0)
     assert outcome is not None
     medians = [sorted(v[i] for v in votes)[1] for i in range(n)]

@@ -26,10 +26,14 @@ abstract contract Fixture is Test {
     uint256 internal constant SLOT_POPULATION = 4;
     uint256 internal constant SLOT_CLIENTS = 7;
     uint256 internal constant SLOT_MINERS = 8;
-    /// `_updates[0]`: the current round's first submission record `client | samples << 160 | cid tag << 192`.
-    uint256 internal constant SLOT_UPDATES = 4143;
 
     address internal admin = address(this);
+
+    /// `account`'s client slot: `bond | index << 80 | reputation << 96 | roundPlusOne << 120 |
+    /// status << 152 | updatePlusOne << 160 | owed << 176`.
+    function clientWord(address account) internal view returns (uint256) {
+        return uint256(vm.load(address(protocol), keccak256(abi.encode(account, SLOT_CLIENTS))));
+    }
     string internal constant NAME = "FL Reward";
     string internal constant SYMBOL = "FLR";
     FLToken internal token;
