@@ -280,28 +280,41 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// is `outcome` (the caller clears or replaces `c.updatePlusOne`).
     function _applySettlement(Client storage c, uint256 round, uint256 index, uint256 outcome) internal {
         (uint256 rep, uint256 amount) = _settlement(round, index, outcome, c.reputation);
+        _credit(c, rep, amount);
+    }
+
+    /// @dev Sets client `c`'s reputation to `rep` and adds `amount` to what it is owed.
+    function _credit(Client storage c, uint256 rep, uint256 amount) private {
         c.reputation = uint24(rep);
         if (amount != 0) c.owed += uint80(amount); // fits: at most clientRewardPerRound a round (FLParams)
     }
 
-    /// @dev Settles `c`'s pending update if its round is finalized (every round before
-    /// `openRound`, the round currently open, is; `openRound` itself once the task is over).
-    function _settle(Client storage c, uint256 openRound) internal {
+    /// @dev Whether `c`'s pending update is due, i.e. its round is finalized (every round before
+    /// `openRound`, the round currently open, is; `openRound` itself once the task is over), and
+    /// the reputation and reward it settles to (`_settlement`).
+    function _due(Client storage c, uint256 openRound) private view returns (bool due, uint256 rep, uint256 amount) {
+        rep = c.reputation;
         uint256 pending = c.updatePlusOne;
-        if (pending == 0) return;
+        if (pending == 0) return (false, rep, 0);
         uint256 round = c.roundPlusOne - 1;
-        if (round >= openRound && !_isFinalized(round)) return;
-        _applySettlement(c, round, pending - 1, _outcomeOf(round));
+        if (round >= openRound && !_isFinalized(round)) return (false, rep, 0);
+        (rep, amount) = _settlement(round, pending - 1, _outcomeOf(round), rep);
+        return (true, rep, amount);
+    }
+
+    /// @dev Settles `c`'s pending update if it is due (see `_due`): one write of its slot.
+    function _settle(Client storage c, uint256 openRound) internal {
+        if (c.updatePlusOne == 0) return;
+        (bool due, uint256 rep, uint256 amount) = _due(c, openRound);
+        if (!due) return;
+        _credit(c, rep, amount);
         c.updatePlusOne = 0;
     }
 
     /// @dev `account`'s client record as `_settle` would leave it now.
     function _clientNow(address account) private view returns (Client memory c) {
+        (, uint256 rep, uint256 amount) = _due(_clients[account], _openRoundId());
         c = _clients[account];
-        if (c.updatePlusOne == 0) return c;
-        uint256 round = c.roundPlusOne - 1;
-        if (round >= _openRoundId() && !_isFinalized(round)) return c;
-        (uint256 rep, uint256 amount) = _settlement(round, c.updatePlusOne - 1, _outcomeOf(round), c.reputation);
         c.reputation = uint24(rep);
         c.owed += uint80(amount);
     }
