@@ -6,6 +6,7 @@ import {FLParams} from "./FLParams.sol";
 import {FLScoring} from "./FLScoring.sol";
 import {Bits} from "./libraries/Bits.sol";
 import {ClientSample} from "./libraries/ClientSample.sol";
+import {Outcome} from "./libraries/Outcome.sol";
 import {CidBytes} from "./libraries/CidBytes.sol";
 
 /**
@@ -44,7 +45,7 @@ contract FLProtocol is FLScoring {
         uint8 committeeSize;
         uint16 committedMask;
         uint16 revealedMask;
-        uint32 previous; // the previous round's outcome word, low 32 bits (see `_outcomeOf`)
+        uint32 previous; // the previous round's `Outcome` word, its low 32 bits
         bool finalized;
     }
 
@@ -236,7 +237,7 @@ contract FLProtocol is FLScoring {
         info.committeeSize = rd.committeeSize;
         info.numCommits = uint8(Bits.popcount(rd.committedMask));
         info.numReveals = uint8(Bits.popcount(rd.revealedMask));
-        info.numAccepted = uint16(rd.finalized ? _outcomeOf(round) >> 64 : _progressOf(round).numAccepted);
+        info.numAccepted = uint16(rd.finalized ? Outcome.numAccepted(_outcomeOf(round)) : _progressOf(round).numAccepted);
         info.certified = _certified[round].length != 0;
     }
 
@@ -339,7 +340,7 @@ contract FLProtocol is FLScoring {
             uint256 credited = _settleCommittee(round, n, k, revealed, decided, _agreed);
             if (credited != 0) _addCredited(credited);
         }
-        emit RoundFinalized(round, n, outcome >> 64, Bits.popcount(revealed));
+        emit RoundFinalized(round, n, Outcome.numAccepted(outcome), Bits.popcount(revealed));
         if (round + 1 < _numRounds) _openRound(round + 1, outcome);
         else emit TrainingFinished(_numRounds);
     }

@@ -6,6 +6,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {FLParams} from "./FLParams.sol";
+import {Outcome} from "./libraries/Outcome.sol";
 
 /**
  * @title FLRegistry
@@ -260,7 +261,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     }
 
     /// @dev A client of reputation `rep` whose update `index` of the finalized `round` is settled,
-    /// given the round's outcome word (see `_outcomeOf`): unchanged when the round was undecided;
+    /// given the round's `Outcome` word: unchanged when the round was undecided;
     /// else reputation up (accepted) or down (rejected, never below 1) and, accepted, its reward
     /// `clientRewardPerRound * median / medianTotal`. Returns the new reputation and the reward.
     function _settlement(
@@ -269,10 +270,10 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
         uint256 outcome,
         uint256 rep
     ) internal view returns (uint256, uint256 amount) {
-        if (outcome & 1 == 0) return (rep, 0);
+        if (!Outcome.isDecided(outcome)) return (rep, 0);
         uint256 median = _medianOf(round, index);
         if (median < _threshold) return (rep > CLIENT_LOSS ? rep - CLIENT_LOSS : 1, 0);
-        amount = (_clientReward * median) / ((outcome >> 1) & 0x7FFFFFFF);
+        amount = (_clientReward * median) / Outcome.medianTotal(outcome);
         return (rep + CLIENT_GAIN > MAX_REPUTATION ? MAX_REPUTATION : rep + CLIENT_GAIN, amount);
     }
 
@@ -372,9 +373,7 @@ abstract contract FLRegistry is AccessControl, ReentrancyGuard, FLParams {
     /// @dev True once `round` has been finalized.
     function _isFinalized(uint256 round) internal view virtual returns (bool);
 
-    /// @dev The outcome word of the finalized `round`: bit 0 whether it was decided (its reveals
-    /// reached the quorum), bits 1..31 the sum of its accepted updates' medians, bits 64..79 the
-    /// number accepted (0 for a round not finalized).
+    /// @dev The `Outcome` word of the finalized `round` (0 for a round not finalized).
     function _outcomeOf(uint256 round) internal view virtual returns (uint256);
 
     /// @dev The lower median score of update `index` of the finalized `round`.

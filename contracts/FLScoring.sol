@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {FLCommittee} from "./FLCommittee.sol";
+import {Outcome} from "./libraries/Outcome.sol";
 import {Scoring} from "./libraries/Scoring.sol";
 
 /**
@@ -20,7 +21,7 @@ import {Scoring} from "./libraries/Scoring.sol";
 abstract contract FLScoring is FLCommittee {
     /// Lower median of each update, 16 per word, per round.
     mapping(uint256 round => uint256[MAX_UPDATES / 16]) private _medians;
-    /// Per finalized round: `numAccepted << 64 | medianTotal << 1 | decided` (see `_outcomeOf`).
+    /// Per finalized round, its `Outcome` word.
     mapping(uint256 round => uint256) private _outcomes;
     /// Per seat (16 bits each), updates on which the seat's score was on the outcome's side.
     uint256 internal _agreed;
@@ -36,9 +37,9 @@ abstract contract FLScoring is FLCommittee {
     Progress private _progress;
 
     /// @dev Scores the next page of `round`'s `n` updates (at most `_finalizePage()` of them; none
-    /// left when `n` is 0). Once all are scored, records the round's outcome word (see
-    /// `_outcomeOf`), grants the client reward when any update was accepted (split among them
-    /// as each client is settled), and returns true with that word.
+    /// left when `n` is 0). Once all are scored, records the round's `Outcome` word, grants the
+    /// client reward when any update was accepted (split among them as each client is
+    /// settled), and returns true with that word.
     function _scoreNextPage(
         uint256 round,
         uint256 n,
@@ -58,7 +59,7 @@ abstract contract FLScoring is FLCommittee {
             if (p.cursor < n) return (false, 0);
         }
         if (p.medianTotal != 0 && _clientReward != 0) _addCredited(_clientReward);
-        outcome = (uint256(p.numAccepted) << 64) | (uint256(p.medianTotal) << 1) | (decided ? 1 : 0);
+        outcome = Outcome.pack(decided, p.medianTotal, p.numAccepted);
         _outcomes[round] = outcome;
         return (true, outcome);
     }

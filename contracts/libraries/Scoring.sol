@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IFLProtocol} from "../IFLProtocol.sol";
+import {Bits} from "./Bits.sol";
 import {Median} from "./Median.sol";
 
 /**
@@ -106,8 +107,7 @@ library Scoring {
 
     /// @dev The working memory for the seats in `revealed` (of `k`).
     function _seats(uint256 k, uint256 revealed) private pure returns (Seats memory s) {
-        uint256 r = 0;
-        for (uint256 x = revealed; x != 0; x &= x - 1) ++r;
+        uint256 r = Bits.popcount(revealed);
         s.seat = new uint256[](r);
         s.unit = new uint256[](r);
         s.word = new uint256[](r);
